@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Http;
+using VaultAI.Billing.Storage;
+
+namespace VaultAI.Billing.Credentials.Internal;
+
+/// <summary>Checks an instance's bearer token against the stored hash and the organization it claims to act for.</summary>
+internal sealed class InstanceAuthenticator(IBillingStore store, TimeProvider timeProvider)
+{
+    private static readonly TimeSpan TouchInterval = TimeSpan.FromHours(1);
+
+    /// <summary>Finds the credential of the request's bearer token; 401 when absent or unknown.</summary>
+    public async Task<InstanceCredential> AuthenticateAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var token = InstanceTokens.FromAuthorizationHeader(request.Headers.Authorization);
+        if (token is null)
+        {
+            throw new BillingException(401, "missing_token", "Send the organization's billing token as 'Authorization: Bearer <token>'.", "Authorization");
+        }
+
+        var credential = await store.FindActiveCredentialAsync(InstanceTokens.Hash(token), cancellationToken).ConfigureAwait(false);
+        // The lookup is by hash; compare again in constant time so the decision never depends on a short-circuiting string compare.
+        if (credential is null || !InstanceTokens.Matches(token, credential.TokenHash))
+        {
+            throw new BillingException(401, "invalid_token", "The billing token is not valid (unknown, rotated or revoked). Ask the billing administrator for a new one.", "Authorization");
+        }
+
+        return credential;
+    }
+
+    /// <summary>403 unless the credential belongs to <paramref name="organizationId"/>.</summary>
+    public static void Authorize(InstanceCredential credential, Guid organizationId)
+    {
+        if (credential.OrganizationId != organizationId)
+        {
+            throw new BillingException(403, "forbidden_organization", "This billing token belongs to another organization.", "organization_id");
+        }
+    }
+
+    /// <summary>Records the use of a credential after a successful request, at most once an hour.</summary>
+    public Task TouchAsync(InstanceCredential credential, CancellationToken cancellationToken)
+    {
+        var now = timeProvider.GetUtcNow();
+        return credential.LastUsedAt is { } last && now - last < TouchInterval
+            ? Task.CompletedTask
+            : store.TouchCredentialAsync(credential.Id, now, cancellationToken);
+    }
+}

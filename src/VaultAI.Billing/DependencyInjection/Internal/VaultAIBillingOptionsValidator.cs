@@ -1,0 +1,110 @@
+using Microsoft.Extensions.Options;
+
+namespace VaultAI.Billing.DependencyInjection.Internal;
+
+/// <summary>Checks the options at start, with messages that name the setting to fix.</summary>
+internal sealed class VaultAIBillingOptionsValidator : IValidateOptions<VaultAIBillingOptions>
+{
+    private const string S = VaultAIBillingOptions.SectionName;
+
+    public ValidateOptionsResult Validate(string? name, VaultAIBillingOptions options)
+    {
+        var errors = new List<string>();
+        if (options.Plans.Count == 0)
+        {
+            errors.Add($"{S}:Plans must define at least one plan (for example {S}:Plans:self-hosted:MonthlyPriceId=price_...).");
+        }
+
+        foreach (var (key, plan) in options.Plans)
+        {
+            if (string.IsNullOrWhiteSpace(plan.MonthlyPriceId))
+            {
+                errors.Add($"{S}:Plans:{key}:MonthlyPriceId must be set to a Stripe price id (price_...); run 'setup-stripe' to create one.");
+            }
+
+            if (plan.GraceDays is < 0 or > 365)
+            {
+                errors.Add($"{S}:Plans:{key}:GraceDays must be between 0 and 365.");
+            }
+
+            for (var i = 0; i < plan.Metered.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(plan.Metered[i].Metric) || string.IsNullOrWhiteSpace(plan.Metered[i].MeterEventName))
+                {
+                    errors.Add($"{S}:Plans:{key}:Metered:{i} needs both Metric and MeterEventName.");
+                }
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ReportMetric))
+        {
+            errors.Add($"{S}:ReportMetric must be set (for example active_users).");
+        }
+
+        if (options.DefaultTrialDays is < 0 or > 730)
+        {
+            errors.Add($"{S}:DefaultTrialDays must be between 0 and 730.");
+        }
+
+        if (options.LinkingMode == LinkingMode.Automatic && (options.AutomaticPlan is null || !options.Plans.ContainsKey(options.AutomaticPlan)))
+        {
+            errors.Add($"{S}:AutomaticPlan must name a plan of {S}:Plans when {S}:LinkingMode is Automatic.");
+        }
+
+        if (options.MaxUserCount <= 0)
+        {
+            errors.Add($"{S}:MaxUserCount must be positive.");
+        }
+
+        if (options.MaxRequestBodyBytes is < 1024 or > 16 * 1024 * 1024)
+        {
+            errors.Add($"{S}:MaxRequestBodyBytes must be between 1024 and 16777216.");
+        }
+
+        var d = options.Dispatcher;
+        if (d.BatchSize is < 1 or > 1000)
+        {
+            errors.Add($"{S}:Dispatcher:BatchSize must be between 1 and 1000.");
+        }
+
+        if (d.MaxRequestsPerSecond is < 1 or > 10000)
+        {
+            errors.Add($"{S}:Dispatcher:MaxRequestsPerSecond must be between 1 and 10000.");
+        }
+
+        if (d.Concurrency is < 1 or > 64)
+        {
+            errors.Add($"{S}:Dispatcher:Concurrency must be between 1 and 64.");
+        }
+
+        if (d.LeaseDuration < TimeSpan.FromSeconds(5))
+        {
+            errors.Add($"{S}:Dispatcher:LeaseDuration must be at least 5 seconds.");
+        }
+
+        if (d.RetryBaseDelay <= TimeSpan.Zero || d.RetryMaxDelay < d.RetryBaseDelay)
+        {
+            errors.Add($"{S}:Dispatcher:RetryBaseDelay must be positive and at most RetryMaxDelay.");
+        }
+
+        foreach (var secret in options.Webhooks.Secrets)
+        {
+            if (string.IsNullOrWhiteSpace(secret) || !secret.StartsWith("whsec_", StringComparison.Ordinal))
+            {
+                errors.Add($"{S}:Webhooks:Secrets entries must be Stripe webhook signing secrets (whsec_...).");
+            }
+        }
+
+        if (options.Webhooks.Tolerance <= TimeSpan.Zero)
+        {
+            errors.Add($"{S}:Webhooks:Tolerance must be positive.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.AdminPolicy))
+        {
+            errors.Add($"{S}:AdminPolicy must name an authorization policy.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

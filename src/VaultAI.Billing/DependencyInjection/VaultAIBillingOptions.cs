@@ -1,0 +1,142 @@
+using VaultAI.Billing.Plans;
+using VaultAI.Billing.Stripe;
+
+namespace VaultAI.Billing;
+
+/// <summary>Options of the billing service, bound from the <c>VaultAI:Billing</c> configuration section.</summary>
+public sealed class VaultAIBillingOptions
+{
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string SectionName = "VaultAI:Billing";
+
+    /// <summary>The plan catalog: plan key (for example <c>self-hosted</c>) to plan.</summary>
+    public IDictionary<string, BillingPlan> Plans { get; set; } = new Dictionary<string, BillingPlan>(StringComparer.Ordinal);
+
+    /// <summary>The metric that usage reports carry.</summary>
+    /// <value>The default is <c>active_users</c>.</value>
+    public string ReportMetric { get; set; } = "active_users";
+
+    /// <summary>Trial days when linking does not say.</summary>
+    /// <value>The default is 4 days.</value>
+    public int DefaultTrialDays { get; set; } = 4;
+
+    /// <summary>Whether registration links to Stripe at once or an administrator links by hand.</summary>
+    /// <value>The default is <see cref="LinkingMode.Manual"/>.</value>
+    public LinkingMode LinkingMode { get; set; } = LinkingMode.Manual;
+
+    /// <summary>The plan used by <see cref="LinkingMode.Automatic"/> linking.</summary>
+    public string? AutomaticPlan { get; set; }
+
+    /// <summary>The deployment type recorded by <see cref="LinkingMode.Automatic"/> linking.</summary>
+    /// <value>The default is <c>on-premise</c>.</value>
+    public string AutomaticDeploymentType { get; set; } = "on-premise";
+
+    /// <summary>Registration policy.</summary>
+    public RegistrationOptions Registration { get; set; } = new();
+
+    /// <summary>The meter-event dispatcher.</summary>
+    public DispatcherOptions Dispatcher { get; set; } = new();
+
+    /// <summary>Webhook verification and processing.</summary>
+    public WebhookOptions Webhooks { get; set; } = new();
+
+    /// <summary>The Stripe client.</summary>
+    public StripeClientOptions Stripe { get; set; } = new();
+
+    /// <summary>The authorization policy that protects the admin routes; the host defines it.</summary>
+    /// <value>The default is <c>VaultAI.Billing.Admin</c>.</value>
+    public string AdminPolicy { get; set; } = "VaultAI.Billing.Admin";
+
+    /// <summary>Largest accepted request body on the instance routes, in bytes.</summary>
+    /// <value>The default is 65,536 bytes (64 KiB).</value>
+    public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Largest accepted user count in one report.</summary>
+    /// <value>The default is 10,000,000.</value>
+    public long MaxUserCount { get; set; } = 10_000_000;
+}
+
+/// <summary>How organizations get linked to Stripe.</summary>
+public enum LinkingMode
+{
+    /// <summary>Registration creates a pending organization; an administrator links it.</summary>
+    Manual,
+
+    /// <summary>Registration also creates the Stripe customer and a trial subscription.</summary>
+    Automatic,
+}
+
+/// <summary>Who may register an organization.</summary>
+public sealed class RegistrationOptions
+{
+    /// <summary>
+    /// When set, registration requires this key in the <c>X-Enrollment-Key</c> header. It only allows creating
+    /// pending organizations. Keep it in configuration or a secret store, never in source.
+    /// </summary>
+    public string? EnrollmentKey { get; set; }
+}
+
+/// <summary>How usage is forwarded to Stripe.</summary>
+public sealed class DispatcherOptions
+{
+    /// <summary>Whether the background dispatcher runs in this host.</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Rows claimed at a time.</summary>
+    /// <value>The default is 100.</value>
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>Stripe calls per second this host allows itself (its share of the account's limit).</summary>
+    /// <value>The default is 20 per second, below the sandbox limit of 25.</value>
+    public int MaxRequestsPerSecond { get; set; } = 20;
+
+    /// <summary>Meter events sent in parallel.</summary>
+    /// <value>The default is 4.</value>
+    public int Concurrency { get; set; } = 4;
+
+    /// <summary>The Stripe API used to send meter events.</summary>
+    /// <value>The default is <see cref="MeterEventTransport.V1"/>.</value>
+    public MeterEventTransport Transport { get; set; } = MeterEventTransport.V1;
+
+    /// <summary>How long a claim lasts before another dispatcher may take the row.</summary>
+    /// <value>The default is 2 minutes.</value>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long the dispatcher sleeps when the outbox is empty.</summary>
+    /// <value>The default is 2 seconds.</value>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>First retry delay after a transient failure (doubled each attempt, with jitter).</summary>
+    /// <value>The default is 5 seconds.</value>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Largest retry delay.</summary>
+    /// <value>The default is 30 minutes.</value>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromMinutes(30);
+}
+
+/// <summary>Stripe meter event APIs.</summary>
+public enum MeterEventTransport
+{
+    /// <summary><c>POST /v1/billing/meter_events</c>, one event a call.</summary>
+    V1,
+
+    /// <summary>The v2 meter event stream, batches of up to 100 with a session token.</summary>
+    V2Stream,
+}
+
+/// <summary>Webhook options.</summary>
+public sealed class WebhookOptions
+{
+    /// <summary>Signing secrets (<c>whsec_...</c>); several during a rotation.</summary>
+    public IList<string> Secrets { get; set; } = [];
+
+    /// <summary>Largest accepted difference between the signature's timestamp and now, both ways.</summary>
+    /// <value>The default is 300 seconds.</value>
+    public TimeSpan Tolerance { get; set; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>How often the background pass retries failed events.</summary>
+    /// <value>The default is 30 seconds.</value>
+    public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(30);
+}

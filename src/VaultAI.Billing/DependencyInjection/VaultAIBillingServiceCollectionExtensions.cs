@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VaultAI.Billing;
+using VaultAI.Billing.Credentials.Internal;
+using VaultAI.Billing.DependencyInjection.Internal;
+using VaultAI.Billing.Diagnostics;
+using VaultAI.Billing.Linking.Internal;
+using VaultAI.Billing.Metering;
+using VaultAI.Billing.Metering.Internal;
+using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Organizations.Internal;
+using VaultAI.Billing.Storage;
+using VaultAI.Billing.Stripe;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the VaultAI.Billing server.</summary>
+public static class VaultAIBillingServiceCollectionExtensions
+{
+    /// <summary>Adds the billing service with options from code.</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Configures the options.</param>
+    /// <returns>A builder to add a store (<c>AddEntityFrameworkStore</c>).</returns>
+    public static IVaultAIBillingBuilder AddVaultAIBilling(this IServiceCollection services, Action<VaultAIBillingOptions>? configure = null)
+    {
+        var builder = AddCore(services);
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        return builder;
+    }
+
+    /// <summary>Adds the billing service with options bound from a configuration section (usually <c>VaultAI:Billing</c>).</summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The section to bind.</param>
+    /// <returns>A builder to add a store.</returns>
+    public static IVaultAIBillingBuilder AddVaultAIBilling(this IServiceCollection services, IConfiguration configuration)
+    {
+        var builder = AddCore(services);
+        services.Configure<VaultAIBillingOptions>(configuration);
+        return builder;
+    }
+
+    private static VaultAIBillingBuilder AddCore(IServiceCollection services)
+    {
+        services.AddOptions<VaultAIBillingOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VaultAIBillingOptions>, VaultAIBillingOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddLogging();
+        services.AddProblemDetails();
+
+        // The Stripe client takes its options from VaultAI:Billing:Stripe.
+        services.AddVaultAIStripeClient();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<StripeClientOptions>, StripeOptionsFromBilling>());
+
+        services.TryAddSingleton<BillingDiagnostics>();
+        services.TryAddSingleton<OutboxPlanner>();
+        services.TryAddScoped<InstanceAuthenticator>();
+        services.TryAddScoped<UsageIngestion>();
+        services.TryAddScoped<LinkingService>();
+        services.TryAddScoped<RegistrationService>();
+        services.TryAddScoped(sp => new BillingAdministration(
+            sp.GetRequiredService<IBillingStore>(),
+            sp.GetRequiredService<IStripeClient>(),
+            sp.GetRequiredService<LinkingService>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<BillingAdministration>>()));
+        services.TryAddSingleton<IMeterEventDispatcher, MeterEventDispatcher>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MeterEventDispatcherService>());
+        return new VaultAIBillingBuilder(services);
+    }
+
+    private sealed class StripeOptionsFromBilling(IOptions<VaultAIBillingOptions> billing) : IConfigureOptions<StripeClientOptions>
+    {
+        public void Configure(StripeClientOptions options)
+        {
+            var source = billing.Value.Stripe;
+            options.ApiKey ??= source.ApiKey;
+            options.ApiBase = source.ApiBase;
+            options.MeterEventsApiBase = source.MeterEventsApiBase;
+            options.MaxRetries = source.MaxRetries;
+            options.InitialRetryDelay = source.InitialRetryDelay;
+            options.MaxRetryDelay = source.MaxRetryDelay;
+        }
+    }
+}

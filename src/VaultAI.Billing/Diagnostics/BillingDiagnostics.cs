@@ -1,0 +1,38 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace VaultAI.Billing.Diagnostics;
+
+/// <summary>The library's one <see cref="Meter"/> and <see cref="ActivitySource"/>, both named <c>VaultAI.Billing</c>.</summary>
+internal sealed class BillingDiagnostics
+{
+    public const string Name = "VaultAI.Billing";
+
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    private readonly Counter<long> _reports;
+    private readonly Counter<long> _dispatched;
+    private readonly Counter<long> _webhooks;
+    private long _outboxDepth;
+
+    public BillingDiagnostics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(Name);
+        _reports = meter.CreateCounter<long>("vaultai.billing.usage.reports", "{report}", "Usage reports by outcome (accepted, duplicate, rejected).");
+        _dispatched = meter.CreateCounter<long>("vaultai.billing.meter_events.dispatched", "{event}", "Meter events sent to Stripe by outcome (sent, retry, failed).");
+        _webhooks = meter.CreateCounter<long>("vaultai.billing.webhooks.received", "{event}", "Stripe webhooks by outcome.");
+        meter.CreateObservableGauge("vaultai.billing.outbox.depth", () => Volatile.Read(ref _outboxDepth), "{event}", "Meter events waiting to be sent, as last seen by the dispatcher.");
+    }
+
+    public void ReportAccepted() => _reports.Add(1, new KeyValuePair<string, object?>("outcome", "accepted"));
+
+    public void ReportDuplicate() => _reports.Add(1, new KeyValuePair<string, object?>("outcome", "duplicate"));
+
+    public void ReportRejected(string code) => _reports.Add(1, new KeyValuePair<string, object?>("outcome", "rejected"), new KeyValuePair<string, object?>("code", code));
+
+    public void Dispatched(string outcome, int count = 1) => _dispatched.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void Webhook(string outcome) => _webhooks.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void SetOutboxDepth(long depth) => Volatile.Write(ref _outboxDepth, depth);
+}

@@ -1,0 +1,147 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using VaultAI.Billing.Credentials.Internal;
+using VaultAI.Billing.Diagnostics;
+using VaultAI.Billing.Metering.Internal;
+using VaultAI.Billing.Organizations.Internal;
+using VaultAI.Billing.Storage;
+
+namespace VaultAI.Billing.Endpoints.Internal;
+
+/// <summary>The routes instances call. Every one authenticates with the organization's own token, except registration.</summary>
+internal static class InstanceEndpoints
+{
+    private const int MaxIdempotencyKeyLength = 255;
+
+    public static void Map(RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter(ProblemFilter);
+        group.MapPost("/organizations/register", RegisterAsync).WithName("RegisterOrganization");
+        group.MapPost("/usage-report", (HttpContext context, CancellationToken ct) => ReportAsync(context, legacy: false, ct)).WithName("ReportUsage");
+        group.MapPost("/meter-events", (HttpContext context, CancellationToken ct) => ReportAsync(context, legacy: true, ct)).WithName("ReportMeterEvent");
+        group.MapGet("/organizations/{organizationId}/status", StatusAsync).WithName("GetOrganizationStatus");
+    }
+
+    /// <summary>Turns <see cref="BillingException"/> into problem details; anything else stays a 500 without details.</summary>
+    internal static async ValueTask<object?> ProblemFilter(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context).ConfigureAwait(false);
+        }
+        catch (BillingException exception)
+        {
+            var path = context.HttpContext.Request.Path.Value ?? "";
+            if (path.EndsWith("/usage-report", StringComparison.Ordinal) || path.EndsWith("/meter-events", StringComparison.Ordinal))
+            {
+                context.HttpContext.RequestServices.GetRequiredService<BillingDiagnostics>().ReportRejected(exception.Code);
+            }
+
+            return Problems.From(exception, context.HttpContext);
+        }
+    }
+
+    private static async Task<IResult> RegisterAsync(HttpContext context, RegistrationService registration, IOptionsMonitor<VaultAIBillingOptions> options, CancellationToken cancellationToken)
+    {
+        RegistrationRequest request;
+        using (var body = await JsonBody.ReadAsync(context.Request, options.CurrentValue.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false))
+        {
+            var email = body.OptionalString("email");
+            if (email is not null && (!email.Contains('@', StringComparison.Ordinal) || email.Any(char.IsWhiteSpace)))
+            {
+                throw BillingException.Invalid("email", "'email' must be an e-mail address.");
+            }
+
+            request = new RegistrationRequest(
+                body.RequiredGuid("organization_id"),
+                body.RequiredString("organization_name"),
+                body.OptionalString("instance_url"),
+                email,
+                InstanceTokens.FromAuthorizationHeader(context.Request.Headers.Authorization),
+                context.Request.Headers["X-Enrollment-Key"].FirstOrDefault());
+        }
+
+        var outcome = await registration.RegisterAsync(request, cancellationToken).ConfigureAwait(false);
+        var org = outcome.Organization;
+        var response = new RegisterResponse(true, org.Id, outcome.Token, org.Status, org.StripeCustomerId, org.StripeSubscriptionId, org.TrialEnd, outcome.AlreadyRegistered);
+        return outcome.AlreadyRegistered
+            ? TypedResults.Json(response, WireJsonContext.Default.RegisterResponse)
+            : TypedResults.Json(response, WireJsonContext.Default.RegisterResponse, statusCode: StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> ReportAsync(HttpContext context, bool legacy, CancellationToken cancellationToken)
+    {
+        var services = context.RequestServices;
+        var authenticator = services.GetRequiredService<InstanceAuthenticator>();
+        var options = services.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>().CurrentValue;
+
+        // Authenticate before reading the body: an unauthenticated caller learns nothing about validation.
+        var credential = await authenticator.AuthenticateAsync(context.Request, cancellationToken).ConfigureAwait(false);
+        var idempotencyKey = ReadIdempotencyKey(context.Request);
+
+        IncomingReport incoming;
+        using (var body = await JsonBody.ReadAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false))
+        {
+            var organizationId = body.RequiredGuid("organization_id");
+            var quantity = body.RequiredInteger("user_count", 0, options.MaxUserCount);
+            var timestamp = body.RequiredTimestamp("timestamp");
+            if (legacy)
+            {
+                var deployment = body.OptionalString("deployment_type", 32);
+                if (deployment is not null && !Linking.DeploymentTypes.IsValid(deployment))
+                {
+                    throw BillingException.Invalid("deployment_type", "'deployment_type' must be 'on-premise' or 'managed-cloud'.");
+                }
+
+                incoming = new IncomingReport(organizationId, quantity, timestamp, idempotencyKey, "meter-events", DeploymentType: deployment);
+            }
+            else
+            {
+                incoming = new IncomingReport(organizationId, quantity, timestamp, idempotencyKey, "usage-report", body.OptionalString("organization_name"), body.OptionalString("instance_url"));
+            }
+        }
+
+        InstanceAuthenticator.Authorize(credential, incoming.OrganizationId);
+        var result = await services.GetRequiredService<UsageIngestion>().IngestAsync(incoming, cancellationToken).ConfigureAwait(false);
+        await authenticator.TouchAsync(credential, cancellationToken).ConfigureAwait(false);
+
+        var response = new UsageReportResponse(
+            true,
+            result.Duplicate ? "Usage report already received" : "Usage report received",
+            result.Report.Id,
+            result.Organization.Status,
+            result.Duplicate,
+            result.Report.Billable);
+        return TypedResults.Json(response, WireJsonContext.Default.UsageReportResponse);
+    }
+
+    private static async Task<IResult> StatusAsync(string organizationId, HttpContext context, InstanceAuthenticator authenticator, IBillingStore store, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        var credential = await authenticator.AuthenticateAsync(context.Request, cancellationToken).ConfigureAwait(false);
+        if (!Guid.TryParse(organizationId, out var id))
+        {
+            throw BillingException.Invalid("organization_id", "The organization id in the path must be a UUID.");
+        }
+
+        InstanceAuthenticator.Authorize(credential, id);
+        var organization = await store.GetOrganizationAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? throw new BillingException(404, "organization_not_found", $"No organization {id}.", "organization_id");
+        return TypedResults.Json(StatusViews.Status(organization, options.CurrentValue, timeProvider.GetUtcNow()), WireJsonContext.Default.StatusResponse);
+    }
+
+    private static string? ReadIdempotencyKey(HttpRequest request)
+    {
+        if (!request.Headers.TryGetValue("Idempotency-Key", out var values))
+        {
+            return null;
+        }
+
+        var key = values.ToString().Trim();
+        return key.Length is 0 or > MaxIdempotencyKeyLength || key.Any(c => c < 0x21 || c > 0x7e)
+            ? throw BillingException.Invalid("Idempotency-Key", $"The 'Idempotency-Key' header must be 1 to {MaxIdempotencyKeyLength} printable ASCII characters.")
+            : key;
+    }
+}

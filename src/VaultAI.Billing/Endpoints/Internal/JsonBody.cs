@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace VaultAI.Billing.Endpoints.Internal;
+
+/// <summary>
+/// Reads a bounded JSON body and its fields with errors that name the field. Written by hand rather than
+/// model-bound so that every bad input gets a precise problem, and nothing is guessed.
+/// </summary>
+internal sealed class JsonBody : IDisposable
+{
+    private const int MaxTextLength = 200;
+    private readonly JsonDocument _document;
+
+    private JsonBody(JsonDocument document) => _document = document;
+
+    public JsonElement Root => _document.RootElement;
+
+    public static async Task<JsonBody> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > maxBytes)
+        {
+            throw TooLarge(maxBytes);
+        }
+
+        if (request.ContentType is { } contentType && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new BillingException(415, "unsupported_media_type", "Send the body as application/json.", "body");
+        }
+
+        var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                throw TooLarge(maxBytes);
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        if (buffer.Length == 0)
+        {
+            throw BillingException.Invalid("body", "The request body is empty; send a JSON object.", "malformed_json");
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException exception)
+        {
+            throw BillingException.Invalid("body", $"The request body is not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine}).", "malformed_json");
+        }
+
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            document.Dispose();
+            throw BillingException.Invalid("body", "The request body must be a JSON object.", "malformed_json");
+        }
+
+        return new JsonBody(document);
+    }
+
+    public Guid RequiredGuid(string name)
+    {
+        var text = RequiredString(name, maxLength: 64);
+        return Guid.TryParse(text, out var value)
+            ? value
+            : throw BillingException.Invalid(name, $"'{name}' must be a UUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301.");
+    }
+
+    public string RequiredString(string name, int maxLength = MaxTextLength) =>
+        OptionalString(name, maxLength) is { Length: > 0 } value
+            ? value
+            : throw BillingException.Invalid(name, $"'{name}' is required.", "missing_field");
+
+    public string? OptionalString(string name, int maxLength = MaxTextLength)
+    {
+        if (!Root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            throw BillingException.Invalid(name, $"'{name}' must be a string.", "wrong_type");
+        }
+
+        var value = element.GetString()!.Trim();
+        if (value.Length > maxLength)
+        {
+            throw BillingException.Invalid(name, $"'{name}' must be at most {maxLength} characters.", "too_long");
+        }
+
+        if (value.Any(char.IsControl))
+        {
+            throw BillingException.Invalid(name, $"'{name}' must not contain control characters.");
+        }
+
+        return value.Length == 0 ? null : value;
+    }
+
+    public long RequiredInteger(string name, long min, long max)
+    {
+        if (!Root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            throw BillingException.Invalid(name, $"'{name}' is required.", "missing_field");
+        }
+
+        if (element.ValueKind != JsonValueKind.Number)
+        {
+            throw BillingException.Invalid(name, $"'{name}' must be a whole number.", "wrong_type");
+        }
+
+        if (!element.TryGetInt64(out var value))
+        {
+            // Either a fraction or a number beyond 64 bits: say which.
+            var isWhole = decimal.TryParse(element.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture, out var asDecimal) && decimal.Truncate(asDecimal) == asDecimal;
+            throw isWhole
+                ? BillingException.Invalid(name, $"'{name}' must be between {min} and {max.ToString("N0", CultureInfo.InvariantCulture)}.", "out_of_range")
+                : BillingException.Invalid(name, $"'{name}' must be a whole number.", "wrong_type");
+        }
+
+        return value < min || value > max
+            ? throw BillingException.Invalid(name, $"'{name}' must be between {min} and {max.ToString("N0", CultureInfo.InvariantCulture)}.", "out_of_range")
+            : value;
+    }
+
+    public int? OptionalInteger(string name, int min, int max)
+    {
+        if (!Root.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return (int)RequiredInteger(name, min, max);
+    }
+
+    public DateTimeOffset RequiredTimestamp(string name)
+    {
+        var text = RequiredString(name, maxLength: 64);
+        // An offset (Z or +hh:mm) is required: a bare local time would be read differently on every host.
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var value)
+            || !(text.EndsWith('Z') || text.EndsWith('z') || HasOffset(text)))
+        {
+            throw BillingException.Invalid(name, $"'{name}' must be an ISO 8601 date and time with an offset, such as 2026-11-03T03:00:00Z.", "invalid_timestamp");
+        }
+
+        return value.ToUniversalTime();
+    }
+
+    public void Dispose() => _document.Dispose();
+
+    private static bool HasOffset(string text)
+    {
+        var t = text.IndexOf('T', StringComparison.OrdinalIgnoreCase);
+        return t > 0 && (text.IndexOf('+', t) > 0 || text.IndexOf('-', t) > 0);
+    }
+
+    private static BillingException TooLarge(int maxBytes) =>
+        new(413, "body_too_large", $"The request body must be at most {maxBytes} bytes.", "body");
+}

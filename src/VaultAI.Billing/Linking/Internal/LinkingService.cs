@@ -1,0 +1,160 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VaultAI.Billing.Metering.Internal;
+using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Storage;
+using VaultAI.Billing.Stripe;
+
+namespace VaultAI.Billing.Linking.Internal;
+
+/// <summary>
+/// Links an organization to one Stripe customer and one subscription. Stripe calls carry idempotency keys
+/// derived from the organization and look for earlier results first, so a double click, a crash halfway or
+/// two hosts at once still end with one customer and one subscription. Nothing is written to the database
+/// until Stripe has answered; then the link is written whole, in one transaction.
+/// </summary>
+internal sealed partial class LinkingService(
+    IBillingStore store,
+    IStripeClient stripe,
+    OutboxPlanner planner,
+    IOptionsMonitor<VaultAIBillingOptions> options,
+    TimeProvider timeProvider,
+    ILogger<LinkingService> logger)
+{
+    public async Task<Organization> LinkAsync(Guid organizationId, LinkRequest request, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        Validate(request, settings);
+        var plan = settings.Plans[request.PlanKey];
+        var yearly = string.Equals(request.BillingInterval, "yearly", StringComparison.Ordinal);
+        var priceId = yearly ? plan.YearlyPriceId! : plan.MonthlyPriceId;
+
+        var organization = await store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false)
+            ?? throw new BillingException(404, "organization_not_found", $"No organization {organizationId} has registered or reported.", "organization_id");
+        if (organization.IsLinked)
+        {
+            throw AlreadyLinked(organization);
+        }
+
+        var idText = organizationId.ToString("D");
+        var customer = await StripeCalls.GuardAsync("find or create the customer", () => FindOrCreateCustomerAsync(organization, request.AdminEmail, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var subscription = await StripeCalls.GuardAsync("find or create the subscription", () => FindOrCreateSubscriptionAsync(idText, customer.Id, priceId, request, settings, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+        var now = timeProvider.GetUtcNow();
+        Organization? linked = null;
+        var outcome = await store.CommitLinkAsync(
+            organizationId,
+            org =>
+            {
+                org.StripeCustomerId = customer.Id;
+                org.StripeSubscriptionId = subscription.Id;
+                org.AdminEmail = request.AdminEmail;
+                org.DeploymentType = request.DeploymentType;
+                org.PlanKey = request.PlanKey;
+                org.LinkedAt = now;
+                SubscriptionState.Apply(org, subscription);
+                linked = org;
+            },
+            planner.Plan,
+            cancellationToken).ConfigureAwait(false);
+
+        switch (outcome)
+        {
+            case LinkCommitOutcome.Committed:
+                LogLinked(logger, organizationId, customer.Id, subscription.Id, subscription.Status);
+                return linked!;
+            case LinkCommitOutcome.AlreadyLinked:
+                var current = await store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false);
+                throw AlreadyLinked(current!);
+            default:
+                throw new BillingException(404, "organization_not_found", $"Organization {organizationId} no longer exists.", "organization_id");
+        }
+    }
+
+    private async Task<StripeCustomer> FindOrCreateCustomerAsync(Organization organization, string email, CancellationToken cancellationToken)
+    {
+        var id = organization.Id.ToString("D");
+        await foreach (var existing in stripe.SearchCustomersAsync($"metadata['organization_id']:'{id}'", cancellationToken).ConfigureAwait(false))
+        {
+            return existing;
+        }
+
+        return await stripe.CreateCustomerAsync(
+            new CustomerCreateOptions
+            {
+                Email = email,
+                Name = organization.Name,
+                Metadata = new Dictionary<string, string?> { ["organization_id"] = id },
+            },
+            new StripeRequestOptions { IdempotencyKey = $"link:{id}:customer" },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<StripeSubscription> FindOrCreateSubscriptionAsync(string organizationId, string customerId, string priceId, LinkRequest request, VaultAIBillingOptions settings, CancellationToken cancellationToken)
+    {
+        await foreach (var existing in stripe.ListSubscriptionsAsync(new SubscriptionListOptions { Customer = customerId, Status = "all" }, cancellationToken).ConfigureAwait(false))
+        {
+            if (existing.Metadata.TryGetValue("organization_id", out var owner) && owner == organizationId
+                && existing.Status is not ("canceled" or "incomplete_expired"))
+            {
+                return existing;
+            }
+        }
+
+        return await stripe.CreateSubscriptionAsync(
+            new SubscriptionCreateOptions
+            {
+                Customer = customerId,
+                Items = [new SubscriptionItemOptions { Price = priceId }],
+                TrialPeriodDays = request.TrialDays ?? settings.DefaultTrialDays,
+                Metadata = new Dictionary<string, string?>
+                {
+                    ["organization_id"] = organizationId,
+                    ["plan"] = request.PlanKey,
+                    ["deployment_type"] = request.DeploymentType,
+                },
+            },
+            new StripeRequestOptions { IdempotencyKey = $"link:{organizationId}:subscription" },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    internal static void Validate(LinkRequest request, VaultAIBillingOptions settings)
+    {
+        if (string.IsNullOrWhiteSpace(request.AdminEmail) || request.AdminEmail.Length > 200 || !request.AdminEmail.Contains('@', StringComparison.Ordinal)
+            || request.AdminEmail.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            throw BillingException.Invalid("admin_email", "'admin_email' must be an e-mail address of at most 200 characters.");
+        }
+
+        if (!DeploymentTypes.IsValid(request.DeploymentType))
+        {
+            throw BillingException.Invalid("deployment_type", "'deployment_type' must be 'on-premise' or 'managed-cloud'.");
+        }
+
+        if (string.IsNullOrEmpty(request.PlanKey) || !settings.Plans.TryGetValue(request.PlanKey, out var plan))
+        {
+            throw BillingException.Invalid("plan_type", $"'plan_type' must be one of: {string.Join(", ", settings.Plans.Keys)}.");
+        }
+
+        if (request.TrialDays is < 0 or > 730)
+        {
+            throw BillingException.Invalid("trial_days", "'trial_days' must be between 0 and 730.");
+        }
+
+        if (request.BillingInterval is not (null or "monthly" or "yearly"))
+        {
+            throw BillingException.Invalid("billing_interval", "'billing_interval' must be 'monthly' or 'yearly'.");
+        }
+
+        if (request.BillingInterval == "yearly" && string.IsNullOrEmpty(plan.YearlyPriceId))
+        {
+            throw BillingException.Invalid("billing_interval", $"The plan '{request.PlanKey}' has no yearly price.");
+        }
+    }
+
+    private static BillingException AlreadyLinked(Organization organization) =>
+        new(409, "already_linked", $"Organization {organization.Id} is already linked to Stripe customer {organization.StripeCustomerId}.", "organization_id");
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Organization {OrganizationId} linked to Stripe customer {CustomerId} and subscription {SubscriptionId} ({Status})")]
+    private static partial void LogLinked(ILogger logger, Guid organizationId, string customerId, string subscriptionId, string status);
+}

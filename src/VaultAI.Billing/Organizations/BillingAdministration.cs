@@ -1,0 +1,129 @@
+using Microsoft.Extensions.Logging;
+using VaultAI.Billing.Credentials.Internal;
+using VaultAI.Billing.Linking;
+using VaultAI.Billing.Linking.Internal;
+using VaultAI.Billing.Metering;
+using VaultAI.Billing.Storage;
+using VaultAI.Billing.Stripe;
+
+namespace VaultAI.Billing.Organizations;
+
+/// <summary>
+/// The administrator's operations, used by the admin API and by a host's own dashboard. Authorization is the
+/// caller's job: the admin routes require the configured policy.
+/// </summary>
+public sealed partial class BillingAdministration
+{
+    private readonly IBillingStore _store;
+    private readonly IStripeClient _stripe;
+    private readonly LinkingService _linking;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger<BillingAdministration> _logger;
+
+    internal BillingAdministration(IBillingStore store, IStripeClient stripe, LinkingService linking, TimeProvider timeProvider, ILogger<BillingAdministration> logger)
+    {
+        _store = store;
+        _stripe = stripe;
+        _linking = linking;
+        _timeProvider = timeProvider;
+        _logger = logger;
+    }
+
+    /// <summary>Lists organizations with summary counts.</summary>
+    public Task<OrganizationPage> ListOrganizationsAsync(OrganizationQuery query, CancellationToken cancellationToken = default) =>
+        _store.ListOrganizationsAsync(query, cancellationToken);
+
+    /// <summary>Reads one organization, or <see langword="null"/>.</summary>
+    public Task<Organization?> GetOrganizationAsync(Guid organizationId, CancellationToken cancellationToken = default) =>
+        _store.GetOrganizationAsync(organizationId, cancellationToken);
+
+    /// <summary>The organization's most recent usage reports, newest first.</summary>
+    public Task<IReadOnlyList<UsageReport>> GetRecentReportsAsync(Guid organizationId, int take = 60, CancellationToken cancellationToken = default) =>
+        _store.GetRecentReportsAsync(organizationId, Math.Clamp(take, 1, 1000), cancellationToken);
+
+    /// <summary>Links a pending organization to a new (or its existing) Stripe customer and a trial subscription.</summary>
+    /// <exception cref="BillingException">400 for a bad request (naming the field), 404, 409 when already linked, 502 when Stripe fails.</exception>
+    public Task<Organization> LinkAsync(Guid organizationId, LinkRequest request, CancellationToken cancellationToken = default) =>
+        _linking.LinkAsync(organizationId, request, cancellationToken);
+
+    /// <summary>Issues a new token for the organization and revokes the old one. The token is returned once.</summary>
+    public async Task<string> RotateTokenAsync(Guid organizationId, CancellationToken cancellationToken = default)
+    {
+        await RequireAsync(organizationId, cancellationToken).ConfigureAwait(false);
+        var now = _timeProvider.GetUtcNow();
+        var token = InstanceTokens.NewToken();
+        await _store.ReplaceCredentialAsync(organizationId, InstanceTokens.NewCredential(organizationId, token, now), now, cancellationToken).ConfigureAwait(false);
+        LogTokenRotated(_logger, organizationId);
+        return token;
+    }
+
+    /// <summary>Revokes the organization's token: its instance can no longer report until a new token is issued.</summary>
+    public async Task RevokeTokenAsync(Guid organizationId, CancellationToken cancellationToken = default)
+    {
+        await RequireAsync(organizationId, cancellationToken).ConfigureAwait(false);
+        await _store.ReplaceCredentialAsync(organizationId, null, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        LogTokenRevoked(_logger, organizationId);
+    }
+
+    /// <summary>Cancels the organization's subscription at once, or at the end of the period.</summary>
+    public async Task<Organization> CancelSubscriptionAsync(Guid organizationId, bool atPeriodEnd, CancellationToken cancellationToken = default)
+    {
+        var organization = await RequireLinkedAsync(organizationId, cancellationToken).ConfigureAwait(false);
+        var subscriptionId = organization.StripeSubscriptionId!;
+        var subscription = await StripeCalls.GuardAsync(
+            "cancel the subscription",
+            () => atPeriodEnd
+                ? _stripe.UpdateSubscriptionAsync(subscriptionId, new SubscriptionUpdateOptions { CancelAtPeriodEnd = true }, new StripeRequestOptions { IdempotencyKey = $"cancel:{subscriptionId}:period-end" }, cancellationToken)
+                : _stripe.CancelSubscriptionAsync(subscriptionId, new StripeRequestOptions { IdempotencyKey = $"cancel:{subscriptionId}" }, cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        return await ApplyAsync(organizationId, subscription, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Re-reads the subscription from Stripe and applies it.</summary>
+    public async Task<Organization> SyncFromStripeAsync(Guid organizationId, CancellationToken cancellationToken = default)
+    {
+        var organization = await RequireLinkedAsync(organizationId, cancellationToken).ConfigureAwait(false);
+        var subscription = await StripeCalls.GuardAsync("read the subscription", () => _stripe.GetSubscriptionAsync(organization.StripeSubscriptionId!, cancellationToken), cancellationToken).ConfigureAwait(false);
+        return await ApplyAsync(organizationId, subscription, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Puts failed meter events (one, or all) back in the queue.</summary>
+    public Task<int> RetryFailedMeterEventsAsync(Guid? outboxId = null, CancellationToken cancellationToken = default) =>
+        _store.RetryFailedOutboxAsync(outboxId, _timeProvider.GetUtcNow(), cancellationToken);
+
+    /// <summary>Lists meter events with a status (<see cref="OutboxStatus"/>), newest first.</summary>
+    public Task<IReadOnlyList<MeterEventOutboxMessage>> ListMeterEventsAsync(string status, int take = 100, CancellationToken cancellationToken = default) =>
+        _store.ListOutboxAsync(status, Math.Clamp(take, 1, 1000), cancellationToken);
+
+    /// <summary>Counts meter events by status.</summary>
+    public Task<IReadOnlyDictionary<string, int>> CountMeterEventsAsync(CancellationToken cancellationToken = default) =>
+        _store.CountOutboxAsync(cancellationToken);
+
+    private async Task<Organization> ApplyAsync(Guid organizationId, StripeSubscription subscription, CancellationToken cancellationToken) =>
+        (await _store.UpdateOrganizationAsync(
+            organizationId,
+            org =>
+            {
+                SubscriptionState.Apply(org, subscription);
+                return true;
+            },
+            cancellationToken).ConfigureAwait(false))!;
+
+    private async Task<Organization> RequireAsync(Guid organizationId, CancellationToken cancellationToken) =>
+        await _store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false)
+        ?? throw new BillingException(404, "organization_not_found", $"No organization {organizationId}.", "organization_id");
+
+    private async Task<Organization> RequireLinkedAsync(Guid organizationId, CancellationToken cancellationToken)
+    {
+        var organization = await RequireAsync(organizationId, cancellationToken).ConfigureAwait(false);
+        return organization.IsLinked
+            ? organization
+            : throw new BillingException(409, "not_linked", $"Organization {organizationId} is not linked to Stripe.", "organization_id");
+    }
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Billing token of organization {OrganizationId} rotated")]
+    private static partial void LogTokenRotated(ILogger logger, Guid organizationId);
+
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Information, Message = "Billing token of organization {OrganizationId} revoked")]
+    private static partial void LogTokenRevoked(ILogger logger, Guid organizationId);
+}
