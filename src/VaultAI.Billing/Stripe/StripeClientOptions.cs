@@ -1,0 +1,54 @@
+namespace VaultAI.Billing.Stripe;
+
+/// <summary>
+/// Settings of the VaultAI Stripe client, bound from the <c>VaultAI:Billing:Stripe</c> configuration section
+/// by the host. Validated when the host starts.
+/// </summary>
+public sealed class StripeClientOptions
+{
+    /// <summary>The configuration section these options are usually bound from.</summary>
+    public const string SectionName = "VaultAI:Billing:Stripe";
+
+    /// <summary>Gets or sets the Stripe secret (<c>sk_...</c>) or restricted (<c>rk_...</c>) API key.</summary>
+    /// <value>The default is <see langword="null"/>; a key is required.</value>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Gets or sets the base address of Stripe's API.</summary>
+    /// <value>The default is <c>https://api.stripe.com</c>.</value>
+    public Uri ApiBase { get; set; } = new("https://api.stripe.com");
+
+    /// <summary>Gets or sets the base address of Stripe's high-throughput meter event stream (API v2).</summary>
+    /// <value>The default is <c>https://meter-events.stripe.com</c>.</value>
+    public Uri MeterEventsApiBase { get; set; } = new("https://meter-events.stripe.com");
+
+    /// <summary>Gets or sets the pinned API version sent as <c>Stripe-Version</c>.</summary>
+    /// <value>The default is <c>2026-10-28.endive</c>.</value>
+    public string ApiVersion { get; set; } = "2026-10-28.endive";
+
+    /// <summary>Gets or sets how many times a failed call is retried (0 to 10).</summary>
+    /// <value>The default is 2 retries.</value>
+    public int MaxRetries { get; set; } = 2;
+
+    /// <summary>Gets or sets the timeout of one attempt (not of the whole call with its retries).</summary>
+    /// <value>The default is 80 seconds.</value>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(80);
+
+    /// <summary>Gets or sets the delay before the first retry; it doubles for each further retry, with jitter.</summary>
+    /// <value>The default is 0.5 seconds.</value>
+    public TimeSpan InitialRetryDelay { get; set; } = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>Gets or sets the longest backoff between two attempts.</summary>
+    /// <value>The default is 5 seconds.</value>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets the longest <c>Retry-After</c> the client honours; longer values are capped to it.</summary>
+    /// <value>The default is 60 seconds.</value>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Describes the options without revealing the API key.</summary>
+    /// <returns>A description safe to log.</returns>
+    public override string ToString() =>
+        $"StripeClientOptions {{ ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "(not set)" : "(redacted)")}, ApiBase = {ApiBase}, " +
+        $"MeterEventsApiBase = {MeterEventsApiBase}, ApiVersion = {ApiVersion}, MaxRetries = {MaxRetries}, Timeout = {Timeout}, " +
+        $"InitialRetryDelay = {InitialRetryDelay}, MaxRetryDelay = {MaxRetryDelay}, MaxRetryAfter = {MaxRetryAfter} }}";
+}
