@@ -87,6 +87,9 @@ public static class VaultAIBillingServiceCollectionExtensions
             options.MaxRetries = source.MaxRetries;
             options.InitialRetryDelay = source.InitialRetryDelay;
             options.MaxRetryDelay = source.MaxRetryDelay;
+            options.ApiVersion = source.ApiVersion;
+            options.Timeout = source.Timeout;
+            options.MaxRetryAfter = source.MaxRetryAfter;
         }
     }
 }

@@ -156,5 +156,5 @@ internal sealed partial class LinkingService(
         new(409, "already_linked", $"Organization {organization.Id} is already linked to Stripe customer {organization.StripeCustomerId}.", "organization_id");
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Organization {OrganizationId} linked to Stripe customer {CustomerId} and subscription {SubscriptionId} ({Status})")]
-    private static partial void LogLinked(ILogger logger, Guid organizationId, string customerId, string subscriptionId, string status);
+    private static partial void LogLinked(ILogger logger, Guid organizationId, string customerId, string subscriptionId, string? status);
 }
