@@ -43,6 +43,7 @@ internal sealed class FakeStripeServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<ScriptedResponse> _responses = new();
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private readonly ConcurrentQueue<HttpClient> _httpClients = new();
     private int _requestCounter;
 
     private FakeStripeServer(WebApplication app) => _app = app;
@@ -87,11 +88,20 @@ internal sealed class FakeStripeServer : IAsyncDisposable
         MaxRetryDelay = TimeSpan.FromMilliseconds(4),
     };
 
-    public IStripeClient CreateClient(StripeClientOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null) =>
-        new StripeClient(new HttpClient(), options ?? Options(), timeProvider, new StripeMetrics(null), logger ?? NullLogger.Instance);
+    public IStripeClient CreateClient(StripeClientOptions? options = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    {
+        var httpClient = new HttpClient();
+        _httpClients.Enqueue(httpClient);
+        return new StripeClient(httpClient, options ?? Options(), timeProvider, new StripeMetrics(null), logger ?? NullLogger.Instance);
+    }
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var httpClient in _httpClients)
+        {
+            httpClient.Dispose();
+        }
+
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

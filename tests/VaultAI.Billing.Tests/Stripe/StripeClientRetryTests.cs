@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
 using VaultAI.Billing.Stripe;
 
 namespace VaultAI.Billing.Tests.Stripe;
@@ -193,12 +194,14 @@ public sealed class StripeClientRetryTests
         await using var server = await FakeStripeServer.StartAsync();
         server.Enqueue(ScriptedResponse.Json(StripeJson.Customer()) with { Delay = TimeSpan.FromSeconds(30) }, ScriptedResponse.Json(StripeJson.Customer()));
         var options = server.Options(maxRetries: 1);
-        options.Timeout = TimeSpan.FromMilliseconds(200);
+        options.Timeout = TimeSpan.FromMilliseconds(300);
+        using var logs = new CapturingLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
 
-        var customer = await server.CreateClient(options).GetCustomerAsync("cus_123");
+        var customer = await server.CreateClient(options, logger: factory.CreateLogger("Stripe")).GetCustomerAsync("cus_123");
 
         Assert.Equal("cus_123", customer.Id);
-        Assert.Equal(2, server.Requests.Count);
+        Assert.Single(logs.Messages, m => m.Contains("(TimeoutException)", StringComparison.Ordinal) && m.Contains("retrying", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -209,8 +212,12 @@ public sealed class StripeClientRetryTests
         server.Enqueue(slow, slow);
         var options = server.Options(maxRetries: 1);
         options.Timeout = TimeSpan.FromMilliseconds(100);
+        using var logs = new CapturingLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
 
-        await Assert.ThrowsAsync<TimeoutException>(() => server.CreateClient(options).GetCustomerAsync("cus_123"));
-        Assert.Equal(2, server.Requests.Count);
+        await Assert.ThrowsAsync<TimeoutException>(() => server.CreateClient(options, logger: factory.CreateLogger("Stripe")).GetCustomerAsync("cus_123"));
+
+        Assert.Contains(logs.Messages, m => m.Contains("(TimeoutException)", StringComparison.Ordinal) && m.Contains("attempt 1); retrying", StringComparison.Ordinal));
+        Assert.Contains(logs.Messages, m => m.Contains("(TimeoutException)", StringComparison.Ordinal) && m.Contains("attempt 2); giving up", StringComparison.Ordinal));
     }
 }
