@@ -432,8 +432,8 @@ internal sealed class StripeClient : IStripeClient
             }
             catch (IOException ex)
             {
-                // The connection broke while the body was being read.
-                failure = ex;
+                // The connection broke while the body was being read; report it like any other connection error.
+                failure = new HttpRequestException($"The connection to Stripe broke while reading the {call.Operation} response.", ex);
             }
             catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {
