@@ -18,7 +18,7 @@ internal static class StripeCalls
                 StripeRequestId = exception.RequestId,
             };
         }
-        catch (Exception exception) when (exception is HttpRequestException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception exception) when (exception is HttpRequestException or TimeoutException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw new BillingException(502, "stripe_unreachable", $"Stripe could not be reached to {what}; nothing was changed, try again.", innerException: exception);
         }
