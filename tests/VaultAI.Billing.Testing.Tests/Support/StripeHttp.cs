@@ -64,3 +64,12 @@ internal sealed record StripeResponse(HttpStatusCode Status, JsonObject Json, Ht
 
     public JsonObject Error => Json["error"]!.AsObject();
 }
+
+internal static class StripeHttpExtensions
+{
+    public static async Task CreateAsyncOk(this StripeHttp http, string path, string form)
+    {
+        var response = await http.PostAsync(path, form);
+        Assert.True(response.Status == System.Net.HttpStatusCode.OK, $"{path} answered {(int)response.Status}: {response.Raw}");
+    }
+}
