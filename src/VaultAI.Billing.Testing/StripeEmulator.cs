@@ -222,7 +222,12 @@ public sealed class StripeEmulator : IAsyncDisposable
         }
 
         await _dispatcher.DisposeAsync().ConfigureAwait(false);
-        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        // Bounded: a request stuck in an injected delay must not hold up disposal.
+        using (var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+        {
+            await _app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+        }
+
         await _app.DisposeAsync().ConfigureAwait(false);
         _advanceLock.Dispose();
         _stop.Dispose();

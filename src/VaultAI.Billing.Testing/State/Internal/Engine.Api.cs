@@ -257,6 +257,7 @@ internal sealed partial class Engine
         };
         product.ApplyMetadata(f.Map("metadata"), false);
         Products[product.Id] = product;
+        Emit("product.created", Render(product), null, Now);
         return Render(product);
     }
 
@@ -279,6 +280,7 @@ internal sealed partial class Engine
         {
             var product = new Product { Id = Ids.New("prod_", 14), Sequence = NextSequence(), Created = Now, Name = productName };
             Products[product.Id] = product;
+            Emit("product.created", Render(product), null, Now);
             productId = product.Id;
         }
         else
@@ -375,6 +377,7 @@ internal sealed partial class Engine
         };
         price.ApplyMetadata(f.Map("metadata"), false);
         Prices[price.Id] = price;
+        Emit("price.created", Render(price), null, Now);
         return Render(price);
     }
 
