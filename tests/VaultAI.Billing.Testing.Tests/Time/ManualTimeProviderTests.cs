@@ -77,6 +77,25 @@ public class ManualTimeProviderTests
         clock.Advance(TimeSpan.FromSeconds(10));
         Assert.Equal(1, count);
         Assert.False(timer.Change(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan));
+        Assert.Equal(0, clock.ActiveTimerCount);
+    }
+
+    [Fact]
+    public void Advance_Negative_Throws()
+    {
+        var clock = new ManualTimeProvider(Start);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => clock.Advance(TimeSpan.FromTicks(-1)));
+        Assert.Equal(Start, clock.GetUtcNow());
+    }
+
+    [Fact]
+    public void Constructor_NonUtcOffset_IsConvertedToUtc()
+    {
+        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 1, 1, 2, 0, 0, TimeSpan.FromHours(2)));
+
+        Assert.Equal(TimeSpan.Zero, clock.GetUtcNow().Offset);
+        Assert.Equal(Start, clock.GetUtcNow());
     }
 
     [Fact]

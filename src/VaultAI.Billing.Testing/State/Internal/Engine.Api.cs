@@ -235,7 +235,6 @@ internal sealed partial class Engine
             ["data"] = data,
             ["has_more"] = hasMore,
             ["next_page"] = hasMore ? $"page_{offset + limit}" : null,
-            ["total_count"] = matches.Count,
             ["url"] = "/v1/customers/search",
         };
     }
