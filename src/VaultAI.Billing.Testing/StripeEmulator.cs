@@ -136,6 +136,10 @@ public sealed class StripeEmulator : IAsyncDisposable
                     break;
                 }
 
+                // Deliver what earlier steps emitted before time moves on, so each webhook is signed and
+                // received at the time it belongs to (receivers check the signature's timestamp).
+                await _dispatcher.FlushAsync(cancellationToken).ConfigureAwait(false);
+
                 // Move the clock outside the engine lock: timers firing here may call the emulator.
                 if (at > Clock.GetUtcNow())
                 {
@@ -148,6 +152,7 @@ public sealed class StripeEmulator : IAsyncDisposable
                 }
             }
 
+            await _dispatcher.FlushAsync(cancellationToken).ConfigureAwait(false);
             if (target > Clock.GetUtcNow())
             {
                 Clock.SetUtcNow(target);
@@ -217,7 +222,12 @@ public sealed class StripeEmulator : IAsyncDisposable
         }
 
         await _dispatcher.DisposeAsync().ConfigureAwait(false);
-        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        // Bounded: a request stuck in an injected delay must not hold up disposal.
+        using (var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+        {
+            await _app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+        }
+
         await _app.DisposeAsync().ConfigureAwait(false);
         _advanceLock.Dispose();
         _stop.Dispose();

@@ -41,9 +41,9 @@ public sealed class EmulatorDeliveryControls
     /// <returns>A task that completes when the queue is empty.</returns>
     public Task ReleaseAsync(CancellationToken cancellationToken = default) => _dispatcher.ReleaseAsync(cancellationToken);
 
-    /// <summary>Discards the next <paramref name="count"/> deliveries without sending them (lost webhooks).</summary>
-    /// <param name="count">How many to drop.</param>
-    public void DropNext(int count = 1) => _dispatcher.DropNext(count);
+    /// <summary>Discards the next <paramref name="n"/> deliveries without sending them (lost webhooks).</summary>
+    /// <param name="n">How many to drop.</param>
+    public void DropNext(int n = 1) => _dispatcher.DropNext(n);
 
     /// <summary>
     /// Waits until every pending delivery has finished (including retries). Returns at once

@@ -235,7 +235,6 @@ internal sealed partial class Engine
             ["data"] = data,
             ["has_more"] = hasMore,
             ["next_page"] = hasMore ? $"page_{offset + limit}" : null,
-            ["total_count"] = matches.Count,
             ["url"] = "/v1/customers/search",
         };
     }
@@ -257,6 +256,7 @@ internal sealed partial class Engine
         };
         product.ApplyMetadata(f.Map("metadata"), false);
         Products[product.Id] = product;
+        Emit("product.created", Render(product), null, Now);
         return Render(product);
     }
 
@@ -279,6 +279,7 @@ internal sealed partial class Engine
         {
             var product = new Product { Id = Ids.New("prod_", 14), Sequence = NextSequence(), Created = Now, Name = productName };
             Products[product.Id] = product;
+            Emit("product.created", Render(product), null, Now);
             productId = product.Id;
         }
         else
@@ -375,6 +376,7 @@ internal sealed partial class Engine
         };
         price.ApplyMetadata(f.Map("metadata"), false);
         Prices[price.Id] = price;
+        Emit("price.created", Render(price), null, Now);
         return Render(price);
     }
 
