@@ -68,4 +68,21 @@ export VAULTAI_BILLING_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=vaultai
 export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium || true)}"
 
 echo "==> dotnet test VaultAI.Billing.sln"
-dotnet test VaultAI.Billing.sln --logger "console;verbosity=normal" "$@"
+results="$work/results"
+set +e
+dotnet test VaultAI.Billing.sln --logger "console;verbosity=normal" --logger "trx" --results-directory "$results" "$@"
+status=$?
+set -e
+
+# One closing line over every test project, from the TRX counters.
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters="$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)"
+  p="$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")"
+  f="$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")"
+  n="$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")"
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${n:-0}))
+done
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit "$status"

@@ -52,9 +52,10 @@ internal sealed class BillingTestHost : IAsyncDisposable
         string priceId,
         string? connectionString = null,
         TimeProvider? timeProvider = null,
-        Action<VaultAIBillingOptions>? configure = null)
+        Action<VaultAIBillingOptions>? configure = null,
+        Action<DbContextOptionsBuilder>? database = null)
     {
-        connectionString ??= await TestDatabase.CreateDatabaseAsync("billing");
+        connectionString ??= database is null ? await TestDatabase.CreateDatabaseAsync("billing") : "";
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
@@ -81,7 +82,7 @@ internal sealed class BillingTestHost : IAsyncDisposable
                 options.Webhooks.Secrets = [stripe.WebhookSecret];
                 configure?.Invoke(options);
             })
-            .AddEntityFrameworkStore(options => options.UseNpgsql(connectionString));
+            .AddEntityFrameworkStore(database ?? (options => options.UseNpgsql(connectionString)));
         builder.Services.AddAuthentication("Test").AddScheme<AuthenticationSchemeOptions, TestAdminHandler>("Test", _ => { });
         builder.Services.AddAuthorization(options => options.AddPolicy("VaultAI.Billing.Admin", policy => policy.RequireAuthenticatedUser()));
 
