@@ -28,9 +28,9 @@ if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
   echo "==> installing PostgreSQL (Debian package)"
   apt_install postgresql
 fi
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "==> installing Chromium (Debian package) for the dashboard browser test"
-  apt_install chromium || echo "warning: chromium could not be installed; browser tests will fail" >&2
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "==> installing Chromium and ChromeDriver (Debian packages) for the dashboard browser test"
+  apt_install chromium chromium-driver || echo "warning: chromium could not be installed; browser tests will fail" >&2
 fi
 
 bin="$(pg_bin)"
@@ -66,6 +66,7 @@ run_pg "$bin/pg_ctl" -D "$work/data" -l "$work/postgres.log" -w \
 
 export VAULTAI_BILLING_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=vaultai;Password=$password;Database=postgres;Pooling=true;Maximum Pool Size=40"
 export CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium || true)}"
+export CHROMEDRIVER_PATH="${CHROMEDRIVER_PATH:-$(command -v chromedriver || true)}"
 
 echo "==> dotnet test VaultAI.Billing.sln"
 results="$work/results"

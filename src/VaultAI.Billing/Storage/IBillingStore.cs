@@ -1,6 +1,7 @@
 using VaultAI.Billing.Credentials;
 using VaultAI.Billing.Metering;
 using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Webhooks;
 
 namespace VaultAI.Billing.Storage;
 
@@ -77,6 +78,30 @@ public interface IBillingStore
 
     /// <summary>Counts outbox rows by status.</summary>
     Task<IReadOnlyDictionary<string, int>> CountOutboxAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Inserts a received Stripe event; <see langword="false"/> when its id is already in the inbox.</summary>
+    Task<bool> TryInsertWebhookEventAsync(WebhookInboxEvent webhookEvent, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads one inbox row.</summary>
+    Task<WebhookInboxEvent?> GetWebhookEventAsync(string eventId, CancellationToken cancellationToken = default);
+
+    /// <summary>Records the outcome of processing an inbox row and counts the attempt.</summary>
+    Task CompleteWebhookEventAsync(string eventId, string status, string? error, DateTimeOffset at, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists inbox rows (all, or with a status), newest first.</summary>
+    Task<IReadOnlyList<WebhookInboxEvent>> ListWebhookEventsAsync(string? status, int take, CancellationToken cancellationToken = default);
+
+    /// <summary>Failed inbox rows whose retry time has come, oldest first.</summary>
+    Task<IReadOnlyList<WebhookInboxEvent>> ListDueWebhookRetriesAsync(DateTimeOffset now, int take, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts inbox rows by status.</summary>
+    Task<IReadOnlyDictionary<string, int>> CountWebhookEventsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Inserts or updates an invoice mirror row, unless the stored row comes from a newer event.</summary>
+    Task UpsertInvoiceAsync(InvoiceRecord invoice, CancellationToken cancellationToken = default);
+
+    /// <summary>An organization's invoices, newest first.</summary>
+    Task<IReadOnlyList<InvoiceRecord>> ListInvoicesAsync(Guid organizationId, int take, CancellationToken cancellationToken = default);
 
     /// <summary>Lists outbox rows with a status, newest first.</summary>
     Task<IReadOnlyList<MeterEventOutboxMessage>> ListOutboxAsync(string status, int take, CancellationToken cancellationToken = default);
