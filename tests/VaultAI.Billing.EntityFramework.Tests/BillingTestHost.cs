@@ -80,6 +80,7 @@ internal sealed class BillingTestHost : IAsyncDisposable
                 options.Dispatcher.Enabled = false; // tests drive the dispatcher explicitly
                 options.Dispatcher.RetryBaseDelay = TimeSpan.FromSeconds(1);
                 options.Webhooks.Secrets = [stripe.WebhookSecret];
+                options.Webhooks.RetryInBackground = false;
                 configure?.Invoke(options);
             })
             .AddEntityFrameworkStore(database ?? (options => options.UseNpgsql(connectionString)));
