@@ -141,6 +141,14 @@ internal static class EmulatorCatalog
         return price;
     }
 
+    public static async Task<string> CreateLicensedPriceAsync(StripeEmulator stripe, long unitAmount)
+    {
+        using var http = new HttpClient { BaseAddress = stripe.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", stripe.ApiKey);
+        var product = await PostAsync(http, "/v1/products", "name=Self-Hosted%20seat");
+        return await PostAsync(http, "/v1/prices", $"currency=eur&unit_amount={unitAmount}&product={product}&recurring[interval]=month");
+    }
+
     private static async Task<string> PostAsync(HttpClient http, string path, string form)
     {
         using var content = new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
