@@ -35,8 +35,13 @@ internal sealed class TestClock : TimeProvider
 
     public void AdvanceTo(DateTimeOffset target)
     {
-        while (true)
+        for (var fired = 0; ; fired++)
         {
+            if (fired > 100_000)
+            {
+                throw new InvalidOperationException("TestClock: a timer keeps firing: " + string.Join(", ", _timers.Select(t => $"{t.DueAt:o}/{t.Period}/{t.Callback.Method.DeclaringType}.{t.Callback.Method.Name}")));
+            }
+
             ManualTimer? due;
             lock (_lock)
             {
@@ -72,6 +77,8 @@ internal sealed class TestClock : TimeProvider
 
     private sealed class ManualTimer(TestClock clock, TimerCallback callback, object? state) : ITimer
     {
+        public TimerCallback Callback => callback;
+
         public DateTimeOffset? DueAt { get; set; }
 
         public TimeSpan? Period { get; private set; }

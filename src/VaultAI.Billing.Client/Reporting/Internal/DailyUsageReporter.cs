@@ -55,7 +55,7 @@ internal sealed class DailyUsageReporter : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await Task.Yield();
+        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
         _spool.CleanUpTempFiles();
         var lastDay = await _spool.ReadLastReportedDayAsync(stoppingToken).ConfigureAwait(false);
         var (day, runAt) = NextRun(lastDay);
@@ -118,9 +118,13 @@ internal sealed class DailyUsageReporter : BackgroundService
 
             var wakeAt = retryAt is { } r && r < runAt ? r : runAt;
             Log.NextRunScheduled(_logger, day, runAt);
-            var delay = wakeAt - _timeProvider.GetUtcNow();
+
+            // Timers work in whole milliseconds: round up, or a sub-millisecond remainder would wake the loop
+            // early (and again, and again) without time having reached the due moment.
+            var current = _timeProvider.GetUtcNow();
+            var delay = wakeAt > current ? TimeSpan.FromMilliseconds(Math.Ceiling((wakeAt - current).TotalMilliseconds)) : TimeSpan.Zero;
             var wait = delay > TimeSpan.Zero ? Task.Delay(delay, _timeProvider, stoppingToken) : Task.CompletedTask;
-            _activity.OnIdle(wakeAt);
+            _activity.OnIdle(current + delay);
             try
             {
                 await wait.ConfigureAwait(false);

@@ -18,7 +18,7 @@ internal static class ReportSchedule
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, timeZone).DateTime);
         var day = lastReportedDay is { } last && last >= today ? last.AddDays(1) : today;
         var jitter = maxRandomDelay > TimeSpan.Zero
-            ? TimeSpan.FromTicks((long)(random.NextDouble() * maxRandomDelay.Ticks))
+            ? TimeSpan.FromSeconds(Math.Floor(random.NextDouble() * maxRandomDelay.TotalSeconds))
             : TimeSpan.Zero;
         var runAt = AtLocalTime(day, timeOfDay, timeZone) + jitter;
         return (day, runAt < now ? now : runAt);
