@@ -14,6 +14,7 @@ public sealed class FileBillingTokenStore : IBillingTokenStore
     private readonly SemaphoreSlim _gate = new(1, 1);
     private string? _cached;
     private bool _loaded;
+    private (DateTime WrittenAt, long Length)? _stamp;
 
     /// <summary>Initializes a new instance of the <see cref="FileBillingTokenStore"/> class.</summary>
     /// <param name="filePath">The token file's path; its folder is created (owner-only) when the token is first written.</param>
@@ -27,9 +28,11 @@ public sealed class FileBillingTokenStore : IBillingTokenStore
     public string FilePath { get; }
 
     /// <inheritdoc />
+    /// <remarks>The file is read again when it changed on disk, so an operator can install a new token without a restart.</remarks>
     public async ValueTask<string?> GetTokenAsync(CancellationToken cancellationToken)
     {
-        if (_loaded)
+        var stamp = Stamp();
+        if (_loaded && stamp == _stamp)
         {
             return _cached;
         }
@@ -37,15 +40,23 @@ public sealed class FileBillingTokenStore : IBillingTokenStore
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!_loaded)
+            stamp = Stamp();
+            if (!_loaded || stamp != _stamp)
             {
-                _cached = File.Exists(FilePath)
-                    ? NullIfEmpty((await File.ReadAllTextAsync(FilePath, Encoding.UTF8, cancellationToken).ConfigureAwait(false)).Trim())
-                    : null;
+                _cached = stamp is null
+                    ? null
+                    : NullIfEmpty((await File.ReadAllTextAsync(FilePath, Encoding.UTF8, cancellationToken).ConfigureAwait(false)).Trim());
+                _stamp = stamp;
                 _loaded = true;
             }
 
             return _cached;
+        }
+        catch (FileNotFoundException)
+        {
+            _cached = null;
+            _stamp = null;
+            return null;
         }
         finally
         {
@@ -62,6 +73,7 @@ public sealed class FileBillingTokenStore : IBillingTokenStore
         {
             await AtomicFile.WriteAsync(FilePath, Encoding.UTF8.GetBytes(token), cancellationToken).ConfigureAwait(false);
             _cached = token;
+            _stamp = Stamp();
             _loaded = true;
         }
         finally
@@ -70,8 +82,11 @@ public sealed class FileBillingTokenStore : IBillingTokenStore
         }
     }
 
-    /// <summary>Forgets the in-memory copy so the next read goes back to the file (for example after an administrator replaced it).</summary>
-    public void Reload() => _loaded = false;
+    private (DateTime WrittenAt, long Length)? Stamp()
+    {
+        var info = new FileInfo(FilePath);
+        return info.Exists ? (info.LastWriteTimeUtc, info.Length) : null;
+    }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 }

@@ -98,6 +98,7 @@ public static class VaultAIBillingClientServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<BillingClientTuning>();
         services.TryAddSingleton<ReporterActivity>();
+        services.TryAddSingleton<BillingClientMetrics>();
         services.TryAddSingleton<BillingResiliencePipeline>();
         services.TryAddSingleton<OrganizationInfoResolver>();
         services.TryAddSingleton<StatusCache>();

@@ -110,13 +110,30 @@ public sealed class SpoolTests
         Assert.Equal(1, instance.Spool.CountPending());
         Assert.Contains(instance.Logs.Entries, e => e.Id.Id == 4);
 
-        // The operator installs the token the administrator issued.
-        await instance.TokenStore.SetTokenAsync(newToken, CancellationToken.None);
+        // The operator pastes the token the administrator issued into the token file; no restart needed.
+        await File.WriteAllTextAsync(Path.Combine(folder.Path, FileBillingTokenStore.DefaultFileName), newToken + "\n");
         var resumed = await instance.Dispatcher.DrainAsync(CancellationToken.None);
 
         Assert.Equal(DrainOutcome.Completed, resumed);
         Assert.Single(server.AcceptedReports);
         Assert.Equal(0, instance.Spool.CountPending());
+    }
+
+    [Fact]
+    public async Task DrainAsync_RegistrationRefused_KeepsReportsInsteadOfRejectingThem()
+    {
+        await using var server = await ContractBillingHost.StartAsync();
+        server.RequiredEnrollmentKey = "enroll-" + Guid.NewGuid().ToString("N");
+        using var folder = new TempFolder();
+        await using var instance = ClientHarness.Create(server.BaseAddress, folder.Path, configure: o => o.EnrollmentKey = "wrong");
+        await instance.Dispatcher.CollectAsync(Day, CancellationToken.None);
+
+        var outcome = await instance.Dispatcher.DrainAsync(CancellationToken.None);
+
+        Assert.Equal(DrainOutcome.Blocked, outcome);
+        Assert.Equal(1, instance.Spool.CountPending());
+        Assert.False(Directory.Exists(instance.Spool.RejectedDirectory));
+        Assert.Equal(0, server.Attempts(ContractBillingHost.Usage));
     }
 
     [Fact]
@@ -164,5 +181,35 @@ public sealed class SpoolTests
         var report = await instance.Dispatcher.CollectAsync(Day, CancellationToken.None);
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(instance.Spool.PathFor(report!.IdempotencyKey)));
+    }
+}
+
+public sealed class ReportMetricsTests
+{
+    [Fact]
+    public async Task DrainAsync_ReportSent_RecordedOnVaultAIBillingMeter()
+    {
+        await using var server = await ContractBillingHost.StartAsync();
+        using var folder = new TempFolder();
+        await using var instance = ClientHarness.Create(server.BaseAddress, folder.Path);
+        var meterFactory = instance.Services.GetService(typeof(System.Diagnostics.Metrics.IMeterFactory));
+        var measurements = new System.Collections.Concurrent.ConcurrentQueue<(string Name, long Value)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == BillingClientMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meterFactory))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => measurements.Enqueue((instrument.Name, value)));
+        listener.Start();
+
+        await instance.Dispatcher.CollectAsync(new DateOnly(2026, 11, 3), CancellationToken.None);
+        await instance.Dispatcher.DrainAsync(CancellationToken.None);
+
+        Assert.NotNull(meterFactory);
+        Assert.Contains(("vaultai.billing.client.reports.spooled", 1L), measurements);
+        Assert.Contains(("vaultai.billing.client.reports.sent", 1L), measurements);
     }
 }

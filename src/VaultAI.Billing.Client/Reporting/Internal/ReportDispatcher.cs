@@ -31,6 +31,7 @@ internal sealed class ReportDispatcher
     private readonly TimeProvider _timeProvider;
     private readonly VaultAIBillingClientOptions _options;
     private readonly ILogger<ReportDispatcher> _logger;
+    private readonly BillingClientMetrics _metrics;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private byte[]? _refusedTokenHash;
 
@@ -42,8 +43,10 @@ internal sealed class ReportDispatcher
         IBillingTokenStore tokenStore,
         TimeProvider timeProvider,
         IOptions<VaultAIBillingClientOptions> options,
+        BillingClientMetrics metrics,
         ILogger<ReportDispatcher> logger)
     {
+        _metrics = metrics;
         _client = (BillingClient)client;
         _spool = spool;
         _organization = organization;
@@ -85,6 +88,7 @@ internal sealed class ReportDispatcher
         var report = new SpooledReport(key, _options.Metric, day, info.OrganizationId, info.OrganizationName, info.InstanceUrl, count, now, now);
         await _spool.WriteAsync(report, cancellationToken).ConfigureAwait(false);
         Log.ReportSpooled(_logger, key, count);
+        _metrics.Spooled();
         return report;
     }
 
@@ -94,7 +98,13 @@ internal sealed class ReportDispatcher
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await DrainCoreAsync(cancellationToken).ConfigureAwait(false);
+            var outcome = await DrainCoreAsync(cancellationToken).ConfigureAwait(false);
+            if (outcome != DrainOutcome.Completed)
+            {
+                _metrics.DeliveryFailed(outcome == DrainOutcome.Blocked ? "blocked" : "transient");
+            }
+
+            return outcome;
         }
         finally
         {
@@ -116,6 +126,26 @@ internal sealed class ReportDispatcher
         }
 
         var pending = await _spool.ListPendingAsync(cancellationToken).ConfigureAwait(false);
+        if (pending.Count == 0)
+        {
+            return DrainOutcome.Completed;
+        }
+
+        // Registration problems are not the reports' fault: they must never send a report to rejected/.
+        try
+        {
+            await _client.EnsureRegisteredAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (VaultAIBillingException ex) when (ex.IsTransient)
+        {
+            return DrainOutcome.TransientFailure;
+        }
+        catch (VaultAIBillingException)
+        {
+            // Token lost (already logged) or enrollment refused (logged by the client): wait for an operator.
+            return DrainOutcome.Blocked;
+        }
+
         foreach (var (report, path) in pending)
         {
             try
@@ -125,6 +155,7 @@ internal sealed class ReportDispatcher
                 // Only now, after the host acknowledged it (a duplicate answer included), is the report dropped.
                 UsageSpool.Delete(path);
                 Log.ReportSent(_logger, report.IdempotencyKey, result.ReportId, result.Duplicate);
+                _metrics.Sent(result.Duplicate);
             }
             catch (BillingTokenLostException)
             {
@@ -144,6 +175,7 @@ internal sealed class ReportDispatcher
             {
                 var rejectedPath = _spool.Reject(path, report, status, ex.Problem);
                 Log.ReportRejected(_logger, report.IdempotencyKey, (int)status, ex.Problem?.Code, rejectedPath);
+                _metrics.Rejected((int)status);
             }
         }
 
