@@ -88,6 +88,12 @@ internal sealed class BillingClient : IVaultAIBillingClient
             using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
             {
+                if (response.StatusCode == HttpStatusCode.Unauthorized)
+                {
+                    _state = BillingClientState.TokenInvalid;
+                    Log.TokenRejected(_logger, info.OrganizationId);
+                }
+
                 throw await FailureAsync(request, response, cancellationToken).ConfigureAwait(false);
             }
 
