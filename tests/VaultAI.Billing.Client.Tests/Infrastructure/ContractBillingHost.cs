@@ -154,6 +154,9 @@ internal sealed class ContractBillingHost : IAsyncDisposable
                 await next();
                 return;
             case FaultKind.Status:
+                // Read the body first: answering before it is consumed may make Kestrel close the
+                // keep-alive connection, which would add a connection-reset retry the test did not inject.
+                await context.Request.Body.CopyToAsync(Stream.Null);
                 if (fault.RetryAfter is { } retryAfter)
                 {
                     context.Response.Headers.RetryAfter = retryAfter;

@@ -59,7 +59,7 @@ public sealed class StatusCacheTests
         Assert.Equal(good.RetrievedAt, stale.RetrievedAt);
         Assert.Equal("pending", stale.SubscriptionStatus);
         Assert.True(server.Attempts(ContractBillingHost.Status) > 1);
-        Assert.Contains(instance.Logs.Entries, e => e.Id.Id == 9);
+        Assert.Contains(instance.Logs.Entries, e => e.Id.Name == "StatusServedStale");
     }
 
     [Fact]
