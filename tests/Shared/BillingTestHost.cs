@@ -10,10 +10,11 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using VaultAI.Billing.EntityFramework;
 using VaultAI.Billing.Plans;
 using VaultAI.Billing.Testing;
 
-namespace VaultAI.Billing.EntityFramework.Tests;
+namespace VaultAI.Billing.TestSupport;
 
 /// <summary>
 /// A real billing host for tests: Kestrel on 127.0.0.1, the EF store on a fresh PostgreSQL database,
@@ -46,6 +47,12 @@ internal sealed class BillingTestHost : IAsyncDisposable
     public HttpClient Admin { get; }
 
     public IServiceProvider Services => _app.Services;
+
+    /// <summary>Every request that reached the endpoints, in arrival order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(string Method, string Path, string? IdempotencyKey, int Status)> Requests { get; } = new();
+
+    /// <summary>While set, every request's connection is dropped: the host looks unreachable to its callers.</summary>
+    public bool Outage { get; set; }
 
     public static async Task<BillingTestHost> StartAsync(
         StripeEmulator stripe,
@@ -89,12 +96,25 @@ internal sealed class BillingTestHost : IAsyncDisposable
 
         var app = builder.Build();
         await BillingDatabase.MigrateAsync(app.Services);
+        BillingTestHost? self = null;
+        app.Use(async (context, next) =>
+        {
+            if (self?.Outage == true)
+            {
+                context.Abort();
+                return;
+            }
+
+            await next(context);
+            self?.Requests.Enqueue((context.Request.Method, context.Request.Path.Value ?? "", context.Request.Headers["Idempotency-Key"].FirstOrDefault(), context.Response.StatusCode));
+        });
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapVaultAIBilling();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new BillingTestHost(app, new Uri(address), connectionString);
+        self = new BillingTestHost(app, new Uri(address), connectionString);
+        return self;
     }
 
     public BillingDbContext CreateDbContext()
