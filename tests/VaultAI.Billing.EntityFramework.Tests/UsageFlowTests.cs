@@ -103,6 +103,27 @@ public sealed class UsageFlowTests
     }
 
     [Fact]
+    public async Task ReportUsage_ManyAtOnceForOneOrganization_AllAcceptedEachStoredAndQueuedOnce()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price);
+        var orgId = Guid.NewGuid();
+        var token = await InstanceCalls.RegisterAsync(host.Client, orgId);
+        (await InstanceCalls.LinkAsync(host.Admin, orgId)).EnsureSuccessStatusCode();
+        var at = stripe.Clock.GetUtcNow();
+
+        // 48 distinct reports and 16 retries of some of them, all in flight together for one organization.
+        var sends = Enumerable.Range(0, 64).Select(i => InstanceCalls.ReportAsync(host.Client, token, orgId, i % 48, at.AddSeconds(-(i % 48)), $"burst-{i % 48}"));
+        var responses = await Task.WhenAll(sends);
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        await using var db = host.CreateDbContext();
+        Assert.Equal(48, await db.UsageReports.CountAsync());
+        Assert.Equal(48, await db.MeterEventOutbox.CountAsync());
+    }
+
+    [Fact]
     public async Task ReportUsage_OlderThanStripeWindow_IsKeptButNotBillable()
     {
         await using var stripe = await StripeEmulator.StartAsync();

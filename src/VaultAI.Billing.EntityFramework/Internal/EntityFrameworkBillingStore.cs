@@ -99,7 +99,9 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
                 return new IngestResult(existing, current, Duplicate: true, Outbox: null);
             }
 
+            using var gate = await RowLocks.EnterAsync(db, cancellationToken).ConfigureAwait(false);
             using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await RowLocks.LockOrganizationAsync(db, report.OrganizationId, cancellationToken).ConfigureAwait(false);
             var organization = await db.Organizations.FirstOrDefaultAsync(o => o.Id == report.OrganizationId, cancellationToken).ConfigureAwait(false)
                 ?? throw new BillingException(404, "organization_not_found", $"No organization {report.OrganizationId}; register first.", "organization_id");
 
@@ -152,7 +154,9 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
         for (var attempt = 1; ; attempt++)
         {
             using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+            using var gate = await RowLocks.EnterAsync(db, cancellationToken).ConfigureAwait(false);
             using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await RowLocks.LockOrganizationAsync(db, organizationId, cancellationToken).ConfigureAwait(false);
             var organization = await db.Organizations.FirstOrDefaultAsync(o => o.Id == organizationId, cancellationToken).ConfigureAwait(false);
             if (organization is null)
             {
@@ -202,6 +206,9 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
         for (var attempt = 1; ; attempt++)
         {
             using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+            using var gate = await RowLocks.EnterAsync(db, cancellationToken).ConfigureAwait(false);
+            using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await RowLocks.LockOrganizationAsync(db, organizationId, cancellationToken).ConfigureAwait(false);
             var organization = await db.Organizations.FirstOrDefaultAsync(o => o.Id == organizationId, cancellationToken).ConfigureAwait(false);
             if (organization is null || !change(organization))
             {
@@ -212,6 +219,7 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
             try
             {
                 await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return organization;
             }
             catch (DbUpdateConcurrencyException) when (attempt < MaxConflictRetries)

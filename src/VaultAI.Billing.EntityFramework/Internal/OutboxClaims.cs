@@ -12,7 +12,6 @@ namespace VaultAI.Billing.EntityFramework.Internal;
 /// </summary>
 internal static class OutboxClaims
 {
-    private static readonly SemaphoreSlim SqliteGate = new(1, 1);
     private static readonly DateTimeOffsetToBinaryConverter SqliteTime = new();
 
     public static async Task<List<Guid>> ClaimAsync(BillingDbContext db, int batchSize, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
@@ -35,7 +34,7 @@ internal static class OutboxClaims
 
         var nowValue = (long)SqliteTime.ConvertToProvider(now)!;
         var untilValue = (long)SqliteTime.ConvertToProvider(leaseUntil)!;
-        await SqliteGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await RowLocks.SqliteWriter.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             return await db.Database.SqlQuery<Guid>($"""
@@ -52,7 +51,7 @@ internal static class OutboxClaims
         }
         finally
         {
-            SqliteGate.Release();
+            RowLocks.SqliteWriter.Release();
         }
     }
 }
