@@ -56,7 +56,15 @@ public static class HostComposition
             Directory.CreateDirectory(dataPath);
             var sqlitePath = Path.Combine(dataPath, "billing.db");
 
-            var embedded = await EmbeddedStripe.StartAsync();
+            // The emulator is itself an ASP.NET Core app. Starting it without this execution context keeps tools that
+            // watch for the entry point's host (WebApplicationFactory, dotnet-ef) from taking the emulator's host for ours.
+            Task<EmbeddedStripe> starting;
+            using (ExecutionContext.SuppressFlow())
+            {
+                starting = Task.Run(() => EmbeddedStripe.StartAsync());
+            }
+
+            var embedded = await starting;
             var settings = embedded.ToConfiguration().ToList();
             var host = configuration.GetSection(BillingHostOptions.SectionName);
             if (!host.GetSection("Admins").GetChildren().Any() && !host.GetSection("AdminApiKeyHashes").GetChildren().Any())
