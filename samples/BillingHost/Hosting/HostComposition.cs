@@ -44,6 +44,7 @@ public static class HostComposition
         if (HostMode.IsProduction(configuration))
         {
             var connectionString = HostValidation.RequireConnectionString(configuration);
+            HostValidation.RequireStripeKey(configuration);
             mode = new HostMode(false, null, null);
             billing = services.AddVaultAIBilling(configuration.GetSection(VaultAIBillingOptions.SectionName));
             billing.AddEntityFrameworkStore(options => options.UseNpgsql(connectionString));

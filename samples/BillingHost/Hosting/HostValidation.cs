@@ -37,6 +37,18 @@ internal static class HostValidation
 
         return value;
     }
+
+    /// <summary>The Stripe secret key, required in production (the library checks its shape again at start).</summary>
+    public static void RequireStripeKey(IConfiguration configuration)
+    {
+        var key = configuration[HostMode.StripeApiKeySetting];
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            throw new HostConfigurationException(
+                $"{HostMode.StripeApiKeySetting} must be set to a Stripe secret key (sk_... or rk_...) in production mode " +
+                "(environment variable VaultAI__Billing__Stripe__ApiKey).");
+        }
+    }
 }
 
 /// <summary>In production: at least one way for an administrator to sign in, and well-formed hashes.</summary>
