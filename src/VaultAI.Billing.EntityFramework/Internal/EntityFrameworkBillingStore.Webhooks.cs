@@ -56,8 +56,11 @@ internal sealed partial class EntityFrameworkBillingStore
     public async Task<IReadOnlyList<WebhookInboxEvent>> ListDueWebhookRetriesAsync(DateTimeOffset now, int take, CancellationToken cancellationToken = default)
     {
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        // A 'received' row younger than a minute is probably being processed by its request right now.
+        var abandoned = now - TimeSpan.FromMinutes(1);
         return await db.WebhookEvents.AsNoTracking()
-            .Where(e => (e.Status == WebhookEventStatus.Failed || e.Status == WebhookEventStatus.Received) && (e.NextAttemptAt == null || e.NextAttemptAt <= now))
+            .Where(e => (e.Status == WebhookEventStatus.Failed && (e.NextAttemptAt == null || e.NextAttemptAt <= now))
+                || (e.Status == WebhookEventStatus.Received && e.ReceivedAt <= abandoned))
             .OrderBy(e => e.Created).ThenBy(e => e.Id).Take(take)
             .ToListAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -136,6 +136,10 @@ public sealed class WebhookOptions
     /// <value>The default is 300 seconds.</value>
     public TimeSpan Tolerance { get; set; } = TimeSpan.FromSeconds(300);
 
+    /// <summary>Whether this host retries failed events in the background.</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool RetryInBackground { get; set; } = true;
+
     /// <summary>How often the background pass retries failed events.</summary>
     /// <value>The default is 30 seconds.</value>
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(30);

@@ -14,6 +14,7 @@ using VaultAI.Billing.Organizations;
 using VaultAI.Billing.Organizations.Internal;
 using VaultAI.Billing.Storage;
 using VaultAI.Billing.Stripe;
+using VaultAI.Billing.Webhooks.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -69,9 +70,13 @@ public static class VaultAIBillingServiceCollectionExtensions
             sp.GetRequiredService<IBillingStore>(),
             sp.GetRequiredService<IStripeClient>(),
             sp.GetRequiredService<LinkingService>(),
+            sp.GetRequiredService<WebhookReplayer>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<BillingAdministration>>()));
+        services.TryAddScoped<WebhookProcessor>();
+        services.TryAddScoped<WebhookReplayer>();
         services.TryAddSingleton<IMeterEventDispatcher, MeterEventDispatcher>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookRetryService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MeterEventDispatcherService>());
         return new VaultAIBillingBuilder(services);
     }

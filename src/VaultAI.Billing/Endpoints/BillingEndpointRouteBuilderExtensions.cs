@@ -24,7 +24,10 @@ public static class BillingEndpointRouteBuilderExtensions
         var api = endpoints.MapGroup("/api");
         var instance = api.MapGroup("").WithTags("Instances");
         InstanceEndpoints.Map(instance);
-        AdminEndpoints.Map(api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(options.AdminPolicy));
+        WebhookEndpoints.MapReceiver(api);
+        var admin = api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(options.AdminPolicy);
+        AdminEndpoints.Map(admin);
+        WebhookEndpoints.MapAdmin(admin);
         return instance;
     }
 }

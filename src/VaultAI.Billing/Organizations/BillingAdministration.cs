@@ -5,6 +5,8 @@ using VaultAI.Billing.Linking.Internal;
 using VaultAI.Billing.Metering;
 using VaultAI.Billing.Storage;
 using VaultAI.Billing.Stripe;
+using VaultAI.Billing.Webhooks;
+using VaultAI.Billing.Webhooks.Internal;
 
 namespace VaultAI.Billing.Organizations;
 
@@ -17,14 +19,16 @@ public sealed partial class BillingAdministration
     private readonly IBillingStore _store;
     private readonly IStripeClient _stripe;
     private readonly LinkingService _linking;
+    private readonly WebhookReplayer _webhooks;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<BillingAdministration> _logger;
 
-    internal BillingAdministration(IBillingStore store, IStripeClient stripe, LinkingService linking, TimeProvider timeProvider, ILogger<BillingAdministration> logger)
+    internal BillingAdministration(IBillingStore store, IStripeClient stripe, LinkingService linking, WebhookReplayer webhooks, TimeProvider timeProvider, ILogger<BillingAdministration> logger)
     {
         _store = store;
         _stripe = stripe;
         _linking = linking;
+        _webhooks = webhooks;
         _timeProvider = timeProvider;
         _logger = logger;
     }
@@ -98,6 +102,27 @@ public sealed partial class BillingAdministration
     /// <summary>Counts meter events by status.</summary>
     public Task<IReadOnlyDictionary<string, int>> CountMeterEventsAsync(CancellationToken cancellationToken = default) =>
         _store.CountOutboxAsync(cancellationToken);
+
+    /// <summary>Lists Stripe events of the inbox (all, or with a <see cref="WebhookEventStatus"/>), newest first.</summary>
+    public Task<IReadOnlyList<WebhookInboxEvent>> ListWebhookEventsAsync(string? status = null, int take = 100, CancellationToken cancellationToken = default) =>
+        _store.ListWebhookEventsAsync(status, Math.Clamp(take, 1, 1000), cancellationToken);
+
+    /// <summary>Counts inbox events by status.</summary>
+    public Task<IReadOnlyDictionary<string, int>> CountWebhookEventsAsync(CancellationToken cancellationToken = default) =>
+        _store.CountWebhookEventsAsync(cancellationToken);
+
+    /// <summary>Processes one stored Stripe event again; returns its new status.</summary>
+    /// <exception cref="BillingException">404 when the event is unknown; 500 when processing fails again (recorded).</exception>
+    public Task<string> RetryWebhookEventAsync(string eventId, CancellationToken cancellationToken = default) =>
+        _webhooks.RetryAsync(eventId, cancellationToken);
+
+    /// <summary>Lists Stripe's events since <paramref name="since"/> and applies those not applied yet, oldest first.</summary>
+    public Task<WebhookReplayResult> ReplayWebhooksAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        _webhooks.ReplayAsync(since, cancellationToken);
+
+    /// <summary>The organization's invoices (mirrored from Stripe webhooks), newest first.</summary>
+    public Task<IReadOnlyList<InvoiceRecord>> ListInvoicesAsync(Guid organizationId, int take = 24, CancellationToken cancellationToken = default) =>
+        _store.ListInvoicesAsync(organizationId, Math.Clamp(take, 1, 1000), cancellationToken);
 
     private async Task<Organization> ApplyAsync(Guid organizationId, StripeSubscription subscription, CancellationToken cancellationToken) =>
         (await _store.UpdateOrganizationAsync(

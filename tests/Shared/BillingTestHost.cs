@@ -10,10 +10,11 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using VaultAI.Billing.EntityFramework;
 using VaultAI.Billing.Plans;
 using VaultAI.Billing.Testing;
 
-namespace VaultAI.Billing.EntityFramework.Tests;
+namespace VaultAI.Billing.TestSupport;
 
 /// <summary>
 /// A real billing host for tests: Kestrel on 127.0.0.1, the EF store on a fresh PostgreSQL database,
@@ -46,6 +47,12 @@ internal sealed class BillingTestHost : IAsyncDisposable
     public HttpClient Admin { get; }
 
     public IServiceProvider Services => _app.Services;
+
+    /// <summary>Every request that reached the endpoints, in arrival order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(string Method, string Path, string? IdempotencyKey, int Status)> Requests { get; } = new();
+
+    /// <summary>While set, every request's connection is dropped: the host looks unreachable to its callers.</summary>
+    public bool Outage { get; set; }
 
     public static async Task<BillingTestHost> StartAsync(
         StripeEmulator stripe,
@@ -80,6 +87,7 @@ internal sealed class BillingTestHost : IAsyncDisposable
                 options.Dispatcher.Enabled = false; // tests drive the dispatcher explicitly
                 options.Dispatcher.RetryBaseDelay = TimeSpan.FromSeconds(1);
                 options.Webhooks.Secrets = [stripe.WebhookSecret];
+                options.Webhooks.RetryInBackground = false;
                 configure?.Invoke(options);
             })
             .AddEntityFrameworkStore(database ?? (options => options.UseNpgsql(connectionString)));
@@ -88,12 +96,25 @@ internal sealed class BillingTestHost : IAsyncDisposable
 
         var app = builder.Build();
         await BillingDatabase.MigrateAsync(app.Services);
+        BillingTestHost? self = null;
+        app.Use(async (context, next) =>
+        {
+            if (self?.Outage == true)
+            {
+                context.Abort();
+                return;
+            }
+
+            await next(context);
+            self?.Requests.Enqueue((context.Request.Method, context.Request.Path.Value ?? "", context.Request.Headers["Idempotency-Key"].FirstOrDefault(), context.Response.StatusCode));
+        });
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapVaultAIBilling();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new BillingTestHost(app, new Uri(address), connectionString);
+        self = new BillingTestHost(app, new Uri(address), connectionString);
+        return self;
     }
 
     public BillingDbContext CreateDbContext()
@@ -138,6 +159,14 @@ internal static class EmulatorCatalog
         var product = await PostAsync(http, "/v1/products", "name=Self-Hosted");
         var price = await PostAsync(http, "/v1/prices", $"currency=eur&unit_amount_decimal=500&product={product}&recurring[interval]=month&recurring[usage_type]=metered&recurring[meter]={meter}");
         return price;
+    }
+
+    public static async Task<string> CreateLicensedPriceAsync(StripeEmulator stripe, long unitAmount)
+    {
+        using var http = new HttpClient { BaseAddress = stripe.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", stripe.ApiKey);
+        var product = await PostAsync(http, "/v1/products", "name=Self-Hosted%20seat");
+        return await PostAsync(http, "/v1/prices", $"currency=eur&unit_amount={unitAmount}&product={product}&recurring[interval]=month");
     }
 
     private static async Task<string> PostAsync(HttpClient http, string path, string form)

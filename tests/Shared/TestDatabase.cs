@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace VaultAI.Billing.EntityFramework.Tests;
+namespace VaultAI.Billing.TestSupport;
 
 /// <summary>
 /// The throwaway PostgreSQL cluster that <c>scripts/test.sh</c> starts. Tests that need the database

@@ -1,0 +1,128 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VaultAI.Billing.Diagnostics;
+using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Stripe;
+using VaultAI.Billing.Webhooks;
+using VaultAI.Billing.Webhooks.Internal;
+
+namespace VaultAI.Billing.Endpoints.Internal;
+
+internal sealed record WebhookAnswer(bool Received, string Outcome);
+
+internal sealed record WebhookEventView(string Id, string Type, DateTimeOffset Created, string? ApiVersion, DateTimeOffset ReceivedAt, DateTimeOffset? ProcessedAt, string Status, int Attempts, string? LastError);
+
+internal sealed record WebhookListResponse(IReadOnlyDictionary<string, int> Counts, IReadOnlyList<WebhookEventView> Items);
+
+internal sealed record WebhookRetryAnswer(bool Success, string EventId, string Status);
+
+/// <summary>The Stripe webhook route and the admin routes over the inbox.</summary>
+internal static partial class WebhookEndpoints
+{
+    private const int MaxPayloadBytes = 1024 * 1024;
+
+    public static void MapReceiver(RouteGroupBuilder api)
+    {
+        api.MapPost("/stripe/webhook", ReceiveAsync).WithName("StripeWebhook").WithTags("Stripe").AddEndpointFilter(InstanceEndpoints.ProblemFilter);
+    }
+
+    public static void MapAdmin(RouteGroupBuilder admin)
+    {
+        admin.MapGet("/webhooks", ListAsync).WithName("AdminListWebhookEvents");
+        admin.MapPost("/webhooks/{eventId}/retry", RetryAsync).WithName("AdminRetryWebhookEvent");
+        admin.MapPost("/webhooks/replay", ReplayAsync).WithName("AdminReplayWebhooks");
+    }
+
+    private static async Task<IResult> ReceiveAsync(HttpContext context, WebhookProcessor processor, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, BillingDiagnostics diagnostics, ILogger<WebhookProcessor> logger, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue.Webhooks;
+        if (settings.Secrets.Count == 0)
+        {
+            throw new BillingException(503, "webhooks_not_configured", "No webhook signing secret is configured (VaultAI:Billing:Webhooks:Secrets).");
+        }
+
+        if (context.Request.ContentLength > MaxPayloadBytes)
+        {
+            throw new BillingException(413, "body_too_large", "The webhook body is too large.", "body");
+        }
+
+        // Verify the raw bytes exactly as received: re-serialised JSON would not verify.
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (buffer.Length > MaxPayloadBytes)
+        {
+            throw new BillingException(413, "body_too_large", "The webhook body is too large.", "body");
+        }
+
+        var payload = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        var verdict = StripeWebhookSignature.Verify(payload.Span, context.Request.Headers["Stripe-Signature"].FirstOrDefault(), settings.Secrets.ToArray(), timeProvider.GetUtcNow(), settings.Tolerance);
+        if (verdict != StripeSignatureVerificationResult.Valid)
+        {
+            diagnostics.Webhook("rejected");
+            LogRejected(logger, verdict);
+            throw new BillingException(400, "signature_" + Code(verdict), $"The Stripe-Signature header is not valid ({verdict}).", "Stripe-Signature");
+        }
+
+        if (payload.Length == 0)
+        {
+            throw BillingException.Invalid("body", "The webhook body is empty.", "invalid_event");
+        }
+
+        var outcome = await processor.ReceiveAsync(payload, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(new WebhookAnswer(true, outcome.ToString().ToLowerInvariant()), WebhookJsonContext.Default.WebhookAnswer);
+    }
+
+    private static async Task<IResult> ListAsync(HttpRequest request, BillingAdministration admin, CancellationToken cancellationToken)
+    {
+        var status = request.Query["status"].FirstOrDefault();
+        if (status is not (null or "" or WebhookEventStatus.Received or WebhookEventStatus.Processed or WebhookEventStatus.Ignored or WebhookEventStatus.Failed))
+        {
+            throw BillingException.Invalid("status", "'status' must be 'received', 'processed', 'ignored' or 'failed'.");
+        }
+
+        var rows = await admin.ListWebhookEventsAsync(string.IsNullOrEmpty(status) ? null : status, 200, cancellationToken).ConfigureAwait(false);
+        var counts = await admin.CountWebhookEventsAsync(cancellationToken).ConfigureAwait(false);
+        var items = rows.Select(e => new WebhookEventView(e.Id, e.Type, e.Created, e.ApiVersion, e.ReceivedAt, e.ProcessedAt, e.Status, e.Attempts, e.LastError)).ToList();
+        return TypedResults.Json(new WebhookListResponse(counts, items), WebhookJsonContext.Default.WebhookListResponse);
+    }
+
+    private static async Task<IResult> RetryAsync(string eventId, BillingAdministration admin, CancellationToken cancellationToken)
+    {
+        var status = await admin.RetryWebhookEventAsync(eventId, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(new WebhookRetryAnswer(true, eventId, status), WebhookJsonContext.Default.WebhookRetryAnswer);
+    }
+
+    private static async Task<IResult> ReplayAsync(HttpRequest request, BillingAdministration admin, CancellationToken cancellationToken)
+    {
+        var text = request.Query["since"].FirstOrDefault();
+        if (string.IsNullOrEmpty(text) || !DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var since))
+        {
+            throw BillingException.Invalid("since", "'since' must be an ISO 8601 time, such as 2026-11-01T00:00:00Z.");
+        }
+
+        var result = await admin.ReplayWebhooksAsync(since.ToUniversalTime(), cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(result, WebhookJsonContext.Default.WebhookReplayResult);
+    }
+
+    private static string Code(StripeSignatureVerificationResult verdict) => verdict switch
+    {
+        StripeSignatureVerificationResult.MissingHeader => "missing",
+        StripeSignatureVerificationResult.MalformedHeader => "malformed",
+        StripeSignatureVerificationResult.NoV1Signature => "no_v1",
+        StripeSignatureVerificationResult.TimestampOutsideTolerance => "expired",
+        _ => "mismatch",
+    };
+
+    [LoggerMessage(EventId = 1530, Level = LogLevel.Warning, Message = "Stripe webhook rejected: {Verdict}")]
+    private static partial void LogRejected(ILogger logger, StripeSignatureVerificationResult verdict);
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(WebhookAnswer))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(WebhookListResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(WebhookRetryAnswer))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(WebhookReplayResult))]
+internal sealed partial class WebhookJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,374 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VaultAI.Billing.Diagnostics;
+using VaultAI.Billing.Metering.Internal;
+using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Storage;
+using VaultAI.Billing.Stripe;
+
+namespace VaultAI.Billing.Webhooks.Internal;
+
+/// <summary>What happened to one received event.</summary>
+internal enum WebhookOutcome
+{
+    Processed,
+    Ignored,
+    Duplicate,
+}
+
+/// <summary>
+/// Stores every Stripe event once (by id) and applies it. Subscription state never moves backwards: an event
+/// older than the last one applied to the organization changes nothing, and a tie on <c>created</c> is broken by
+/// asking Stripe for the subscription as it is now. Stripe is only called outside any database transaction.
+/// </summary>
+internal sealed partial class WebhookProcessor(
+    IBillingStore store,
+    IStripeClient stripe,
+    OutboxPlanner planner,
+    IOptionsMonitor<VaultAIBillingOptions> options,
+    TimeProvider timeProvider,
+    BillingDiagnostics diagnostics,
+    ILogger<WebhookProcessor> logger)
+{
+    private static readonly TimeSpan RetryBase = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RetryMax = TimeSpan.FromHours(6);
+
+    /// <summary>Stores a verified event and applies it unless it was already applied.</summary>
+    public async Task<WebhookOutcome> ReceiveAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        StripeEvent stripeEvent;
+        try
+        {
+            stripeEvent = StripeEvent.Parse(payload.Span);
+        }
+        catch (StripeResponseException)
+        {
+            throw BillingException.Invalid("body", "The webhook body is not a Stripe event.", "invalid_event");
+        }
+
+        var row = new WebhookInboxEvent
+        {
+            Id = stripeEvent.Id,
+            Type = stripeEvent.Type,
+            Created = stripeEvent.Created,
+            ApiVersion = stripeEvent.ApiVersion,
+            ReceivedAt = timeProvider.GetUtcNow(),
+            Status = WebhookEventStatus.Received,
+            Payload = Encoding.UTF8.GetString(payload.Span),
+        };
+
+        if (!await store.TryInsertWebhookEventAsync(row, cancellationToken).ConfigureAwait(false))
+        {
+            var existing = await store.GetWebhookEventAsync(stripeEvent.Id, cancellationToken).ConfigureAwait(false);
+            if (existing is { Status: WebhookEventStatus.Processed or WebhookEventStatus.Ignored })
+            {
+                diagnostics.Webhook("duplicate");
+                LogDuplicate(logger, stripeEvent.Id, stripeEvent.Type);
+                return WebhookOutcome.Duplicate;
+            }
+
+            // A failed (or interrupted) event delivered again: Stripe is retrying, so try again too.
+        }
+
+        return await ProcessAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Applies a stored event and records the outcome; a failure is recorded and rethrown.</summary>
+    public async Task<WebhookOutcome> ProcessAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+    {
+        (string Status, string? Note) result;
+        try
+        {
+            result = await ApplyAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var existing = await TryGetAsync(stripeEvent.Id).ConfigureAwait(false);
+            var attempts = (existing?.Attempts ?? 0) + 1;
+            var delay = TimeSpan.FromTicks(Math.Min(RetryMax.Ticks, RetryBase.Ticks * (1L << Math.Min(attempts - 1, 16))));
+            var now = timeProvider.GetUtcNow();
+            try
+            {
+                await store.CompleteWebhookEventAsync(stripeEvent.Id, WebhookEventStatus.Failed, Describe(exception), now, now + delay, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception recordFailure)
+            {
+                // The database itself may be what failed; Stripe will deliver again and the row is still 'received'.
+                LogRecordFailed(logger, recordFailure, stripeEvent.Id);
+            }
+
+            diagnostics.Webhook("failed");
+            LogFailed(logger, exception, stripeEvent.Id, stripeEvent.Type);
+            throw new BillingException(500, "webhook_processing_failed", $"Event {stripeEvent.Id} could not be processed; it is recorded and will be retried.", innerException: exception);
+        }
+
+        await store.CompleteWebhookEventAsync(stripeEvent.Id, result.Status, result.Note, timeProvider.GetUtcNow(), null, cancellationToken).ConfigureAwait(false);
+        diagnostics.Webhook(result.Status);
+        LogApplied(logger, stripeEvent.Id, stripeEvent.Type, result.Status, result.Note);
+        return result.Status == WebhookEventStatus.Ignored ? WebhookOutcome.Ignored : WebhookOutcome.Processed;
+    }
+
+    private async Task<WebhookInboxEvent?> TryGetAsync(string eventId)
+    {
+        try
+        {
+            return await store.GetWebhookEventAsync(eventId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+
+    private Task<(string Status, string? Note)> ApplyAsync(StripeEvent stripeEvent, CancellationToken cancellationToken) => stripeEvent.Type switch
+    {
+        "customer.subscription.created" or "customer.subscription.updated" or "customer.subscription.deleted"
+            or "customer.subscription.paused" or "customer.subscription.resumed" => ApplySubscriptionAsync(stripeEvent, cancellationToken),
+        "customer.subscription.trial_will_end" => ApplyTrialWillEndAsync(stripeEvent, cancellationToken),
+        "invoice.created" or "invoice.finalized" or "invoice.paid" or "invoice.payment_succeeded" or "invoice.payment_failed"
+            or "invoice.updated" or "invoice.voided" or "invoice.marked_uncollectible" => ApplyInvoiceAsync(stripeEvent, cancellationToken),
+        "checkout.session.completed" => ApplyCheckoutAsync(stripeEvent, cancellationToken),
+        _ => Task.FromResult<(string, string?)>((WebhookEventStatus.Ignored, $"Event type '{stripeEvent.Type}' is not handled.")),
+    };
+
+    private async Task<(string, string?)> ApplySubscriptionAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+    {
+        var subscription = stripeEvent.GetDataObject<StripeSubscription>();
+        var organization = await store.FindOrganizationByStripeAsync(subscription.Customer, subscription.Id, cancellationToken).ConfigureAwait(false);
+        if (organization is null)
+        {
+            return (WebhookEventStatus.Ignored, $"No organization is linked to subscription {subscription.Id} or customer {subscription.Customer}.");
+        }
+
+        if (organization.StripeSubscriptionId != subscription.Id)
+        {
+            return (WebhookEventStatus.Ignored, $"Organization {organization.Id} is linked to another subscription ({organization.StripeSubscriptionId}).");
+        }
+
+        var state = subscription;
+        var deleted = stripeEvent.Type == "customer.subscription.deleted";
+        if (organization.LastSubscriptionEventAt == stripeEvent.Created && organization.LastSubscriptionEventId != stripeEvent.Id)
+        {
+            // Two events in the same second: their order is unknown, so ask Stripe what is true now.
+            state = await stripe.GetSubscriptionAsync(subscription.Id, cancellationToken).ConfigureAwait(false);
+            deleted = state.Status is "canceled" or "incomplete_expired";
+        }
+
+        var now = timeProvider.GetUtcNow();
+        var applied = false;
+        await store.UpdateOrganizationAsync(organization.Id, org =>
+        {
+            if (org.LastSubscriptionEventAt is { } last
+                && (stripeEvent.Created < last || (stripeEvent.Created == last && org.LastSubscriptionEventId == stripeEvent.Id)))
+            {
+                return false;
+            }
+
+            // A canceled subscription is final: nothing later about it may revive it.
+            if (org.StripeSubscriptionStatus is "canceled" or "incomplete_expired" && !deleted)
+            {
+                return false;
+            }
+
+            var before = org.Status;
+            SubscriptionState.Apply(org, state);
+            if (deleted)
+            {
+                org.StripeSubscriptionStatus = "canceled";
+                org.Status = OrganizationStatus.Canceled;
+            }
+
+            org.PlanKey = PlanFor(state) ?? org.PlanKey;
+            TrackPastDue(org, before, stripeEvent.Created);
+            org.LastSubscriptionEventAt = stripeEvent.Created;
+            org.LastSubscriptionEventId = stripeEvent.Id;
+            org.UpdatedAt = now;
+            applied = true;
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+
+        return applied
+            ? (WebhookEventStatus.Processed, null)
+            : (WebhookEventStatus.Processed, "Older than the state already applied (or about a canceled subscription); nothing changed.");
+    }
+
+    private async Task<(string, string?)> ApplyTrialWillEndAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+    {
+        var subscription = stripeEvent.GetDataObject<StripeSubscription>();
+        var organization = await store.FindOrganizationByStripeAsync(subscription.Customer, subscription.Id, cancellationToken).ConfigureAwait(false);
+        if (organization is null)
+        {
+            return (WebhookEventStatus.Ignored, $"No organization is linked to subscription {subscription.Id}.");
+        }
+
+        await store.UpdateOrganizationAsync(organization.Id, org =>
+        {
+            org.TrialWillEndNotifiedAt = stripeEvent.Created;
+            org.TrialEnd = subscription.TrialEnd ?? org.TrialEnd;
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        return (WebhookEventStatus.Processed, null);
+    }
+
+    private async Task<(string, string?)> ApplyInvoiceAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+    {
+        var invoice = stripeEvent.GetDataObject<StripeInvoice>();
+        var organization = await store.FindOrganizationByStripeAsync(invoice.Customer, invoice.Subscription, cancellationToken).ConfigureAwait(false);
+        if (organization is null || invoice.Id is null)
+        {
+            return (WebhookEventStatus.Ignored, $"No organization is linked to customer {invoice.Customer}.");
+        }
+
+        var now = timeProvider.GetUtcNow();
+        await store.UpsertInvoiceAsync(new InvoiceRecord
+        {
+            Id = invoice.Id,
+            OrganizationId = organization.Id,
+            Number = invoice.Number,
+            Status = invoice.Status ?? "",
+            AmountDue = invoice.AmountDue,
+            AmountPaid = invoice.AmountPaid,
+            Currency = invoice.Currency ?? "",
+            PeriodStart = invoice.PeriodStart,
+            PeriodEnd = invoice.PeriodEnd,
+            HostedInvoiceUrl = invoice.HostedInvoiceUrl,
+            InvoicePdf = invoice.InvoicePdf,
+            LastEventAt = stripeEvent.Created,
+            UpdatedAt = now,
+        }, cancellationToken).ConfigureAwait(false);
+
+        var failed = stripeEvent.Type == "invoice.payment_failed";
+        var paid = stripeEvent.Type is "invoice.paid" or "invoice.payment_succeeded";
+        if (!failed && !paid)
+        {
+            return (WebhookEventStatus.Processed, null);
+        }
+
+        await store.UpdateOrganizationAsync(organization.Id, org =>
+        {
+            if (invoice.Subscription is not null && org.StripeSubscriptionId != invoice.Subscription)
+            {
+                return false;
+            }
+
+            if (org.LastSubscriptionEventAt is { } last && stripeEvent.Created < last)
+            {
+                return false;
+            }
+
+            var before = org.Status;
+            if (failed && org.Status is OrganizationStatus.Active or OrganizationStatus.Trial or OrganizationStatus.PastDue)
+            {
+                org.Status = OrganizationStatus.PastDue;
+                org.StripeSubscriptionStatus = "past_due";
+            }
+            else if (paid && org.Status is OrganizationStatus.PastDue or OrganizationStatus.Unpaid)
+            {
+                // Paying a trial's zero invoice must not end the trial: only a past-due organization recovers here.
+                org.Status = OrganizationStatus.Active;
+                org.StripeSubscriptionStatus = "active";
+            }
+            else
+            {
+                return false;
+            }
+
+            TrackPastDue(org, before, stripeEvent.Created);
+            org.LastSubscriptionEventAt = stripeEvent.Created;
+            org.LastSubscriptionEventId = stripeEvent.Id;
+            org.UpdatedAt = now;
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        return (WebhookEventStatus.Processed, null);
+    }
+
+    private async Task<(string, string?)> ApplyCheckoutAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+    {
+        var session = stripeEvent.GetDataObject<StripeCheckoutSession>();
+        var reference = session.ClientReferenceId ?? (session.Metadata.TryGetValue("organization_id", out var fromMetadata) ? fromMetadata : null);
+        if (!Guid.TryParse(reference, out var organizationId))
+        {
+            return (WebhookEventStatus.Ignored, "The checkout session names no organization (client_reference_id or metadata.organization_id).");
+        }
+
+        var organization = await store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false);
+        if (organization is null)
+        {
+            return (WebhookEventStatus.Ignored, $"Unknown organization {organizationId}.");
+        }
+
+        if (organization.IsLinked)
+        {
+            return (WebhookEventStatus.Processed, organization.StripeSubscriptionId == session.Subscription ? null : $"Organization {organizationId} is already linked to {organization.StripeSubscriptionId}.");
+        }
+
+        if (session.Subscription is null || session.Customer is null)
+        {
+            return (WebhookEventStatus.Ignored, "The checkout session has no subscription.");
+        }
+
+        var subscription = await stripe.GetSubscriptionAsync(session.Subscription, cancellationToken).ConfigureAwait(false);
+        var now = timeProvider.GetUtcNow();
+        var settings = options.CurrentValue;
+        await store.CommitLinkAsync(organizationId, org =>
+        {
+            org.StripeCustomerId = session.Customer;
+            org.StripeSubscriptionId = subscription.Id;
+            org.PlanKey = PlanFor(subscription) ?? (session.Metadata.TryGetValue("plan", out var plan) ? plan : null);
+            org.DeploymentType ??= session.Metadata.TryGetValue("deployment_type", out var deployment) && Linking.DeploymentTypes.IsValid(deployment)
+                ? deployment
+                : settings.AutomaticDeploymentType;
+            org.LinkedAt = now;
+            SubscriptionState.Apply(org, subscription);
+        }, planner.Plan, cancellationToken).ConfigureAwait(false);
+        return (WebhookEventStatus.Processed, null);
+    }
+
+    /// <summary>The plan whose price the subscription carries, through the catalog.</summary>
+    private string? PlanFor(StripeSubscription subscription)
+    {
+        foreach (var item in subscription.Items)
+        {
+            foreach (var (key, plan) in options.CurrentValue.Plans)
+            {
+                if (item.Price?.Id is { } priceId && (priceId == plan.MonthlyPriceId || priceId == plan.YearlyPriceId))
+                {
+                    return key;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static void TrackPastDue(Organization org, string before, DateTimeOffset at)
+    {
+        if (org.Status == OrganizationStatus.PastDue && before != OrganizationStatus.PastDue)
+        {
+            org.PastDueSince = at;
+        }
+        else if (org.Status != OrganizationStatus.PastDue)
+        {
+            org.PastDueSince = null;
+        }
+    }
+
+    private static string Describe(Exception exception) => exception switch
+    {
+        StripeApiException stripe => $"Stripe {(int)stripe.StatusCode} {stripe.ErrorType}: {stripe.StripeMessage} (request {stripe.RequestId})",
+        _ => exception.GetType().Name + ": " + exception.Message,
+    };
+
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Stripe event {EventId} ({Type}): {Status} {Note}")]
+    private static partial void LogApplied(ILogger logger, string eventId, string type, string status, string? note);
+
+    [LoggerMessage(EventId = 1502, Level = LogLevel.Information, Message = "Stripe event {EventId} ({Type}) already processed: duplicate delivery ignored")]
+    private static partial void LogDuplicate(ILogger logger, string eventId, string type);
+
+    [LoggerMessage(EventId = 1503, Level = LogLevel.Error, Message = "Stripe event {EventId} ({Type}) failed; recorded for retry")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string eventId, string type);
+
+    [LoggerMessage(EventId = 1504, Level = LogLevel.Error, Message = "Could not record the failure of Stripe event {EventId}")]
+    private static partial void LogRecordFailed(ILogger logger, Exception exception, string eventId);
+}

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using VaultAI.Billing.Storage;
+using VaultAI.Billing.Stripe;
+
+namespace VaultAI.Billing.Webhooks.Internal;
+
+/// <summary>
+/// Pushes events listed from Stripe's <c>/v1/events</c> through the same path as webhooks, oldest first, so
+/// events missed while the host was down are applied. Already-applied events are skipped by the inbox: running
+/// it twice changes nothing the second time.
+/// </summary>
+internal sealed partial class WebhookReplayer(IBillingStore store, IStripeClient stripe, WebhookProcessor processor, TimeProvider timeProvider, ILogger<WebhookReplayer> logger)
+{
+    public async Task<WebhookReplayResult> ReplayAsync(DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var events = new List<StripeEvent>();
+        await foreach (var stripeEvent in stripe.ListEventsAsync(new EventListOptions { CreatedGte = since, Limit = 100 }, cancellationToken).ConfigureAwait(false))
+        {
+            events.Add(stripeEvent);
+        }
+
+        int processed = 0, ignored = 0, skipped = 0, failed = 0;
+        foreach (var stripeEvent in events.OrderBy(e => e.Created).ThenBy(e => e.Id, StringComparer.Ordinal))
+        {
+            try
+            {
+                var outcome = await processor.ReceiveAsync(Serialize(stripeEvent), cancellationToken).ConfigureAwait(false);
+                _ = outcome switch
+                {
+                    WebhookOutcome.Duplicate => skipped++,
+                    WebhookOutcome.Ignored => ignored++,
+                    _ => processed++,
+                };
+            }
+            catch (BillingException)
+            {
+                failed++;
+            }
+        }
+
+        LogReplayed(logger, since, events.Count, processed, skipped, failed);
+        return new WebhookReplayResult(events.Count, processed, ignored, skipped, failed);
+    }
+
+    /// <summary>Processes one stored event again (an administrator's retry, or the background pass).</summary>
+    public async Task<string> RetryAsync(string eventId, CancellationToken cancellationToken)
+    {
+        var row = await store.GetWebhookEventAsync(eventId, cancellationToken).ConfigureAwait(false)
+            ?? throw new BillingException(404, "webhook_event_not_found", $"No Stripe event {eventId} in the inbox.", "event_id");
+        StripeEvent stripeEvent;
+        try
+        {
+            stripeEvent = StripeEvent.Parse(System.Text.Encoding.UTF8.GetBytes(row.Payload));
+        }
+        catch (StripeResponseException)
+        {
+            await store.CompleteWebhookEventAsync(eventId, WebhookEventStatus.Ignored, "The stored payload is not a Stripe event.", timeProvider.GetUtcNow(), null, cancellationToken).ConfigureAwait(false);
+            return WebhookEventStatus.Ignored;
+        }
+
+        var outcome = await processor.ProcessAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
+        return outcome == WebhookOutcome.Ignored ? WebhookEventStatus.Ignored : WebhookEventStatus.Processed;
+    }
+
+    /// <summary>Writes the fields the processor reads; the signature is not needed on this path.</summary>
+    private static byte[] Serialize(StripeEvent stripeEvent)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("id", stripeEvent.Id);
+            writer.WriteString("object", "event");
+            writer.WriteString("type", stripeEvent.Type);
+            writer.WriteNumber("created", stripeEvent.Created.ToUnixTimeSeconds());
+            if (stripeEvent.ApiVersion is not null)
+            {
+                writer.WriteString("api_version", stripeEvent.ApiVersion);
+            }
+
+            writer.WriteBoolean("livemode", stripeEvent.Livemode);
+            writer.WriteStartObject("data");
+            writer.WritePropertyName("object");
+            stripeEvent.Data.Object.WriteTo(writer);
+            if (stripeEvent.Data.PreviousAttributes is { ValueKind: not JsonValueKind.Undefined and not JsonValueKind.Null } previous)
+            {
+                writer.WritePropertyName("previous_attributes");
+                previous.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    [LoggerMessage(EventId = 1510, Level = LogLevel.Information, Message = "Replayed Stripe events since {Since}: {Listed} listed, {Processed} applied, {Skipped} already known, {Failed} failed")]
+    private static partial void LogReplayed(ILogger logger, DateTimeOffset since, int listed, int processed, int skipped, int failed);
+}
+
+/// <summary>The result of a webhook replay.</summary>
+/// <param name="Listed">Events listed by Stripe since the given time.</param>
+/// <param name="Processed">Events applied now.</param>
+/// <param name="Ignored">Events stored and deliberately not applied.</param>
+/// <param name="AlreadyKnown">Events already applied before (skipped).</param>
+/// <param name="Failed">Events whose processing failed (recorded for retry).</param>
+public sealed record WebhookReplayResult(int Listed, int Processed, int Ignored, int AlreadyKnown, int Failed);
