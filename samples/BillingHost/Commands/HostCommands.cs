@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing;
 using VaultAI.Billing.EntityFramework;
+using VaultAI.Billing.Organizations;
 using VaultAI.Billing.Stripe;
 
 namespace BillingHost.Commands;
@@ -25,6 +26,7 @@ public static class HostCommands
             {
                 "setup-stripe" => await SetupStripeAsync(args, configuration, output),
                 "migrate" => await MigrateAsync(configuration, contentRoot, output),
+                "replay-webhooks" => await ReplayWebhooksAsync(args, configuration, output),
                 "hash-password" => HashPassword(args, output, input ?? Console.In),
                 "generate-api-key" => GenerateApiKey(output),
                 _ => Usage(output, $"Unknown command '{args[0]}'."),
@@ -44,6 +46,7 @@ public static class HostCommands
             Commands:
               setup-stripe [--currency eur]     create (or find) the meter, products and prices in Stripe; print the settings
               migrate                           create or upgrade the billing schema, then exit
+              replay-webhooks --since <time>    apply Stripe events since an ISO 8601 time that were missed (production)
               hash-password [--user admin]      read a password on standard input and print its hash for VaultAI:Host:Admins
               generate-api-key                  print a new admin API key and its hash for VaultAI:Host:AdminApiKeyHashes
             """);
@@ -100,6 +103,34 @@ public static class HostCommands
         await BillingDatabase.MigrateAsync(provider);
         await output.WriteLineAsync($"The billing schema is current ({target}).");
         return 0;
+    }
+
+    private static async Task<int> ReplayWebhooksAsync(string[] args, IConfiguration configuration, TextWriter output)
+    {
+        var sinceText = Option(args, "--since")
+            ?? throw new HostConfigurationException("replay-webhooks needs --since <ISO 8601 time>, for example --since 2026-11-20T00:00:00Z.");
+        if (!DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var since))
+        {
+            throw new HostConfigurationException($"--since '{sinceText}' is not an ISO 8601 time such as 2026-11-20T00:00:00Z.");
+        }
+
+        if (!HostMode.IsProduction(configuration))
+        {
+            throw new HostConfigurationException("replay-webhooks works on the production database and Stripe account: set ConnectionStrings:Billing and VaultAI:Billing:Stripe:ApiKey.");
+        }
+
+        var connectionString = HostValidation.RequireConnectionString(configuration);
+        HostValidation.RequireStripeKey(configuration);
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddVaultAIBilling(configuration.GetSection(VaultAIBillingOptions.SectionName)).AddEntityFrameworkStore(options => options.UseNpgsql(connectionString));
+        await using var provider = services.BuildServiceProvider();
+        await using var scope = provider.CreateAsyncScope();
+        var result = await scope.ServiceProvider.GetRequiredService<BillingAdministration>().ReplayWebhooksAsync(since);
+        await output.WriteLineAsync(
+            $"Replayed Stripe events since {since.ToString("O", CultureInfo.InvariantCulture)}: {result.Listed} listed, {result.Processed} applied, " +
+            $"{result.Ignored} ignored, {result.AlreadyKnown} already known, {result.Failed} failed.");
+        return result.Failed > 0 ? 1 : 0;
     }
 
     private static int HashPassword(string[] args, TextWriter output, TextReader input)

@@ -6,6 +6,7 @@ using VaultAI.Billing;
 using VaultAI.Billing.Metering;
 using VaultAI.Billing.Organizations;
 using VaultAI.Billing.Storage;
+using VaultAI.Billing.Webhooks;
 
 namespace BillingHost.Pages;
 
@@ -54,6 +55,12 @@ public sealed class IndexModel(BillingAdministration admin, IOptionsMonitor<Vaul
     /// <summary>How many meter events failed.</summary>
     public int FailedMeterEventCount { get; private set; }
 
+    /// <summary>Stripe events whose processing failed.</summary>
+    public IReadOnlyList<WebhookInboxEvent> FailedWebhooks { get; private set; } = [];
+
+    /// <summary>How many Stripe events failed.</summary>
+    public int FailedWebhookCount { get; private set; }
+
     /// <summary>Loads the dashboard.</summary>
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
@@ -68,6 +75,25 @@ public sealed class IndexModel(BillingAdministration admin, IOptionsMonitor<Vaul
         FailedMeterEvents = await admin.ListMeterEventsAsync(OutboxStatus.Failed, 50, cancellationToken);
         var counts = await admin.CountMeterEventsAsync(cancellationToken);
         FailedMeterEventCount = counts.TryGetValue(OutboxStatus.Failed, out var failed) ? failed : 0;
+        FailedWebhooks = await admin.ListWebhookEventsAsync(WebhookEventStatus.Failed, 50, cancellationToken);
+        var webhookCounts = await admin.CountWebhookEventsAsync(cancellationToken);
+        FailedWebhookCount = webhookCounts.TryGetValue(WebhookEventStatus.Failed, out var failedWebhooks) ? failedWebhooks : 0;
+    }
+
+    /// <summary>Processes one failed Stripe event again.</summary>
+    public async Task<IActionResult> OnPostRetryWebhookAsync(string eventId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var status = await admin.RetryWebhookEventAsync(eventId, cancellationToken);
+            TempData["Message"] = $"Stripe event {eventId} processed again: {status}.";
+        }
+        catch (BillingException e)
+        {
+            TempData["Error"] = $"Stripe event {eventId} failed again: {e.Message}";
+        }
+
+        return RedirectToPage();
     }
 
     /// <summary>Puts one failed meter event back in the queue.</summary>

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using VaultAI.Billing;
 using VaultAI.Billing.Metering;
 using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Webhooks;
 
 namespace BillingHost.Pages.Organizations;
 
@@ -15,6 +16,9 @@ public sealed class DetailsModel(BillingAdministration admin) : PageModel
 
     /// <summary>Recent reports, newest first.</summary>
     public IReadOnlyList<UsageReport> Reports { get; private set; } = [];
+
+    /// <summary>Invoices mirrored from Stripe, newest first.</summary>
+    public IReadOnlyList<InvoiceRecord> Invoices { get; private set; } = [];
 
     /// <summary>The usage chart.</summary>
     public UsageChart Chart { get; private set; } = UsageChart.Empty;
@@ -87,6 +91,7 @@ public sealed class DetailsModel(BillingAdministration admin) : PageModel
         Organization = organization;
         Reports = await admin.GetRecentReportsAsync(id, 90, cancellationToken);
         Chart = UsageChart.From(Reports);
+        Invoices = await admin.ListInvoicesAsync(id, 24, cancellationToken);
         return true;
     }
 }
