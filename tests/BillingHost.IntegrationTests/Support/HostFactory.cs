@@ -15,7 +15,7 @@ public sealed class HostFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
 
-    public HostFactory(Dictionary<string, string?>? settings = null, bool dispatcher = false)
+    public HostFactory(Dictionary<string, string?>? settings = null, bool dispatcher = false, bool kestrel = false)
     {
         DataPath = Path.Combine(Path.GetTempPath(), "billinghost-tests", Guid.NewGuid().ToString("N"));
         _settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
@@ -28,6 +28,25 @@ public sealed class HostFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in settings ?? [])
         {
             _settings[key] = value;
+        }
+
+        if (kestrel)
+        {
+            // A real loopback port, for a browser and for the emulator's webhooks.
+            _settings["urls"] = "http://127.0.0.1:0";
+            UseKestrel();
+        }
+    }
+
+    /// <summary>The address Kestrel bound (with <c>kestrel: true</c>).</summary>
+    public Uri ServerAddress
+    {
+        get
+        {
+            StartServer();
+            var server = Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>();
+            var addresses = server.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;
+            return new Uri(addresses.First(a => a.StartsWith("http://127.0.0.1:", StringComparison.Ordinal)));
         }
     }
 
@@ -42,7 +61,7 @@ public sealed class HostFactory : WebApplicationFactory<Program>
     /// <summary>The admin password the banner printed (embedded mode without configured admins).</summary>
     public string BannerPassword()
     {
-        _ = Server; // make sure the host started
+        StartServer(); // make sure the host started
         var line = Console.Text.Split('\n').Single(l => l.Contains("Sign in:", StringComparison.Ordinal));
         return line.Split("password ", StringSplitOptions.None)[1].Split(' ')[0];
     }

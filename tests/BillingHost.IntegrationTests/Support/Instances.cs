@@ -18,9 +18,9 @@ internal static class Instances
         return json.RootElement.GetProperty("billing_token").GetString()!;
     }
 
-    public static async Task<HttpResponseMessage> ReportAsync(HttpClient client, string token, Guid organizationId, long userCount, DateTimeOffset timestamp, string name = "Acme Corp")
+    public static async Task<HttpResponseMessage> ReportAsync(HttpClient client, string token, Guid organizationId, long userCount, DateTimeOffset timestamp, string name = "Acme Corp", string url = "acme.example.com")
     {
-        var body = $$"""{"organization_id":"{{organizationId}}","organization_name":"{{name}}","instance_url":"acme.example.com","user_count":{{userCount}},"timestamp":"{{timestamp.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}}"}""";
+        var body = $$"""{"organization_id":"{{organizationId}}","organization_name":"{{name}}","instance_url":"{{url}}","user_count":{{userCount}},"timestamp":"{{timestamp.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)}}"}""";
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/usage-report") { Content = Json(body) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return await client.SendAsync(request);
