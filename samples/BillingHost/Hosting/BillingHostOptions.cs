@@ -21,6 +21,12 @@ public sealed class BillingHostOptions
     /// <summary>The folder of the embedded SQLite database. The default is <c>data</c> under the content root.</summary>
     public string? DataPath { get; set; }
 
+    /// <summary>
+    /// A folder for the ASP.NET Core Data Protection keys (sign-in cookies, antiforgery tokens). Point every host behind a
+    /// load balancer at the same shared folder. The default is the framework's per-user folder (the data folder in embedded mode).
+    /// </summary>
+    public string? DataProtectionKeysPath { get; set; }
+
     /// <summary>Requests per minute a single instance token (or client address) may send to the instance routes.</summary>
     public int InstanceRequestsPerMinute { get; set; } = 60;
 

@@ -92,6 +92,11 @@ public static class HostComposition
         services.AddSingleton<IValidateOptions<VaultAIBillingOptions>, ProductionBillingOptionsValidator>();
 
         var hostSettings = configuration.GetSection(BillingHostOptions.SectionName).Get<BillingHostOptions>() ?? new BillingHostOptions();
+        if (!mode.Embedded && !string.IsNullOrWhiteSpace(hostSettings.DataProtectionKeysPath))
+        {
+            services.AddDataProtection().SetApplicationName("VaultAI.Billing.Host").PersistKeysToFileSystem(new DirectoryInfo(hostSettings.DataProtectionKeysPath));
+        }
+
         var adminPolicy = configuration[$"{VaultAIBillingOptions.SectionName}:AdminPolicy"] is { Length: > 0 } policy ? policy : new VaultAIBillingOptions().AdminPolicy;
         services.AddProblemDetails();
         services.AddAdminAuthentication(adminPolicy, hostSettings.SessionIdleTimeout);
