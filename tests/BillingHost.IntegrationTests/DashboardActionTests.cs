@@ -251,6 +251,34 @@ public class DashboardActionTests
         Assert.Contains("Org 17", search, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Dashboard_ActiveAndPastDueOrganizations_ShowMrrEstimateAndPastDueList()
+    {
+        await using var factory = new HostFactory();
+        var (active, _) = await RegisterWithReportAsync(factory, "Active Org", 45);
+        var (pastDue, _) = await RegisterWithReportAsync(factory, "Late Org", 10);
+        using var admin = await Html.SignInAsync(factory);
+        foreach (var id in new[] { active, pastDue })
+        {
+            using var link = await Html.SubmitAsync(admin, $"/organizations/{id}/link", $"/organizations/{id}/link", LinkFields());
+            Assert.Equal(HttpStatusCode.Redirect, link.StatusCode);
+        }
+
+        // Stripe would move them there through webhooks; the test sets the outcome directly.
+        var store = factory.Services.GetRequiredService<VaultAI.Billing.Storage.IBillingStore>();
+        await store.UpdateOrganizationAsync(active, org => { org.Status = OrganizationStatus.Active; return true; });
+        await store.UpdateOrganizationAsync(pastDue, org => { org.Status = OrganizationStatus.PastDue; org.PastDueSince = DateTimeOffset.UtcNow; return true; });
+
+        var html = await admin.GetStringAsync("/");
+
+        var unitAmount = factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<VaultAI.Billing.VaultAIBillingOptions>>().Value.Plans["self-hosted"].MonthlyUnitAmount;
+        var expected = (45 * unitAmount / 100m).ToString("#,##0.00", System.Globalization.CultureInfo.InvariantCulture) + " EUR";
+        Assert.Contains($"id=\"mrr\">{expected}<", html, StringComparison.Ordinal);
+        var pastDueTable = html[html.IndexOf("id=\"past-due\"", StringComparison.Ordinal)..html.IndexOf("id=\"failed-meter-events\"", StringComparison.Ordinal)];
+        Assert.Contains("Late Org", pastDueTable, StringComparison.Ordinal);
+        Assert.DoesNotContain("Active Org", pastDueTable, StringComparison.Ordinal);
+    }
+
     private static int RowsOf(string html, string table)
     {
         var start = html.IndexOf($"id=\"{table}\"", StringComparison.Ordinal);
