@@ -65,12 +65,14 @@ public static class VaultAIBillingServiceCollectionExtensions
         services.TryAddScoped<InstanceAuthenticator>();
         services.TryAddScoped<UsageIngestion>();
         services.TryAddScoped<LinkingService>();
+        services.TryAddScoped<CheckoutService>();
         services.TryAddScoped<RegistrationService>();
         services.TryAddScoped(sp => new BillingAdministration(
             sp.GetRequiredService<IBillingStore>(),
             sp.GetRequiredService<IStripeClient>(),
             sp.GetRequiredService<LinkingService>(),
             sp.GetRequiredService<WebhookReplayer>(),
+            sp.GetRequiredService<CheckoutService>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<BillingAdministration>>()));
         services.TryAddScoped<WebhookProcessor>();

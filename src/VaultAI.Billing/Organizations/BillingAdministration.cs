@@ -20,15 +20,17 @@ public sealed partial class BillingAdministration
     private readonly IStripeClient _stripe;
     private readonly LinkingService _linking;
     private readonly WebhookReplayer _webhooks;
+    private readonly CheckoutService _checkout;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<BillingAdministration> _logger;
 
-    internal BillingAdministration(IBillingStore store, IStripeClient stripe, LinkingService linking, WebhookReplayer webhooks, TimeProvider timeProvider, ILogger<BillingAdministration> logger)
+    internal BillingAdministration(IBillingStore store, IStripeClient stripe, LinkingService linking, WebhookReplayer webhooks, CheckoutService checkout, TimeProvider timeProvider, ILogger<BillingAdministration> logger)
     {
         _store = store;
         _stripe = stripe;
         _linking = linking;
         _webhooks = webhooks;
+        _checkout = checkout;
         _timeProvider = timeProvider;
         _logger = logger;
     }
@@ -49,6 +51,16 @@ public sealed partial class BillingAdministration
     /// <exception cref="BillingException">400 for a bad request (naming the field), 404, 409 when already linked, 502 when Stripe fails.</exception>
     public Task<Organization> LinkAsync(Guid organizationId, LinkRequest request, CancellationToken cancellationToken = default) =>
         _linking.LinkAsync(organizationId, request, cancellationToken);
+
+    /// <summary>Creates a Stripe Checkout link for a pending organization; completing it links the organization (by webhook).</summary>
+    /// <exception cref="BillingException">400 naming the field, 404, 409 when already linked, 502 when Stripe fails.</exception>
+    public Task<StripeSessionLink> CreateCheckoutLinkAsync(Guid organizationId, CheckoutRequest request, CancellationToken cancellationToken = default) =>
+        _checkout.CreateCheckoutAsync(organizationId, request, cancellationToken);
+
+    /// <summary>Creates a Stripe billing portal link where the customer manages payment methods, invoices and cancellation.</summary>
+    /// <exception cref="BillingException">400 for a bad return URL, 404, 409 when the organization has no Stripe customer, 502.</exception>
+    public Task<StripeSessionLink> CreatePortalLinkAsync(Guid organizationId, string returnUrl, CancellationToken cancellationToken = default) =>
+        _checkout.CreatePortalAsync(organizationId, returnUrl, cancellationToken);
 
     /// <summary>Issues a new token for the organization and revokes the old one. The token is returned once.</summary>
     public async Task<string> RotateTokenAsync(Guid organizationId, CancellationToken cancellationToken = default)

@@ -12,6 +12,13 @@ public sealed class BillingPlan
     /// <summary>The Stripe price billed yearly (optional).</summary>
     public string? YearlyPriceId { get; set; }
 
+    /// <summary>
+    /// For a licensed (per-seat, quantity-based) price, the quantity a new subscription starts with; leave
+    /// <see langword="null"/> for a metered price, which takes no quantity.
+    /// </summary>
+    /// <value>The default is <see langword="null"/> (metered).</value>
+    public long? LicensedQuantity { get; set; }
+
     /// <summary>Estimated price per unit per month in minor units, for the dashboard's MRR estimate only.</summary>
     /// <value>The default is 0 (no estimate).</value>
     public long MonthlyUnitAmount { get; set; }

@@ -19,6 +19,8 @@ internal static class AdminEndpoints
         group.MapGet("/organizations/{organizationId}", GetAsync).WithName("AdminGetOrganization");
         group.MapPost("/organizations/{organizationId}/link", LinkAsync).WithName("AdminLinkOrganization");
         group.MapPost("/organizations/{organizationId}/sync", SyncAsync).WithName("AdminSyncOrganization");
+        group.MapPost("/organizations/{organizationId}/checkout", CheckoutAsync).WithName("AdminCreateCheckoutLink");
+        group.MapPost("/organizations/{organizationId}/portal", PortalAsync).WithName("AdminCreatePortalLink");
         group.MapPost("/organizations/{organizationId}/cancel", CancelAsync).WithName("AdminCancelSubscription");
         group.MapPost("/organizations/{organizationId}/rotate-token", RotateAsync).WithName("AdminRotateToken");
         group.MapPost("/organizations/{organizationId}/revoke-token", RevokeAsync).WithName("AdminRevokeToken");
@@ -79,6 +81,41 @@ internal static class AdminEndpoints
 
         var organization = await admin.LinkAsync(id, request, cancellationToken).ConfigureAwait(false);
         return TypedResults.Json(new LinkResponse(true, "Organization linked to Stripe", StatusViews.Admin(organization)), WireJsonContext.Default.LinkResponse);
+    }
+
+    private static async Task<IResult> CheckoutAsync(string organizationId, HttpContext context, BillingAdministration admin, IOptionsMonitor<VaultAIBillingOptions> options, CancellationToken cancellationToken)
+    {
+        var id = ParseId(organizationId, "organization_id");
+        CheckoutRequest request;
+        using (var body = await JsonBody.ReadAsync(context.Request, options.CurrentValue.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false))
+        {
+            request = new CheckoutRequest
+            {
+                PlanKey = body.RequiredString("plan_type", 64),
+                DeploymentType = body.RequiredString("deployment_type", 32),
+                SuccessUrl = body.RequiredString("success_url", 2000),
+                CancelUrl = body.RequiredString("cancel_url", 2000),
+                CustomerEmail = body.OptionalString("customer_email"),
+                TrialDays = body.OptionalInteger("trial_days", 0, 730),
+                BillingInterval = body.OptionalString("billing_interval", 16),
+            };
+        }
+
+        var link = await admin.CreateCheckoutLinkAsync(id, request, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(new SessionLinkResponse(true, link.Url, link.SessionId), WireJsonContext.Default.SessionLinkResponse);
+    }
+
+    private static async Task<IResult> PortalAsync(string organizationId, HttpContext context, BillingAdministration admin, IOptionsMonitor<VaultAIBillingOptions> options, CancellationToken cancellationToken)
+    {
+        var id = ParseId(organizationId, "organization_id");
+        string returnUrl;
+        using (var body = await JsonBody.ReadAsync(context.Request, options.CurrentValue.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false))
+        {
+            returnUrl = body.RequiredString("return_url", 2000);
+        }
+
+        var link = await admin.CreatePortalLinkAsync(id, returnUrl, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(new SessionLinkResponse(true, link.Url, link.SessionId), WireJsonContext.Default.SessionLinkResponse);
     }
 
     private static async Task<IResult> SyncAsync(string organizationId, BillingAdministration admin, CancellationToken cancellationToken)

@@ -23,6 +23,7 @@ internal static class InstanceEndpoints
         group.MapPost("/usage-report", (HttpContext context, CancellationToken ct) => ReportAsync(context, legacy: false, ct)).WithName("ReportUsage");
         group.MapPost("/meter-events", (HttpContext context, CancellationToken ct) => ReportAsync(context, legacy: true, ct)).WithName("ReportMeterEvent");
         group.MapGet("/organizations/{organizationId}/status", StatusAsync).WithName("GetOrganizationStatus");
+        group.MapPost("/organizations/{organizationId}/entitlements/check", CheckEntitlementAsync).WithName("CheckEntitlement");
     }
 
     /// <summary>Turns <see cref="BillingException"/> into problem details; anything else stays a 500 without details.</summary>
@@ -130,6 +131,47 @@ internal static class InstanceEndpoints
         var organization = await store.GetOrganizationAsync(id, cancellationToken).ConfigureAwait(false)
             ?? throw new BillingException(404, "organization_not_found", $"No organization {id}.", "organization_id");
         return TypedResults.Json(StatusViews.Status(organization, options.CurrentValue, timeProvider.GetUtcNow()), WireJsonContext.Default.StatusResponse);
+    }
+
+    /// <summary>
+    /// May the organization use <c>quantity</c> of a metric now? 200 when it may; 402 problem details when the
+    /// subscription does not entitle it (canceled, grace period over) or the plan's limit would be exceeded.
+    /// </summary>
+    private static async Task<IResult> CheckEntitlementAsync(string organizationId, HttpContext context, InstanceAuthenticator authenticator, IBillingStore store, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        var credential = await authenticator.AuthenticateAsync(context.Request, cancellationToken).ConfigureAwait(false);
+        if (!Guid.TryParse(organizationId, out var id))
+        {
+            throw BillingException.Invalid("organization_id", "The organization id in the path must be a UUID.");
+        }
+
+        InstanceAuthenticator.Authorize(credential, id);
+        var settings = options.CurrentValue;
+        string metric;
+        long quantity;
+        using (var body = await JsonBody.ReadAsync(context.Request, settings.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false))
+        {
+            metric = body.OptionalString("metric", 64) ?? settings.ReportMetric;
+            quantity = body.RequiredInteger("quantity", 0, long.MaxValue);
+        }
+
+        var organization = await store.GetOrganizationAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? throw new BillingException(404, "organization_not_found", $"No organization {id}.", "organization_id");
+        var plan = organization.PlanKey is { } key && settings.Plans.TryGetValue(key, out var found) ? found : null;
+        var entitlements = StatusViews.Entitlements(organization, plan?.GraceDays ?? 7, plan?.Limits, timeProvider.GetUtcNow());
+        if (!entitlements.Entitled)
+        {
+            throw new BillingException(402, "subscription_inactive", $"The subscription does not entitle this organization ({entitlements.Reason}).", "organization_id");
+        }
+
+        long? limit = plan is not null && plan.Limits.TryGetValue(metric, out var value) ? value : null;
+        if (limit is { } max && quantity > max)
+        {
+            throw new BillingException(402, "quota_exceeded", $"The plan allows at most {max} {metric}; {quantity} were asked for.", "quantity");
+        }
+
+        var response = new EntitlementCheckResponse(true, metric, quantity, limit, limit - quantity, entitlements.Reason);
+        return TypedResults.Json(response, WireJsonContext.Default.EntitlementCheckResponse);
     }
 
     private static string? ReadIdempotencyKey(HttpRequest request)

@@ -22,7 +22,7 @@ internal static class StatusViews
             Entitlements(org, plan?.GraceDays ?? 7, plan?.Limits, now));
     }
 
-    private static EntitlementsView Entitlements(Organization org, int graceDays, IDictionary<string, long>? limits, DateTimeOffset now)
+    internal static EntitlementsView Entitlements(Organization org, int graceDays, IDictionary<string, long>? limits, DateTimeOffset now)
     {
         switch (org.Status)
         {

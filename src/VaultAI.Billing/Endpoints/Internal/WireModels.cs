@@ -69,6 +69,10 @@ internal sealed record OutboxListResponse(IReadOnlyDictionary<string, int> Count
 
 internal sealed record RetryResponse(bool Success, int Retried);
 
+internal sealed record EntitlementCheckResponse(bool Allowed, string Metric, long Quantity, long? Limit, long? Remaining, string Reason);
+
+internal sealed record SessionLinkResponse(bool Success, string Url, string SessionId);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 [JsonSerializable(typeof(RegisterResponse))]
 [JsonSerializable(typeof(UsageReportResponse))]
@@ -80,4 +84,6 @@ internal sealed record RetryResponse(bool Success, int Retried);
 [JsonSerializable(typeof(ActionResponse))]
 [JsonSerializable(typeof(OutboxListResponse))]
 [JsonSerializable(typeof(RetryResponse))]
+[JsonSerializable(typeof(EntitlementCheckResponse))]
+[JsonSerializable(typeof(SessionLinkResponse))]
 internal sealed partial class WireJsonContext : JsonSerializerContext;

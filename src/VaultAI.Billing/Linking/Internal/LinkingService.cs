@@ -105,7 +105,7 @@ internal sealed partial class LinkingService(
             new SubscriptionCreateOptions
             {
                 Customer = customerId,
-                Items = [new SubscriptionItemOptions { Price = priceId }],
+                Items = [new SubscriptionItemOptions { Price = priceId, Quantity = settings.Plans[request.PlanKey].LicensedQuantity }],
                 TrialPeriodDays = request.TrialDays ?? settings.DefaultTrialDays,
                 Metadata = new Dictionary<string, string?>
                 {
@@ -120,35 +120,49 @@ internal sealed partial class LinkingService(
 
     internal static void Validate(LinkRequest request, VaultAIBillingOptions settings)
     {
-        if (string.IsNullOrWhiteSpace(request.AdminEmail) || request.AdminEmail.Length > 200 || !request.AdminEmail.Contains('@', StringComparison.Ordinal)
-            || request.AdminEmail.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        ValidateEmail(request.AdminEmail, "admin_email", required: true);
+        ValidatePlanChoice(request.DeploymentType, request.PlanKey, request.TrialDays, request.BillingInterval, settings);
+    }
+
+    internal static void ValidateEmail(string? email, string field, bool required)
+    {
+        if (email is null && !required)
         {
-            throw BillingException.Invalid("admin_email", "'admin_email' must be an e-mail address of at most 200 characters.");
+            return;
         }
 
-        if (!DeploymentTypes.IsValid(request.DeploymentType))
+        if (string.IsNullOrWhiteSpace(email) || email.Length > 200 || !email.Contains('@', StringComparison.Ordinal)
+            || email.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        {
+            throw BillingException.Invalid(field, $"'{field}' must be an e-mail address of at most 200 characters.");
+        }
+    }
+
+    internal static void ValidatePlanChoice(string? deploymentType, string? planKey, int? trialDays, string? billingInterval, VaultAIBillingOptions settings)
+    {
+        if (!DeploymentTypes.IsValid(deploymentType))
         {
             throw BillingException.Invalid("deployment_type", "'deployment_type' must be 'on-premise' or 'managed-cloud'.");
         }
 
-        if (string.IsNullOrEmpty(request.PlanKey) || !settings.Plans.TryGetValue(request.PlanKey, out var plan))
+        if (string.IsNullOrEmpty(planKey) || !settings.Plans.TryGetValue(planKey, out var plan))
         {
             throw BillingException.Invalid("plan_type", $"'plan_type' must be one of: {string.Join(", ", settings.Plans.Keys)}.");
         }
 
-        if (request.TrialDays is < 0 or > 730)
+        if (trialDays is < 0 or > 730)
         {
             throw BillingException.Invalid("trial_days", "'trial_days' must be between 0 and 730.");
         }
 
-        if (request.BillingInterval is not (null or "monthly" or "yearly"))
+        if (billingInterval is not (null or "monthly" or "yearly"))
         {
             throw BillingException.Invalid("billing_interval", "'billing_interval' must be 'monthly' or 'yearly'.");
         }
 
-        if (request.BillingInterval == "yearly" && string.IsNullOrEmpty(plan.YearlyPriceId))
+        if (billingInterval == "yearly" && string.IsNullOrEmpty(plan.YearlyPriceId))
         {
-            throw BillingException.Invalid("billing_interval", $"The plan '{request.PlanKey}' has no yearly price.");
+            throw BillingException.Invalid("billing_interval", $"The plan '{planKey}' has no yearly price.");
         }
     }
 
