@@ -1,0 +1,96 @@
+using BillingHost.Provisioning;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using VaultAI.Billing.Stripe;
+using VaultAI.Billing.Testing;
+
+namespace BillingHost.Hosting;
+
+/// <summary>
+/// The Stripe emulator running inside the host in embedded mode, with the catalog provisioned on it. The container
+/// owns it and stops it with the host.
+/// </summary>
+public sealed class EmbeddedStripe : IAsyncDisposable
+{
+    private EmbeddedStripe(StripeEmulator emulator, ProvisioningResult catalog)
+    {
+        Emulator = emulator;
+        Catalog = catalog;
+    }
+
+    /// <summary>The emulator.</summary>
+    public StripeEmulator Emulator { get; }
+
+    /// <summary>The provisioned catalog.</summary>
+    public ProvisioningResult Catalog { get; }
+
+    /// <summary>Starts an emulator that follows real time and provisions the plans on it with the same code as <c>setup-stripe</c>.</summary>
+    public static async Task<EmbeddedStripe> StartAsync(CancellationToken cancellationToken = default)
+    {
+        var emulator = await StripeEmulator.StartAsync(new StripeEmulatorOptions { FollowRealTime = true }, cancellationToken);
+        try
+        {
+            var catalog = await StripeClients.UseAsync(
+                options =>
+                {
+                    options.ApiKey = emulator.ApiKey;
+                    options.ApiBase = emulator.BaseAddress;
+                    options.MeterEventsApiBase = emulator.BaseAddress;
+                },
+                stripe => new StripeCatalogProvisioner(stripe).ProvisionAsync(cancellationToken: cancellationToken));
+            return new EmbeddedStripe(emulator, catalog);
+        }
+        catch
+        {
+            await emulator.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The settings that point the billing library at the emulator and define the plan catalog.</summary>
+    public IEnumerable<KeyValuePair<string, string?>> ToConfiguration()
+    {
+        yield return new(HostMode.StripeApiKeySetting, Emulator.ApiKey);
+        yield return new("VaultAI:Billing:Stripe:ApiBase", Emulator.BaseAddress.ToString());
+        yield return new("VaultAI:Billing:Stripe:MeterEventsApiBase", Emulator.BaseAddress.ToString());
+        yield return new("VaultAI:Billing:Webhooks:Secrets:0", Emulator.WebhookSecret);
+        foreach (var (key, value) in Catalog.ToConfiguration())
+        {
+            yield return new(key, value);
+        }
+    }
+
+    /// <summary>Sends the emulator's webhooks to this host's <c>/api/stripe/webhook</c>, once the host listens on a real address.</summary>
+    /// <returns>The webhook URL, or <see langword="null"/> when the server has no network address (an in-memory test server).</returns>
+    public Uri? ConnectWebhooks(IServer server)
+    {
+        var address = server.Features.Get<IServerAddressesFeature>()?.Addresses
+            .Select(a => Uri.TryCreate(a.Replace("://+", "://127.0.0.1", StringComparison.Ordinal).Replace("://*", "://127.0.0.1", StringComparison.Ordinal), UriKind.Absolute, out var uri) ? uri : null)
+            .FirstOrDefault(u => u is not null && u.Scheme == Uri.UriSchemeHttp && u.Port > 0);
+        if (address is null)
+        {
+            return null;
+        }
+
+        var webhook = new Uri(address, "/api/stripe/webhook");
+        Emulator.AddWebhookEndpoint(webhook);
+        return webhook;
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => Emulator.DisposeAsync();
+}
+
+/// <summary>Runs code with a short-lived Stripe client built outside the host's container (commands, embedded start).</summary>
+public static class StripeClients
+{
+    /// <summary>Builds a Stripe client with <paramref name="configure"/>, runs <paramref name="use"/>, and disposes the client.</summary>
+    public static async Task<T> UseAsync<T>(Action<StripeClientOptions> configure, Func<IStripeClient, Task<T>> use)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddVaultAIStripeClient(configure);
+        await using var provider = services.BuildServiceProvider();
+        return await use(provider.GetRequiredService<IStripeClient>());
+    }
+}

@@ -1,0 +1,177 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.RateLimiting;
+using BillingHost.Admin;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using VaultAI.Billing;
+using VaultAI.Billing.EntityFramework;
+
+namespace BillingHost.Hosting;
+
+/// <summary>The host's composition: what <c>Program.cs</c> calls, in two steps (services, then the pipeline).</summary>
+public static class HostComposition
+{
+    /// <summary>The rate-limiting policy of the instance routes.</summary>
+    public const string InstancePolicy = "instance";
+
+    /// <summary>The rate-limiting policy of the sign-in form.</summary>
+    public const string LoginPolicy = "login";
+
+    /// <summary>
+    /// Adds everything: embedded mode (SQLite, in-process Stripe emulator with the catalog provisioned, a generated admin
+    /// password) when neither <c>ConnectionStrings:Billing</c> nor <c>VaultAI:Billing:Stripe:ApiKey</c> is set; production
+    /// mode (PostgreSQL, real Stripe, every setting required) otherwise.
+    /// </summary>
+    public static async Task AddBillingHostAsync(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+        if (string.IsNullOrEmpty(configuration["urls"]))
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:5080");
+        }
+
+        // First hosted service: the schema exists before the billing services (the meter-event dispatcher) start.
+        services.AddHostedService<DatabaseStartup>();
+
+        string? generatedPassword = null;
+        HostMode mode;
+        IVaultAIBillingBuilder billing;
+        if (HostMode.IsProduction(configuration))
+        {
+            var connectionString = HostValidation.RequireConnectionString(configuration);
+            HostValidation.RequireStripeKey(configuration);
+            mode = new HostMode(false, null, null);
+            billing = services.AddVaultAIBilling(configuration.GetSection(VaultAIBillingOptions.SectionName));
+            billing.AddEntityFrameworkStore(options => options.UseNpgsql(connectionString));
+        }
+        else
+        {
+            var dataPath = Path.GetFullPath(configuration[$"{BillingHostOptions.SectionName}:DataPath"] is { Length: > 0 } configured
+                ? Path.Combine(builder.Environment.ContentRootPath, configured)
+                : Path.Combine(builder.Environment.ContentRootPath, "data"));
+            Directory.CreateDirectory(dataPath);
+            var sqlitePath = Path.Combine(dataPath, "billing.db");
+
+            // The emulator is itself an ASP.NET Core app. Starting it without this execution context keeps tools that
+            // watch for the entry point's host (WebApplicationFactory, dotnet-ef) from taking the emulator's host for ours.
+            Task<EmbeddedStripe> starting;
+            using (ExecutionContext.SuppressFlow())
+            {
+                starting = Task.Run(() => EmbeddedStripe.StartAsync());
+            }
+
+            var embedded = await starting;
+            var settings = embedded.ToConfiguration().ToList();
+            var host = configuration.GetSection(BillingHostOptions.SectionName);
+            if (!host.GetSection("Admins").GetChildren().Any() && !host.GetSection("AdminApiKeyHashes").GetChildren().Any())
+            {
+                // Only the hash is kept; the password itself is printed once in the banner.
+                generatedPassword = AdminCredentials.NewPassword();
+                settings.Add(new($"{BillingHostOptions.SectionName}:Admins:admin:PasswordHash", AdminCredentials.HashPassword("admin", generatedPassword)));
+            }
+
+            configuration.AddInMemoryCollection(settings);
+            mode = new HostMode(true, sqlitePath, embedded.Emulator.BaseAddress);
+            services.AddSingleton(_ => embedded); // created by the container's factory, so the container stops it
+            services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataPath, "keys")));
+            billing = services.AddVaultAIBilling(configuration.GetSection(VaultAIBillingOptions.SectionName));
+            billing.AddEntityFrameworkStore(options => options.UseSqlite($"Data Source={sqlitePath}"));
+        }
+
+        services.AddSingleton(mode);
+        services.AddSingleton(new GeneratedAdminPassword(generatedPassword));
+        services.AddSingleton<HostConsole>();
+        services.AddHostedService<HostBanner>();
+        services.AddOptions<BillingHostOptions>().Bind(configuration.GetSection(BillingHostOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BillingHostOptions>, BillingHostOptionsValidator>();
+        services.AddSingleton<IValidateOptions<VaultAIBillingOptions>, ProductionBillingOptionsValidator>();
+
+        var hostSettings = configuration.GetSection(BillingHostOptions.SectionName).Get<BillingHostOptions>() ?? new BillingHostOptions();
+        if (!mode.Embedded && !string.IsNullOrWhiteSpace(hostSettings.DataProtectionKeysPath))
+        {
+            services.AddDataProtection().SetApplicationName("VaultAI.Billing.Host").PersistKeysToFileSystem(new DirectoryInfo(hostSettings.DataProtectionKeysPath));
+        }
+
+        var adminPolicy = configuration[$"{VaultAIBillingOptions.SectionName}:AdminPolicy"] is { Length: > 0 } policy ? policy : new VaultAIBillingOptions().AdminPolicy;
+        services.AddProblemDetails();
+        services.AddAdminAuthentication(adminPolicy, hostSettings.SessionIdleTimeout);
+        services.AddRazorPages(options =>
+        {
+            options.Conventions.AuthorizeFolder("/", adminPolicy);
+            options.Conventions.AllowAnonymousToPage("/Login");
+        });
+        services.AddHealthChecks()
+            .AddDbContextCheck<BillingDbContext>("database", tags: ["ready"])
+            .AddCheck<StripeHealthCheck>("stripe", tags: ["ready"]);
+        services.AddOpenApi();
+        services.AddInstanceRateLimits(hostSettings.InstanceRequestsPerMinute);
+    }
+
+    /// <summary>Adds the middleware and maps the billing API, the dashboard, health and OpenAPI.</summary>
+    public static WebApplication UseBillingHost(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapOpenApi().AllowAnonymous();
+        app.MapVaultAIBilling().RequireRateLimiting(InstancePolicy);
+        app.MapRazorPages();
+        return app;
+    }
+
+    private static void AddInstanceRateLimits(this IServiceCollection services, int requestsPerMinute)
+    {
+        services.AddRateLimiter(options =>
+        {
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.AddPolicy(InstancePolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                PartitionKey(context),
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = requestsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            options.AddPolicy(LoginPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
+                "ip:" + context.Connection.RemoteIpAddress,
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = 10, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            options.OnRejected = (context, _) =>
+            {
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+                context.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return new ValueTask(AdminAuthentication.WriteProblemAsync(
+                    context.HttpContext, StatusCodes.Status429TooManyRequests, "rate_limited", $"Too many requests; retry after {Math.Ceiling(retryAfter.TotalSeconds)} seconds."));
+            };
+        });
+    }
+
+    // One bucket per instance token (hashed, never kept in clear), or per client address for calls without one.
+    private static string PartitionKey(HttpContext context)
+    {
+        var authorization = context.Request.Headers.Authorization.ToString();
+        return authorization.Length > 0
+            ? "token:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(authorization)))
+            : "ip:" + context.Connection.RemoteIpAddress;
+    }
+}
+
+/// <summary>The generated admin password of embedded mode, held until the banner has printed it once.</summary>
+public sealed class GeneratedAdminPassword(string? password)
+{
+    private string? _password = password;
+
+    /// <summary>Returns the password the first time, then <see langword="null"/>.</summary>
+    public string? Take() => Interlocked.Exchange(ref _password, null);
+}
+
+/// <summary>Where the host prints its banner (the console; tests substitute a writer).</summary>
+public class HostConsole
+{
+    /// <summary>The writer.</summary>
+    public virtual TextWriter Out => Console.Out;
+}

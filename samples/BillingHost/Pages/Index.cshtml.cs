@@ -1,0 +1,158 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
+using VaultAI.Billing;
+using VaultAI.Billing.Metering;
+using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Storage;
+using VaultAI.Billing.Webhooks;
+
+namespace BillingHost.Pages;
+
+/// <summary>The dashboard: counts, pending and linked organizations (paged, searchable), MRR, past due, failures.</summary>
+public sealed class IndexModel(BillingAdministration admin, IOptionsMonitor<VaultAIBillingOptions> options) : PageModel
+{
+    /// <summary>Rows per table page.</summary>
+    public const int PageSize = 25;
+
+    /// <summary>The search text.</summary>
+    [BindProperty(SupportsGet = true, Name = "q")]
+    public string? Search { get; set; }
+
+    /// <summary>The page of the pending table (from 1).</summary>
+    [BindProperty(SupportsGet = true, Name = "pp")]
+    public int PendingPage { get; set; } = 1;
+
+    /// <summary>The page of the linked table (from 1).</summary>
+    [BindProperty(SupportsGet = true, Name = "lp")]
+    public int LinkedPage { get; set; } = 1;
+
+    /// <summary>All organizations.</summary>
+    public int Total { get; private set; }
+
+    /// <summary>Linked organizations.</summary>
+    public int LinkedCount { get; private set; }
+
+    /// <summary>Pending organizations.</summary>
+    public int PendingCount { get; private set; }
+
+    /// <summary>The pending table's page.</summary>
+    public OrganizationPage Pending { get; private set; } = null!;
+
+    /// <summary>The linked table's page.</summary>
+    public OrganizationPage Linked { get; private set; } = null!;
+
+    /// <summary>Monthly recurring revenue estimate per currency, in minor units.</summary>
+    public IReadOnlyDictionary<string, decimal> Mrr { get; private set; } = new Dictionary<string, decimal>();
+
+    /// <summary>Past-due organizations.</summary>
+    public IReadOnlyList<Organization> PastDue { get; private set; } = [];
+
+    /// <summary>Failed meter events.</summary>
+    public IReadOnlyList<MeterEventOutboxMessage> FailedMeterEvents { get; private set; } = [];
+
+    /// <summary>How many meter events failed.</summary>
+    public int FailedMeterEventCount { get; private set; }
+
+    /// <summary>Stripe events whose processing failed.</summary>
+    public IReadOnlyList<WebhookInboxEvent> FailedWebhooks { get; private set; } = [];
+
+    /// <summary>How many Stripe events failed.</summary>
+    public int FailedWebhookCount { get; private set; }
+
+    /// <summary>Loads the dashboard.</summary>
+    public async Task OnGetAsync(CancellationToken cancellationToken)
+    {
+        PendingPage = Math.Max(1, PendingPage);
+        LinkedPage = Math.Max(1, LinkedPage);
+        var search = string.IsNullOrWhiteSpace(Search) ? null : Search.Trim();
+        Pending = await admin.ListOrganizationsAsync(new OrganizationQuery(search, false, null, (PendingPage - 1) * PageSize, PageSize), cancellationToken);
+        Linked = await admin.ListOrganizationsAsync(new OrganizationQuery(search, true, null, (LinkedPage - 1) * PageSize, PageSize), cancellationToken);
+        (Total, LinkedCount, PendingCount) = (Pending.Total, Pending.Linked, Pending.Pending);
+        PastDue = (await admin.ListOrganizationsAsync(new OrganizationQuery(null, true, OrganizationStatus.PastDue, 0, 100), cancellationToken)).Items;
+        Mrr = await EstimateMrrAsync(cancellationToken);
+        FailedMeterEvents = await admin.ListMeterEventsAsync(OutboxStatus.Failed, 50, cancellationToken);
+        var counts = await admin.CountMeterEventsAsync(cancellationToken);
+        FailedMeterEventCount = counts.TryGetValue(OutboxStatus.Failed, out var failed) ? failed : 0;
+        FailedWebhooks = await admin.ListWebhookEventsAsync(WebhookEventStatus.Failed, 50, cancellationToken);
+        var webhookCounts = await admin.CountWebhookEventsAsync(cancellationToken);
+        FailedWebhookCount = webhookCounts.TryGetValue(WebhookEventStatus.Failed, out var failedWebhooks) ? failedWebhooks : 0;
+    }
+
+    /// <summary>Processes one failed Stripe event again.</summary>
+    public async Task<IActionResult> OnPostRetryWebhookAsync(string eventId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var status = await admin.RetryWebhookEventAsync(eventId, cancellationToken);
+            TempData["Message"] = $"Stripe event {eventId} processed again: {status}.";
+        }
+        catch (BillingException e)
+        {
+            TempData["Error"] = $"Stripe event {eventId} failed again: {e.Message}";
+        }
+
+        return RedirectToPage();
+    }
+
+    /// <summary>Puts one failed meter event back in the queue.</summary>
+    public async Task<IActionResult> OnPostRetryMeterEventAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var retried = await admin.RetryFailedMeterEventsAsync(id, cancellationToken);
+        TempData[retried > 0 ? "Message" : "Error"] = retried > 0 ? "The meter event is queued again." : "That meter event is no longer failed.";
+        return RedirectToPage();
+    }
+
+    /// <summary>Puts every failed meter event back in the queue.</summary>
+    public async Task<IActionResult> OnPostRetryAllMeterEventsAsync(CancellationToken cancellationToken)
+    {
+        var retried = await admin.RetryFailedMeterEventsAsync(null, cancellationToken);
+        TempData["Message"] = string.Create(CultureInfo.InvariantCulture, $"{retried} meter event(s) queued again.");
+        return RedirectToPage();
+    }
+
+    /// <summary>The display name of a plan key.</summary>
+    public string PlanName(string? planKey) =>
+        planKey is not null && options.CurrentValue.Plans.TryGetValue(planKey, out var plan) && plan.DisplayName.Length > 0 ? plan.DisplayName : planKey ?? "—";
+
+    // Sums over every active organization, a page at a time, so the estimate holds for any number of them.
+    private async Task<IReadOnlyDictionary<string, decimal>> EstimateMrrAsync(CancellationToken cancellationToken)
+    {
+        const int Batch = 1000;
+        var plans = options.CurrentValue.Plans;
+        var totals = new Dictionary<string, decimal>(StringComparer.OrdinalIgnoreCase);
+        for (var skip = 0; ; skip += Batch)
+        {
+            var page = await admin.ListOrganizationsAsync(new OrganizationQuery(null, true, OrganizationStatus.Active, skip, Batch), cancellationToken);
+            foreach (var org in page.Items)
+            {
+                if (org.PlanKey is not null && plans.TryGetValue(org.PlanKey, out var plan) && plan.MonthlyUnitAmount > 0)
+                {
+                    totals[plan.Currency] = totals.GetValueOrDefault(plan.Currency) + ((org.LastUserCount ?? 0) * (decimal)plan.MonthlyUnitAmount);
+                }
+            }
+
+            if (page.Items.Count < Batch)
+            {
+                return totals;
+            }
+        }
+    }
+}
+
+/// <summary>A table's pager.</summary>
+public sealed record PagerModel(string Parameter, int Page, int Matching, int PageSize, string? Search, int PendingPage, int LinkedPage)
+{
+    /// <summary>How many pages.</summary>
+    public int Pages => Math.Max(1, (Matching + PageSize - 1) / PageSize);
+
+    /// <summary>The link to a page of this table, keeping the other table's page and the search.</summary>
+    public string Link(int page)
+    {
+        var pp = Parameter == "pp" ? page : PendingPage;
+        var lp = Parameter == "lp" ? page : LinkedPage;
+        var q = string.IsNullOrEmpty(Search) ? "" : "&q=" + Uri.EscapeDataString(Search);
+        return string.Create(CultureInfo.InvariantCulture, $"/?pp={pp}&lp={lp}{q}");
+    }
+}

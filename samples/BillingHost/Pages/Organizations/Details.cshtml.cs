@@ -1,0 +1,150 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using VaultAI.Billing;
+using VaultAI.Billing.Metering;
+using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Webhooks;
+
+namespace BillingHost.Pages.Organizations;
+
+/// <summary>One organization: details, usage chart, reports, and the admin actions.</summary>
+public sealed class DetailsModel(BillingAdministration admin) : PageModel
+{
+    /// <summary>The organization.</summary>
+    public Organization Organization { get; private set; } = null!;
+
+    /// <summary>Recent reports, newest first.</summary>
+    public IReadOnlyList<UsageReport> Reports { get; private set; } = [];
+
+    /// <summary>Invoices mirrored from Stripe, newest first.</summary>
+    public IReadOnlyList<InvoiceRecord> Invoices { get; private set; } = [];
+
+    /// <summary>The usage chart.</summary>
+    public UsageChart Chart { get; private set; } = UsageChart.Empty;
+
+    /// <summary>A token just issued by "rotate token", shown once in this response only.</summary>
+    public string? NewToken { get; private set; }
+
+    /// <summary>An action's failure.</summary>
+    public string? ErrorMessage { get; private set; }
+
+    /// <summary>Shows the organization.</summary>
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
+        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+
+    /// <summary>Re-reads the subscription from Stripe.</summary>
+    public Task<IActionResult> OnPostSyncAsync(Guid id, CancellationToken cancellationToken) =>
+        ActAsync(id, () => admin.SyncFromStripeAsync(id, cancellationToken), "Synchronised from Stripe.", cancellationToken);
+
+    /// <summary>Cancels the subscription now or at the end of the period.</summary>
+    public Task<IActionResult> OnPostCancelAsync(Guid id, bool atPeriodEnd, CancellationToken cancellationToken) =>
+        ActAsync(
+            id,
+            () => admin.CancelSubscriptionAsync(id, atPeriodEnd, cancellationToken),
+            atPeriodEnd ? "The subscription will cancel at the end of the period." : "The subscription is canceled.",
+            cancellationToken);
+
+    /// <summary>Issues a new billing token and shows it once (no redirect, so it never travels in a cookie or URL).</summary>
+    public async Task<IActionResult> OnPostRotateTokenAsync(Guid id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            NewToken = await admin.RotateTokenAsync(id, cancellationToken);
+        }
+        catch (BillingException e)
+        {
+            ErrorMessage = e.Message;
+        }
+
+        return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    }
+
+    private async Task<IActionResult> ActAsync(Guid id, Func<Task<Organization>> action, string success, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await action();
+            TempData["Message"] = success;
+        }
+        catch (BillingException e) when (e.StatusCode == StatusCodes.Status404NotFound)
+        {
+            return NotFound();
+        }
+        catch (BillingException e)
+        {
+            ErrorMessage = e.Message;
+            return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+        }
+
+        return Redirect($"/organizations/{id}");
+    }
+
+    private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var organization = await admin.GetOrganizationAsync(id, cancellationToken);
+        if (organization is null)
+        {
+            return false;
+        }
+
+        Organization = organization;
+        Reports = await admin.GetRecentReportsAsync(id, 90, cancellationToken);
+        Chart = UsageChart.From(Reports);
+        Invoices = await admin.ListInvoicesAsync(id, 24, cancellationToken);
+        return true;
+    }
+}
+
+/// <summary>The inline SVG chart of reported user counts: one point per report, oldest on the left.</summary>
+public sealed record UsageChart(IReadOnlyList<UsagePoint> Points, long Max, string FirstDay, string LastDay)
+{
+    /// <summary>No data.</summary>
+    public static readonly UsageChart Empty = new([], 0, "", "");
+
+    /// <summary>The view box width.</summary>
+    public int Width => 720;
+
+    /// <summary>The view box height.</summary>
+    public int Height => 240;
+
+    /// <summary>Plot area left edge.</summary>
+    public int Left => 56;
+
+    /// <summary>Plot area right edge.</summary>
+    public int Right => Width - 16;
+
+    /// <summary>Plot area top edge.</summary>
+    public int Top => 16;
+
+    /// <summary>Plot area bottom edge.</summary>
+    public int Bottom => Height - 32;
+
+    /// <summary>The line through the points.</summary>
+    public string Polyline => string.Join(' ', Points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.X},{p.Y}")));
+
+    /// <summary>Builds the chart from reports (any order).</summary>
+    public static UsageChart From(IReadOnlyList<UsageReport> reports)
+    {
+        if (reports.Count == 0)
+        {
+            return Empty;
+        }
+
+        var ordered = reports.OrderBy(r => r.OccurredAt).ToList();
+        var max = Math.Max(1, ordered.Max(r => r.Quantity));
+        var first = ordered[0].OccurredAt;
+        var span = (ordered[^1].OccurredAt - first).TotalSeconds;
+        var chart = new UsageChart([], max, Format.Day(first), Format.Day(ordered[^1].OccurredAt));
+        var points = ordered.Select(r =>
+        {
+            var x = span <= 0 ? (chart.Left + chart.Right) / 2.0 : chart.Left + ((r.OccurredAt - first).TotalSeconds / span * (chart.Right - chart.Left));
+            var y = chart.Bottom - ((double)r.Quantity / max * (chart.Bottom - chart.Top));
+            return new UsagePoint(Math.Round(x, 1), Math.Round(y, 1), r.Quantity, Format.Day(r.OccurredAt));
+        }).ToList();
+        return chart with { Points = points };
+    }
+}
+
+/// <summary>One point of the chart.</summary>
+public sealed record UsagePoint(double X, double Y, long Count, string Day);
