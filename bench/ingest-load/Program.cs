@@ -52,7 +52,7 @@ Console.WriteLine($"registered {orgs.Length} organizations in {registration.Elap
 // ---- Phase 1: usage reports (organizations not linked: stored, not billable) -----------------------------------
 var epoch = stripe.Clock.GetUtcNow();
 var phase1 = await RunReportsAsync("phase 1 (unlinked)", "p1", settings.Reports, settings.RetryPercent);
-await VerifyLedgerAsync(phase1, expectOutbox: 0);
+await VerifyLedgerAsync(phase1, billablePrefix: null, billable: 0);
 
 // ---- Phase 2: link every organization, report billable usage, drain the outbox to the emulator ----------------
 var linking = Stopwatch.StartNew();
@@ -74,7 +74,7 @@ Console.WriteLine($"linked {orgs.Length} organizations (customer search + create
 
 var billable = settings.BillableReportsPerOrganization * orgs.Length;
 var phase2 = await RunReportsAsync("phase 2 (linked, billable)", "p2", billable, settings.RetryPercent);
-await VerifyLedgerAsync(phase1 + phase2, expectOutbox: phase2.Stored);
+await VerifyLedgerAsync(phase1 + phase2, billablePrefix: "p2-", billable: phase2.Stored);
 
 var dispatcher = host.Services.GetRequiredService<IMeterEventDispatcher>();
 var drain = Stopwatch.StartNew();
@@ -241,15 +241,24 @@ async Task<ReportAnswer> TimedReportAsync(Guid orgId, string token, int users, D
     return new ReportAnswer(true, json.RootElement.GetProperty("duplicate").GetBoolean(), Guid.Parse(json.RootElement.GetProperty("report_id").GetString()!), ms, null);
 }
 
-async Task VerifyLedgerAsync(PhaseResult expected, int expectOutbox)
+async Task VerifyLedgerAsync(PhaseResult expected, string? billablePrefix, int billable)
 {
     await using var db = host.CreateDbContext();
     var rows = await db.UsageReports.CountAsync();
     var keys = await db.UsageReports.Select(r => new { r.OrganizationId, r.IdempotencyKey }).Distinct().CountAsync();
     var outbox = await db.MeterEventOutbox.CountAsync();
-    Console.WriteLine($"  database: {rows} usage_reports rows, {keys} distinct (organization, key), {outbox} outbox rows; expected {expected.Stored} reports and {expectOutbox} outbox rows");
+    var outboxReports = await db.MeterEventOutbox.Select(m => m.UsageReportId).Distinct().CountAsync();
+    var orphans = await db.MeterEventOutbox.CountAsync(m => !db.UsageReports.Any(r => r.Id == m.UsageReportId));
+    var forPhase = billablePrefix is null ? 0 : await db.MeterEventOutbox.CountAsync(m => db.UsageReports.Any(r => r.Id == m.UsageReportId && r.IdempotencyKey.StartsWith(billablePrefix)));
+    Console.WriteLine($"  database: {rows} usage_reports rows, {keys} distinct (organization, key), expected {expected.Stored}; {outbox} outbox rows for {outboxReports} distinct reports " +
+        $"({forPhase} for this phase's {billable} billable reports, {outbox - forPhase} enqueued by linking: the latest report of the current period)");
     Check(rows == expected.Stored && keys == rows, "usage_reports rows == distinct keys sent (nothing counted twice, nothing lost)");
-    Check(outbox == expectOutbox, "one outbox row per billable report");
+    Check(outbox == outboxReports && orphans == 0, "at most one outbox row per stored report, none orphaned");
+    Check(forPhase == billable, "every billable report of the phase has its outbox row");
+    if (billablePrefix is null)
+    {
+        Check(outbox == 0, "no outbox row while no organization is linked");
+    }
 }
 
 static Dictionary<string, int> SentIdentifiers(IReadOnlyList<RecordedRequest> requests)
