@@ -39,15 +39,17 @@ public class DashboardBrowserTests
         await browser.TypeAsync("#Name", "admin");
         await browser.TypeAsync("#Password", factory.BannerPassword());
         await browser.ClickAsync("#sign-in");
-        Assert.Equal("/", (await browser.UrlAsync()).AbsolutePath);
+        var afterSignIn = await browser.WaitForPathAsync("/");
+        Assert.True(afterSignIn == "/", $"still on {afterSignIn}: {await browser.TextAsync("body")}");
 
         // The pending organization, linked through the form.
         await browser.ClickAsync($"#pending tr[data-organization-id='{id}'] a.link-button");
-        Assert.Equal($"/organizations/{id}/link", (await browser.UrlAsync()).AbsolutePath);
+        Assert.Equal($"/organizations/{id}/link", await browser.WaitForPathAsync($"/organizations/{id}/link"));
         await browser.TypeAsync("#Input_AdminEmail", "billing@acme.example");
         await browser.ClickAsync("#Input_PlanKey option[value='self-hosted']");
         await browser.ClickAsync("#link-submit");
-        Assert.Equal($"/organizations/{id}", (await browser.UrlAsync()).AbsolutePath);
+        var afterLink = await browser.WaitForPathAsync($"/organizations/{id}");
+        Assert.True(afterLink == $"/organizations/{id}", $"still on {afterLink}: {await browser.TextAsync("body")}");
 
         await browser.GoAsync(site);
         Assert.Equal(OrganizationStatus.Trial, await browser.TextAsync($"#linked tr[data-organization-id='{id}'] .status"));

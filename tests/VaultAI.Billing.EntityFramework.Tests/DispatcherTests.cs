@@ -58,6 +58,38 @@ public sealed class DispatcherTests
     }
 
     [Fact]
+    public async Task StripeTimeout_RowIsRetriedAndCountedOnce()
+    {
+        // Real time here: a per-attempt timeout only fires on a clock that moves by itself.
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price, timeProvider: TimeProvider.System, configure: o =>
+        {
+            o.Stripe.MaxRetries = 0;
+            o.Stripe.Timeout = TimeSpan.FromMilliseconds(300);
+            o.Dispatcher.RetryBaseDelay = TimeSpan.FromMilliseconds(200);
+            o.Dispatcher.RetryMaxDelay = TimeSpan.FromMilliseconds(400);
+        });
+        var identifiers = await SeedLinkedReportsAsync(host, stripe, organizations: 1, reportsEach: 1);
+        stripe.InjectFault(MeterEventsPath, StripeFault.Delay(TimeSpan.FromSeconds(2)), count: 1);
+
+        var dispatcher = host.Services.GetRequiredService<IMeterEventDispatcher>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (await PendingAsync(host) > 0 && DateTime.UtcNow < deadline)
+        {
+            await dispatcher.DispatchOnceAsync();
+            await Task.Delay(100);
+        }
+
+        await using var db = host.CreateDbContext();
+        var row = await db.MeterEventOutbox.SingleAsync();
+        Assert.Equal(OutboxStatus.Sent, row.Status);
+        Assert.True(row.Attempts >= 2, "the first attempt timed out");
+        // The slow first call may still have landed at Stripe; the identifier makes it count once.
+        Assert.Equal(identifiers.Single(), Assert.Single(stripe.State.MeterEvents).Identifier);
+    }
+
+    [Fact]
     public async Task PermanentStripeError_MarksRowFailedVisibleAndRetryableByAdmin()
     {
         await using var stripe = await StripeEmulator.StartAsync();

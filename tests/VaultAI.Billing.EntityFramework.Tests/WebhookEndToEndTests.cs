@@ -95,6 +95,38 @@ public sealed class WebhookEndToEndTests
     }
 
     [Fact]
+    public async Task SubscriptionCreatedInStripeWithOrganizationMetadata_LinksThePendingOrganization()
+    {
+        await using var world = await World.StartAsync();
+        var orgId = Guid.NewGuid();
+        await InstanceCalls.RegisterAsync(world.Host.Client, orgId);
+
+        // What Stripe sends when our own link has not committed yet, or when someone subscribes the customer by hand.
+        var stripeClient = world.Host.Services.GetRequiredService<IStripeClient>();
+        var customer = await stripeClient.CreateCustomerAsync(new CustomerCreateOptions { Email = "ops@acme.example" });
+        var subscription = await stripeClient.CreateSubscriptionAsync(new SubscriptionCreateOptions
+        {
+            Customer = customer.Id,
+            Items = [new SubscriptionItemOptions { Price = world.PriceId, Quantity = 1 }],
+            TrialPeriodDays = 4,
+            Metadata = new Dictionary<string, string?> { ["organization_id"] = orgId.ToString(), ["deployment_type"] = "managed-cloud" },
+        });
+        await world.Stripe.Deliveries.FlushAsync();
+
+        var org = await world.OrganizationAsync(orgId);
+        Assert.Equal(subscription.Id, org.StripeSubscriptionId);
+        Assert.Equal(customer.Id, org.StripeCustomerId);
+        Assert.Equal(OrganizationStatus.Trial, org.Status);
+        Assert.Equal(BillingTestHost.PlanKey, org.PlanKey);
+        Assert.Equal("managed-cloud", org.DeploymentType);
+
+        // A later link by hand is refused as already linked, and nothing new is created in Stripe.
+        using var link = await InstanceCalls.LinkAsync(world.Host.Admin, orgId);
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, link.StatusCode);
+        Assert.Single(world.Stripe.State.Subscriptions);
+    }
+
+    [Fact]
     public async Task ReplayTwice_AppliesMissedEventsOnceAndChangesNothingTheSecondTime()
     {
         await using var world = await World.StartAsync(deliverWebhooks: false);

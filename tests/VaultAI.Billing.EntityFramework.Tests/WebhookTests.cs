@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using VaultAI.Billing.Organizations;
 using VaultAI.Billing.Testing;
 using VaultAI.Billing.Webhooks;
@@ -189,6 +190,35 @@ public sealed class WebhookTests
         Assert.Equal(WebhookEventStatus.Processed, (await db.WebhookEvents.SingleAsync(e => e.Id == "evt_tie_b")).Status);
         // The re-read said what Stripe holds (trialing), whatever the tied event claimed.
         Assert.Equal(OrganizationStatus.Trial, (await db.Organizations.SingleAsync()).Status);
+    }
+
+    [Fact]
+    public async Task FailedEvent_IsRetriedByTheBackgroundPassAfterItsBackoff()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price, configure: o => o.Stripe.MaxRetries = 0);
+        var orgId = Guid.NewGuid();
+        await InstanceCalls.RegisterAsync(host.Client, orgId);
+        (await InstanceCalls.LinkAsync(host.Admin, orgId)).EnsureSuccessStatusCode();
+        var sub = stripe.State.Subscriptions.Single();
+        var at = stripe.Clock.GetUtcNow();
+        (await WebhookCalls.PostAsync(host, stripe, SubscriptionEvent("evt_bg_a", "customer.subscription.updated", sub.Id, sub.CustomerId, "trialing", at))).EnsureSuccessStatusCode();
+        stripe.InjectFault("/v1/subscriptions/*", StripeFault.Status(503), count: 1);
+        using (var failed = await WebhookCalls.PostAsync(host, stripe, SubscriptionEvent("evt_bg_b", "customer.subscription.updated", sub.Id, sub.CustomerId, "active", at)))
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        }
+
+        var retrier = host.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<VaultAI.Billing.Webhooks.Internal.WebhookRetryService>().Single();
+        Assert.Equal(0, await retrier.RetryDueAsync(CancellationToken.None)); // not due yet: it backs off
+
+        stripe.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await retrier.RetryDueAsync(CancellationToken.None));
+        await using var db = host.CreateDbContext();
+        var row = await db.WebhookEvents.SingleAsync(e => e.Id == "evt_bg_b");
+        Assert.Equal(WebhookEventStatus.Processed, row.Status);
+        Assert.Equal(2, row.Attempts);
     }
 
     internal static async Task<Guid> SeedLinkedAsync(BillingTestHost host, string subscriptionId)

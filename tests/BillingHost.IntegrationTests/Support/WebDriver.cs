@@ -77,6 +77,23 @@ internal sealed class WebDriver : IAsyncDisposable
 
     public async Task<Uri> UrlAsync() => new((await SendAsync(HttpMethod.Get, $"session/{_session}/url"))!.GetValue<string>());
 
+    /// <summary>
+    /// Waits until the page's path is <paramref name="path"/> (a click that submits a form returns before the
+    /// next page has loaded on a busy machine), and returns the path it ended on.
+    /// </summary>
+    public async Task<string> WaitForPathAsync(string path, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
+        var current = (await UrlAsync()).AbsolutePath;
+        while (current != path && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            current = (await UrlAsync()).AbsolutePath;
+        }
+
+        return current;
+    }
+
     public async Task<string> FindAsync(string css) =>
         (await SendAsync(HttpMethod.Post, $"session/{_session}/element", new JsonObject { ["using"] = "css selector", ["value"] = css }))![ElementKey]!.GetValue<string>();
 

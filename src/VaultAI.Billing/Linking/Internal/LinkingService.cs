@@ -65,7 +65,23 @@ internal sealed partial class LinkingService(
                 return linked!;
             case LinkCommitOutcome.AlreadyLinked:
                 var current = await store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false);
-                throw AlreadyLinked(current!);
+                if (current?.StripeSubscriptionId != subscription.Id)
+                {
+                    throw AlreadyLinked(current!);
+                }
+
+                // Stripe's 'created' webhook linked it a moment before us, to this very subscription: keep what the
+                // administrator decided and answer as the link it is.
+                var updated = await store.UpdateOrganizationAsync(organizationId, org =>
+                {
+                    org.AdminEmail = request.AdminEmail;
+                    org.DeploymentType = request.DeploymentType;
+                    org.PlanKey = request.PlanKey;
+                    org.LinkedAt ??= now;
+                    return true;
+                }, cancellationToken).ConfigureAwait(false);
+                LogLinked(logger, organizationId, customer.Id, subscription.Id, updated!.StripeSubscriptionStatus);
+                return updated;
             default:
                 throw new BillingException(404, "organization_not_found", $"Organization {organizationId} no longer exists.", "organization_id");
         }

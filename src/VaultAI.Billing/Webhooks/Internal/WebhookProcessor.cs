@@ -138,6 +138,13 @@ internal sealed partial class WebhookProcessor(
         var organization = await store.FindOrganizationByStripeAsync(subscription.Customer, subscription.Id, cancellationToken).ConfigureAwait(false);
         if (organization is null)
         {
+            // Stripe often delivers 'created' before our own link has committed, and a subscription made by hand in
+            // Stripe's dashboard has no link at all: either way its metadata names the organization.
+            if (await TryLinkFromMetadataAsync(stripeEvent, subscription, cancellationToken).ConfigureAwait(false) is { } linked)
+            {
+                return linked;
+            }
+
             return (WebhookEventStatus.Ignored, $"No organization is linked to subscription {subscription.Id} or customer {subscription.Customer}.");
         }
 
@@ -191,6 +198,51 @@ internal sealed partial class WebhookProcessor(
         return applied
             ? (WebhookEventStatus.Processed, null)
             : (WebhookEventStatus.Processed, "Older than the state already applied (or about a canceled subscription); nothing changed.");
+    }
+
+    /// <summary>Links a pending organization named by the subscription's <c>metadata.organization_id</c>.</summary>
+    private async Task<(string, string?)?> TryLinkFromMetadataAsync(StripeEvent stripeEvent, StripeSubscription subscription, CancellationToken cancellationToken)
+    {
+        if (stripeEvent.Type == "customer.subscription.deleted" || subscription.Status is "canceled" or "incomplete_expired" || subscription.Customer is null
+            || !subscription.Metadata.TryGetValue("organization_id", out var reference) || !Guid.TryParse(reference, out var organizationId))
+        {
+            return null;
+        }
+
+        var pending = await store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false);
+        if (pending is null)
+        {
+            return null;
+        }
+
+        if (pending.IsLinked)
+        {
+            // Linked meanwhile (to this subscription, or another): apply the event through the normal path.
+            return pending.StripeSubscriptionId == subscription.Id ? await ApplySubscriptionAsync(stripeEvent, cancellationToken).ConfigureAwait(false) : null;
+        }
+
+        var now = timeProvider.GetUtcNow();
+        var settings = options.CurrentValue;
+        var outcome = await store.CommitLinkAsync(organizationId, org =>
+        {
+            org.StripeCustomerId = subscription.Customer;
+            org.StripeSubscriptionId = subscription.Id;
+            org.PlanKey = PlanFor(subscription) ?? (subscription.Metadata.TryGetValue("plan", out var plan) && settings.Plans.ContainsKey(plan) ? plan : null);
+            org.DeploymentType ??= subscription.Metadata.TryGetValue("deployment_type", out var deployment) && Linking.DeploymentTypes.IsValid(deployment)
+                ? deployment
+                : settings.AutomaticDeploymentType;
+            org.LinkedAt = now;
+            SubscriptionState.Apply(org, subscription);
+            org.LastSubscriptionEventAt = stripeEvent.Created;
+            org.LastSubscriptionEventId = stripeEvent.Id;
+        }, planner.Plan, cancellationToken).ConfigureAwait(false);
+
+        return outcome switch
+        {
+            LinkCommitOutcome.Committed => (WebhookEventStatus.Processed, $"Linked organization {organizationId} from the subscription's metadata."),
+            LinkCommitOutcome.AlreadyLinked => await ApplySubscriptionAsync(stripeEvent, cancellationToken).ConfigureAwait(false),
+            _ => null,
+        };
     }
 
     private async Task<(string, string?)> ApplyTrialWillEndAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
