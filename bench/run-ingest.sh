@@ -4,8 +4,8 @@
 #   ./bench/run-ingest.sh [ingest-load options]       e.g. --orgs 200 --reports 20000 --concurrency 16 --seconds 60
 #
 # If VAULTAI_BILLING_TEST_POSTGRES is already set (e.g. inside a scripts/test.sh-like environment), that server
-# is used and no cluster is started. The cluster start/stop below mirrors scripts/test.sh (same flags, including
-# fsync=off / synchronous_commit=off / full_page_writes=off: numbers are NOT durable-commit numbers).
+# is used and no cluster is started. Otherwise scripts/with-postgres.sh starts one (fsync=off, synchronous_commit=off,
+# full_page_writes=off: numbers are NOT durable-commit numbers).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,47 +16,4 @@ if [ -n "${VAULTAI_BILLING_TEST_POSTGRES:-}" ]; then
   exec dotnet run -c Release --project bench/ingest-load -- "$@"
 fi
 
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
-
-if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
-  echo "==> installing PostgreSQL (Debian package)"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-fi
-
-bin="$(pg_bin)"
-work="$(mktemp -d /tmp/vaultai-billing-bench-pg.XXXXXX)"
-pg_user=postgres
-run_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u "$pg_user" -- "$@"; else "$@"; fi
-}
-if [ "$(id -u)" -eq 0 ]; then chown "$pg_user" "$work"; fi
-
-cleanup() {
-  status=$?
-  if [ -f "$work/data/postmaster.pid" ]; then
-    run_pg "$bin/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
-  fi
-  rm -rf "$work"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null \
-  || shuf -i 20000-60000 -n 1)"
-password="$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)"
-printf '%s\n' "$password" > "$work/pwfile"
-if [ "$(id -u)" -eq 0 ]; then chown "$pg_user" "$work/pwfile"; fi
-
-echo "==> starting a throwaway PostgreSQL on 127.0.0.1:$port (fsync=off: not durable)"
-run_pg "$bin/initdb" -D "$work/data" -U vaultai --pwfile="$work/pwfile" --auth=scram-sha-256 --no-sync -E UTF8 >/dev/null
-run_pg "$bin/pg_ctl" -D "$work/data" -l "$work/postgres.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $work -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-  start >/dev/null
-
-export VAULTAI_BILLING_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=vaultai;Password=$password;Database=postgres;Pooling=true;Maximum Pool Size=40"
-
-echo "==> dotnet run -c Release --project bench/ingest-load -- $*"
-dotnet run -c Release --project bench/ingest-load -- "$@"
+exec "$root/scripts/with-postgres.sh" dotnet run -c Release --project bench/ingest-load -- "$@"
