@@ -284,11 +284,14 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
             .ToListAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<bool> CompleteOutboxAsync(Guid id, string owner, OutboxCompletion completion, CancellationToken cancellationToken = default)
+    public async Task<bool> CompleteOutboxAsync(Guid id, string owner, OutboxCompletion completion, CancellationToken cancellationToken = default) =>
+        await CompleteOutboxAsync([id], owner, completion, cancellationToken).ConfigureAwait(false) == 1;
+
+    public async Task<int> CompleteOutboxAsync(IReadOnlyCollection<Guid> ids, string owner, OutboxCompletion completion, CancellationToken cancellationToken = default)
     {
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var rows = db.MeterEventOutbox.Where(m => m.Id == id && m.LeaseOwner == owner && m.Status == OutboxStatus.Pending);
-        var changed = completion.Status switch
+        var rows = db.MeterEventOutbox.Where(m => ids.Contains(m.Id) && m.LeaseOwner == owner && m.Status == OutboxStatus.Pending);
+        return completion.Status switch
         {
             OutboxStatus.Sent => await rows.ExecuteUpdateAsync(
                 s => s.SetProperty(m => m.Status, OutboxStatus.Sent)
@@ -312,7 +315,6 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
                     .SetProperty(m => m.LeaseExpiresAt, (DateTimeOffset?)null),
                 cancellationToken).ConfigureAwait(false),
         };
-        return changed == 1;
     }
 
     public async Task<int> RetryFailedOutboxAsync(Guid? id, DateTimeOffset now, CancellationToken cancellationToken = default)

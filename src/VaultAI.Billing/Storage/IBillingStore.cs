@@ -73,6 +73,9 @@ public interface IBillingStore
     /// <summary>Records the outcome of a claimed row; ignored when <paramref name="owner"/> no longer holds the lease.</summary>
     Task<bool> CompleteOutboxAsync(Guid id, string owner, OutboxCompletion completion, CancellationToken cancellationToken = default);
 
+    /// <summary>Records one outcome for several claimed rows in one statement; rows whose lease was lost are skipped. Returns how many changed.</summary>
+    Task<int> CompleteOutboxAsync(IReadOnlyCollection<Guid> ids, string owner, OutboxCompletion completion, CancellationToken cancellationToken = default);
+
     /// <summary>Puts failed outbox rows (one, or all of them) back to pending; returns how many.</summary>
     Task<int> RetryFailedOutboxAsync(Guid? id, DateTimeOffset now, CancellationToken cancellationToken = default);
 

@@ -140,10 +140,13 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
                 await _stripe.SendMeterEventStreamAsync(await GetSessionAsync(forceNew: true, cancellationToken).ConfigureAwait(false), items, cancellationToken).ConfigureAwait(false);
             }
 
-            var now = _timeProvider.GetUtcNow();
-            foreach (var row in sendable)
+            // One statement for the whole batch: the stream accepted all of it at once.
+            var ids = sendable.Select(row => row.Id).ToArray();
+            var completed = await _store.CompleteOutboxAsync(ids, _owner, new OutboxCompletion(OutboxStatus.Sent, _timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            _diagnostics.Dispatched(OutboxStatus.Sent, completed);
+            if (completed < ids.Length)
             {
-                await CompleteAsync(row, new OutboxCompletion(OutboxStatus.Sent, now), cancellationToken).ConfigureAwait(false);
+                LogBatchLeaseLost(_logger, ids.Length - completed);
             }
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -265,6 +268,9 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Information, Message = "Meter event {OutboxId} will be retried (attempt {Attempts}) in {Delay}: {Error}")]
     private static partial void LogRetry(ILogger logger, Guid outboxId, int attempts, TimeSpan delay, string error);
+
+    [LoggerMessage(EventId = 1304, Level = LogLevel.Warning, Message = "{Count} meter events of a stream batch had lost their lease before completion; another dispatcher owns them")]
+    private static partial void LogBatchLeaseLost(ILogger logger, int count);
 
     [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "Meter event {OutboxId}: the lease was lost before completion; another dispatcher owns it")]
     private static partial void LogLeaseLost(ILogger logger, Guid outboxId);
