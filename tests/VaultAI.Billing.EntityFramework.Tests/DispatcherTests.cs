@@ -66,12 +66,12 @@ public sealed class DispatcherTests
         await using var host = await BillingTestHost.StartAsync(stripe, price, timeProvider: TimeProvider.System, configure: o =>
         {
             o.Stripe.MaxRetries = 0;
-            o.Stripe.Timeout = TimeSpan.FromMilliseconds(300);
+            o.Stripe.Timeout = TimeSpan.FromSeconds(1);
             o.Dispatcher.RetryBaseDelay = TimeSpan.FromMilliseconds(200);
             o.Dispatcher.RetryMaxDelay = TimeSpan.FromMilliseconds(400);
         });
         var identifiers = await SeedLinkedReportsAsync(host, stripe, organizations: 1, reportsEach: 1);
-        stripe.InjectFault(MeterEventsPath, StripeFault.Delay(TimeSpan.FromSeconds(2)), count: 1);
+        stripe.InjectFault(MeterEventsPath, StripeFault.Delay(TimeSpan.FromSeconds(5)), count: 1);
 
         var dispatcher = host.Services.GetRequiredService<IMeterEventDispatcher>();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);

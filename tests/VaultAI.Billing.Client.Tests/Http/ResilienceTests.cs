@@ -24,7 +24,7 @@ public sealed class ResilienceTests
     [MemberData(nameof(TransientFaults))]
     public async Task ReportUsageAsync_TransientFaultTwice_RetriedAndCountedOnce(string kind)
     {
-        var (server, folder, instance) = await RegisteredAsync(o => o.RequestTimeout = TimeSpan.FromMilliseconds(kind == "timeout" ? 500 : 5000));
+        var (server, folder, instance) = await RegisteredAsync(o => o.RequestTimeout = TimeSpan.FromMilliseconds(kind == "timeout" ? 2000 : 5000));
         await using (server)
         await using (instance)
         using (folder)

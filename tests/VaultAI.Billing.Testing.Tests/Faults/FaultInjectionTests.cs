@@ -84,7 +84,10 @@ public class FaultInjectionTests
         stripe.InjectFault("/v1/customers", StripeFault.Delay(TimeSpan.FromSeconds(30)));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => http.PostAsync("/v1/customers", "email=a%40example.com"));
-        var next = await http.PostAsync("/v1/customers", "email=b%40example.com");
+
+        // A client without the short timeout: on a busy machine even a normal request may take over 200 ms.
+        using var patient = new StripeHttp(stripe);
+        var next = await patient.PostAsync("/v1/customers", "email=b%40example.com");
 
         Assert.Equal(HttpStatusCode.OK, next.Status);
         Assert.Equal("b@example.com", Assert.Single(stripe.State.Customers).Email);

@@ -193,7 +193,8 @@ public sealed class StripeClientRetryTests
         await using var server = await FakeStripeServer.StartAsync();
         server.Enqueue(ScriptedResponse.Json(StripeJson.Customer()) with { Delay = TimeSpan.FromSeconds(30) }, ScriptedResponse.Json(StripeJson.Customer()));
         var options = server.Options(maxRetries: 1);
-        options.Timeout = TimeSpan.FromMilliseconds(300);
+        // Long enough for the second, normal answer on a busy machine; the first is held for 30 s.
+        options.Timeout = TimeSpan.FromSeconds(2);
         using var logs = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
 
