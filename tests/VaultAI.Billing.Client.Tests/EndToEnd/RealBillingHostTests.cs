@@ -13,7 +13,7 @@ public sealed class RealBillingHostTests
     public async Task RegisterReportResendStatus_AgainstTheRealHost()
     {
         await using var stripe = await StripeEmulator.StartAsync();
-        var clock = new TestClock(Start, TimeZoneInfo.Utc);
+        var clock = FakeClock.At(Start, TimeZoneInfo.Utc);
         await using var host = await BillingTestHost.StartAsync(stripe, "price_unused", timeProvider: clock);
         using var folder = new TempFolder();
         await using var instance = ClientHarness.Create(host.BaseAddress, folder.Path, clock);
@@ -45,7 +45,7 @@ public sealed class RealBillingHostTests
     public async Task HostUnreachableForAWeek_EverySpooledReportArrivesOnceOldestFirst()
     {
         await using var stripe = await StripeEmulator.StartAsync();
-        var clock = new TestClock(Start.AddTicks(7_777), TimeZoneInfo.Utc);
+        var clock = FakeClock.At(Start.AddTicks(7_777), TimeZoneInfo.Utc);
         await using var host = await BillingTestHost.StartAsync(stripe, "price_unused", timeProvider: clock);
         using var folder = new TempFolder();
         var tuning = ClientHarness.FastTuning();
@@ -84,7 +84,7 @@ public sealed class RealBillingHostTests
     public async Task CrashBetweenSendAndSpoolDelete_ResendIsAnsweredDuplicateAndCountedOnce()
     {
         await using var stripe = await StripeEmulator.StartAsync();
-        var clock = new TestClock(Start, TimeZoneInfo.Utc);
+        var clock = FakeClock.At(Start, TimeZoneInfo.Utc);
         await using var host = await BillingTestHost.StartAsync(stripe, "price_unused", timeProvider: clock);
         using var folder = new TempFolder();
         string firstReportId;

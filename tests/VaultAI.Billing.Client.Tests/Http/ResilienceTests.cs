@@ -47,8 +47,8 @@ public sealed class ResilienceTests
             Assert.False(result.Duplicate);
             Assert.Equal(3, server.Attempts(ContractBillingHost.Usage) - attemptsBefore);
             Assert.Equal(2, server.AcceptedReports.Count);
-            var retries = instance.Logs.Entries.Where(e => e.Id.Name == "RetryingRequest").ToList();
-            Assert.True(retries.Count == 2, string.Join(Environment.NewLine, retries.Select(e => e.Text)));
+            var retries = instance.Logs.GetSnapshot().Where(e => e.Id.Name == "RetryingRequest").ToList();
+            Assert.True(retries.Count == 2, string.Join(Environment.NewLine, retries.Select(e => e.Message)));
         }
     }
 
@@ -117,7 +117,7 @@ public sealed class ResilienceTests
             Assert.Null(second.StatusCode);
             Assert.True(second.IsTransient);
             Assert.Equal(attemptsWhenOpened, server.Attempts(ContractBillingHost.Usage));
-            Assert.Contains(instance.Logs.Entries, e => e.Id.Name == "CircuitOpened");
+            Assert.Contains(instance.Logs.GetSnapshot(), e => e.Id.Name == "CircuitOpened");
         }
     }
 }

@@ -1,7 +1,8 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace VaultAI.Billing.Client.Tests;
 
@@ -10,7 +11,7 @@ internal sealed class ClientHarness : IAsyncDisposable
 {
     public static readonly Guid DefaultOrganizationId = Guid.Parse("6f1d8a52-3c9e-4b7a-9d11-2f5e8c0b7a31");
 
-    private ClientHarness(IHost host, TestUserCounter counter, CapturingLoggerProvider logs)
+    private ClientHarness(IHost host, TestUserCounter counter, FakeLogCollector logs)
     {
         Host = host;
         Counter = counter;
@@ -21,7 +22,7 @@ internal sealed class ClientHarness : IAsyncDisposable
 
     public TestUserCounter Counter { get; }
 
-    public CapturingLoggerProvider Logs { get; }
+    public FakeLogCollector Logs { get; }
 
     public IServiceProvider Services => Host.Services;
 
@@ -55,7 +56,7 @@ internal sealed class ClientHarness : IAsyncDisposable
         TestUserCounter? counter = null)
     {
         counter ??= new TestUserCounter();
-        var logs = new CapturingLoggerProvider();
+        var logs = new FakeLoggerProvider();
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
         builder.Services.AddSingleton(clock ?? TimeProvider.System);
@@ -72,13 +73,13 @@ internal sealed class ClientHarness : IAsyncDisposable
             o.RequestTimeout = TimeSpan.FromSeconds(5);
             configure?.Invoke(o);
         });
-        return new ClientHarness(builder.Build(), counter, logs);
+        return new ClientHarness(builder.Build(), counter, logs.Collector);
     }
 
     public Task StartAsync() => Host.StartAsync();
 
     /// <summary>Moves fake time to each of the reporter's wake-ups until the condition holds or fake time passes <paramref name="until"/>.</summary>
-    public async Task RunReporterUntilAsync(TestClock clock, Func<bool> done, DateTimeOffset until, int maxCycles = 500)
+    public async Task RunReporterUntilAsync(FakeTimeProvider clock, Func<bool> done, DateTimeOffset until, int maxCycles = 500)
     {
         for (var i = 0; i < maxCycles && !done() && clock.GetUtcNow() < until; i++)
         {
@@ -134,29 +135,5 @@ internal sealed class TempFolder : IDisposable
         catch (IOException)
         {
         }
-    }
-}
-
-internal sealed class CapturingLoggerProvider : ILoggerProvider
-{
-    private readonly ConcurrentQueue<(LogLevel Level, EventId Id, string Text)> _entries = new();
-
-    public IReadOnlyList<(LogLevel Level, EventId Id, string Text)> Entries => [.. _entries];
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(CapturingLoggerProvider owner) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner._entries.Enqueue((logLevel, eventId, formatter(state, exception) + (exception is null ? string.Empty : " | " + exception)));
     }
 }

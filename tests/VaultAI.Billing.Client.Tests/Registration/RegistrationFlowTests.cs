@@ -102,7 +102,7 @@ public sealed class RegistrationFlowTests
         Assert.Equal(BillingClientState.TokenLost, instance.Client.State);
         Assert.Equal(1, server.OrganizationCount);
         Assert.Null(await instance.TokenStore.GetTokenAsync(CancellationToken.None));
-        Assert.Contains(instance.Logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error && e.Text.Contains("must reset", StringComparison.Ordinal));
+        Assert.Contains(instance.Logs.GetSnapshot(), e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error && e.Message.Contains("must reset", StringComparison.Ordinal));
         await Assert.ThrowsAsync<BillingTokenLostException>(() => instance.Client.ReportUsageAsync(new UsageReport(1, DateTimeOffset.UnixEpoch)));
     }
 
@@ -167,8 +167,8 @@ public sealed class RegistrationFlowTests
         var ex = await Assert.ThrowsAsync<VaultAIBillingException>(() => instance.Client.ReportUsageAsync(new UsageReport(1, DateTimeOffset.UnixEpoch)));
         var token = await instance.TokenStore.GetTokenAsync(CancellationToken.None);
 
-        Assert.NotEmpty(instance.Logs.Entries);
-        Assert.DoesNotContain(instance.Logs.Entries, e => e.Text.Contains(token!, StringComparison.Ordinal));
+        Assert.NotEmpty(instance.Logs.GetSnapshot());
+        Assert.DoesNotContain(instance.Logs.GetSnapshot(), e => (e.Message + e.Exception).Contains(token!, StringComparison.Ordinal));
         Assert.DoesNotContain(token!, ex.ToString(), StringComparison.Ordinal);
     }
 }

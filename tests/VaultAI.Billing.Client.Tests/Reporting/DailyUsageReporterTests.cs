@@ -15,7 +15,7 @@ public sealed class DailyUsageReporterTests
     {
         await using var server = await ContractBillingHost.StartAsync();
         using var folder = new TempFolder();
-        var clock = new TestClock(Local(2, 0), Zone);
+        var clock = FakeClock.At(Local(2, 0), Zone);
         await using var instance = ClientHarness.Create(server.BaseAddress, folder.Path, clock);
         await instance.StartAsync();
         await instance.Activity.WaitForIdleAsync(0, TimeSpan.FromSeconds(20));
@@ -40,7 +40,7 @@ public sealed class DailyUsageReporterTests
     {
         await using var server = await ContractBillingHost.StartAsync();
         using var folder = new TempFolder();
-        var clock = new TestClock(Local(2, 2), Zone);
+        var clock = FakeClock.At(Local(2, 2), Zone);
         await using (var first = ClientHarness.Create(server.BaseAddress, folder.Path, clock))
         {
             await first.StartAsync();
@@ -65,7 +65,7 @@ public sealed class DailyUsageReporterTests
         await using var server = await ContractBillingHost.StartAsync();
         using var folder = new TempFolder();
         // A start off the millisecond grid: retry wake-ups fall between milliseconds and must still fire once.
-        var clock = new TestClock(Local(2, 0).AddTicks(5_555), Zone);
+        var clock = FakeClock.At(Local(2, 0).AddTicks(5_555), Zone);
         var tuning = ClientHarness.FastTuning();
         tuning.SpoolRetryMinDelay = TimeSpan.FromHours(2);
         tuning.SpoolRetryMaxDelay = TimeSpan.FromHours(12);
@@ -98,7 +98,7 @@ public sealed class DailyUsageReporterTests
     {
         await using var server = await ContractBillingHost.StartAsync();
         using var folder = new TempFolder();
-        var clock = new TestClock(Local(2, 4), Zone);
+        var clock = FakeClock.At(Local(2, 4), Zone);
         await using (var crashed = ClientHarness.Create(server.BaseAddress, folder.Path, clock))
         {
             await crashed.Client.RegisterAsync();

@@ -67,7 +67,7 @@ public sealed class SpoolTests
         Assert.Equal(400, reason.RootElement.GetProperty("http_status").GetInt32());
         Assert.Equal("validation_failed", reason.RootElement.GetProperty("problem").GetProperty("code").GetString());
         Assert.Equal("user_count", reason.RootElement.GetProperty("problem").GetProperty("field").GetString());
-        Assert.Contains(instance.Logs.Entries, e => e.Id.Name == "ReportRejected");
+        Assert.Contains(instance.Logs.GetSnapshot(), e => e.Id.Name == "ReportRejected");
 
         // A rejected day is not counted again either.
         Assert.Null(await instance.Dispatcher.CollectAsync(Day, CancellationToken.None));
@@ -108,7 +108,7 @@ public sealed class SpoolTests
         Assert.Equal(attemptsAfterRefusal, server.Attempts(ContractBillingHost.Usage));
         Assert.Equal(BillingClientState.TokenInvalid, instance.Client.State);
         Assert.Equal(1, instance.Spool.CountPending());
-        Assert.Contains(instance.Logs.Entries, e => e.Id.Name == "TokenRejected");
+        Assert.Contains(instance.Logs.GetSnapshot(), e => e.Id.Name == "TokenRejected");
 
         // The operator pastes the token the administrator issued into the token file; no restart needed.
         await File.WriteAllTextAsync(Path.Combine(folder.Path, FileBillingTokenStore.DefaultFileName), newToken + "\n");
@@ -141,7 +141,7 @@ public sealed class SpoolTests
     {
         await using var server = await ContractBillingHost.StartAsync();
         using var folder = new TempFolder();
-        var clock = new TestClock(new DateTimeOffset(2026, 11, 5, 4, 0, 0, TimeSpan.Zero));
+        var clock = FakeClock.At(new DateTimeOffset(2026, 11, 5, 4, 0, 0, TimeSpan.Zero));
         await using var instance = ClientHarness.Create(server.BaseAddress, folder.Path, clock);
 
         // Collected in reverse order of their timestamps, to show the order comes from the timestamps.

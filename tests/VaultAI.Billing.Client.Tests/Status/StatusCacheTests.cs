@@ -7,7 +7,7 @@ public sealed class StatusCacheTests
     {
         await using var server = await ContractBillingHost.StartAsync();
         using var folder = new TempFolder();
-        var clock = new TestClock(new DateTimeOffset(2026, 11, 3, 9, 0, 0, TimeSpan.Zero));
+        var clock = FakeClock.At(new DateTimeOffset(2026, 11, 3, 9, 0, 0, TimeSpan.Zero));
         await using var instance = ClientHarness.Create(server.BaseAddress, folder.Path, clock);
         var first = await instance.Client.GetStatusAsync();
         server.SetSubscriptionStatus(ClientHarness.DefaultOrganizationId, "active");
@@ -26,7 +26,7 @@ public sealed class StatusCacheTests
     {
         await using var server = await ContractBillingHost.StartAsync();
         using var folder = new TempFolder();
-        var clock = new TestClock(new DateTimeOffset(2026, 11, 3, 9, 0, 0, TimeSpan.Zero));
+        var clock = FakeClock.At(new DateTimeOffset(2026, 11, 3, 9, 0, 0, TimeSpan.Zero));
         await using var instance = ClientHarness.Create(server.BaseAddress, folder.Path, clock);
         await instance.Client.GetStatusAsync();
         server.SetSubscriptionStatus(ClientHarness.DefaultOrganizationId, "active");
@@ -47,7 +47,7 @@ public sealed class StatusCacheTests
     {
         await using var server = await ContractBillingHost.StartAsync();
         using var folder = new TempFolder();
-        var clock = new TestClock(new DateTimeOffset(2026, 11, 3, 9, 0, 0, TimeSpan.Zero));
+        var clock = FakeClock.At(new DateTimeOffset(2026, 11, 3, 9, 0, 0, TimeSpan.Zero));
         await using var instance = ClientHarness.Create(server.BaseAddress, folder.Path, clock);
         var good = await instance.Client.GetStatusAsync();
         server.Outage = Fault.Http(503);
@@ -59,7 +59,7 @@ public sealed class StatusCacheTests
         Assert.Equal(good.RetrievedAt, stale.RetrievedAt);
         Assert.Equal("pending", stale.SubscriptionStatus);
         Assert.True(server.Attempts(ContractBillingHost.Status) > 1);
-        Assert.Contains(instance.Logs.Entries, e => e.Id.Name == "StatusServedStale");
+        Assert.Contains(instance.Logs.GetSnapshot(), e => e.Id.Name == "StatusServedStale");
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class StatusCacheTests
     {
         await using var server = await ContractBillingHost.StartAsync();
         using var folder = new TempFolder();
-        var clock = new TestClock(new DateTimeOffset(2026, 11, 3, 9, 0, 0, TimeSpan.Zero));
+        var clock = FakeClock.At(new DateTimeOffset(2026, 11, 3, 9, 0, 0, TimeSpan.Zero));
         await using (var before = ClientHarness.Create(server.BaseAddress, folder.Path, clock))
         {
             await before.Client.RegisterAsync();
