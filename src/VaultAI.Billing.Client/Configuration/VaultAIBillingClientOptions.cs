@@ -44,7 +44,7 @@ public sealed class VaultAIBillingClientOptions
     public string? SpoolDirectory { get; set; }
 
     /// <summary>Gets or sets the timeout of one HTTP attempt.</summary>
-    /// <value>The default is 30 seconds.</value>
+    /// <value>The default is 30 seconds. Must be between 10 milliseconds and 10 minutes.</value>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets how long a status fetched from the billing host is served from the cache without a new call.</summary>

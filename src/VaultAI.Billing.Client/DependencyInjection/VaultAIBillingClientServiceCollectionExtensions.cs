@@ -99,7 +99,6 @@ public static class VaultAIBillingClientServiceCollectionExtensions
         services.TryAddSingleton<BillingClientTuning>();
         services.TryAddSingleton<ReporterActivity>();
         services.TryAddSingleton<BillingClientMetrics>();
-        services.TryAddSingleton<BillingResiliencePipeline>();
         services.TryAddSingleton<OrganizationInfoResolver>();
         services.TryAddSingleton<StatusCache>();
         services.TryAddSingleton<UsageSpool>();
@@ -109,7 +108,6 @@ public static class VaultAIBillingClientServiceCollectionExtensions
         services.TryAddSingleton<IVaultAIBillingClient, BillingClient>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DailyUsageReporter>());
         services.TryAddTransient<BillingAuthHandler>();
-        services.TryAddTransient<BillingResilienceHandler>();
 
         var http = services.AddHttpClient(BillingClient.HttpClientName, static (sp, client) =>
             {
@@ -119,12 +117,15 @@ public static class VaultAIBillingClientServiceCollectionExtensions
                 // Relative routes ("api/...") must resolve under a base path such as https://host/billing.
                 client.BaseAddress = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
 
-                // Each attempt has its own timeout in the resilience pipeline; the overall call is bounded by the retries.
+                // The resilience handler times each attempt and the whole call (BillingResilience).
                 client.Timeout = Timeout.InfiniteTimeSpan;
                 client.DefaultRequestHeaders.UserAgent.ParseAdd("VaultAI.Billing.Client/" + typeof(BillingClient).Assembly.GetName().Version?.ToString(3));
-            })
-            .AddHttpMessageHandler<BillingResilienceHandler>()
-            .AddHttpMessageHandler<BillingAuthHandler>();
+            });
+
+        // The one retry layer (Microsoft.Extensions.Http.Resilience) is outermost; the auth handler sits inside
+        // it, so every attempt carries the token stored at that moment.
+        http.AddResilienceHandler(BillingResilience.PipelineName, BillingResilience.Configure);
+        http.AddHttpMessageHandler<BillingAuthHandler>();
 
         var builder = new VaultAIBillingClientBuilder(services, http);
         services.AddSingleton(builder);

@@ -26,7 +26,7 @@ internal sealed class BillingClientTuning
     /// <summary>Cap of the reporter's retry delay; also the pause while the token is lost or refused.</summary>
     public TimeSpan SpoolRetryMaxDelay { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>The clock of the resilience pipeline; <see langword="null"/> means the DI <see cref="TimeProvider"/>.</summary>
+    /// <summary>The clock of the resilience pipeline (timeouts, retry delays, breaker); <see langword="null"/> means the DI <see cref="TimeProvider"/>.</summary>
     public TimeProvider? ResilienceTimeProvider { get; set; }
 
     /// <summary>The random source of the report jitter and of the spool retry jitter.</summary>

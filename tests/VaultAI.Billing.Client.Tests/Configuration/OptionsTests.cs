@@ -89,6 +89,14 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public async Task Validation_RequestTimeoutBelowWhatTheResilienceHandlerAccepts_FailsAtStart()
+    {
+        var ex = await StartFailsAsync(o => o.RequestTimeout = TimeSpan.FromMilliseconds(5));
+
+        Assert.Contains("VaultAI:BillingClient:RequestTimeout must be between 00:00:00.010 and 00:10:00", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validation_HttpLoopbackAndProviderInsteadOfSettings_IsAccepted()
     {
         var services = new ServiceCollection();

@@ -16,45 +16,45 @@ public sealed class RetryAfterTests
     }
 
     [Fact]
-    public void GetDelay_DeltaSeconds_IsThatDelay()
+    public void RetryAfterDelay_DeltaSeconds_IsThatDelay()
     {
         using var response = Response(HttpStatusCode.TooManyRequests, new RetryConditionHeaderValue(TimeSpan.FromSeconds(7)));
 
-        Assert.Equal(TimeSpan.FromSeconds(7), RetryAfter.GetDelay(response, Now, Cap));
+        Assert.Equal(TimeSpan.FromSeconds(7), BillingResilience.RetryAfterDelay(response, Now, Cap));
     }
 
     [Fact]
-    public void GetDelay_HttpDate_IsTimeUntilThatDate()
+    public void RetryAfterDelay_HttpDate_IsTimeUntilThatDate()
     {
         using var response = Response(HttpStatusCode.ServiceUnavailable, new RetryConditionHeaderValue(Now.AddSeconds(90)));
 
-        Assert.Equal(TimeSpan.FromSeconds(90), RetryAfter.GetDelay(response, Now, Cap));
+        Assert.Equal(TimeSpan.FromSeconds(90), BillingResilience.RetryAfterDelay(response, Now, Cap));
     }
 
     [Fact]
-    public void GetDelay_BeyondCap_IsCapped()
+    public void RetryAfterDelay_BeyondCap_IsCapped()
     {
         using var response = Response(HttpStatusCode.TooManyRequests, new RetryConditionHeaderValue(TimeSpan.FromHours(1)));
 
-        Assert.Equal(Cap, RetryAfter.GetDelay(response, Now, Cap));
+        Assert.Equal(Cap, BillingResilience.RetryAfterDelay(response, Now, Cap));
     }
 
     [Fact]
-    public void GetDelay_DateInThePast_IsZero()
+    public void RetryAfterDelay_DateInThePast_IsZero()
     {
         using var response = Response(HttpStatusCode.TooManyRequests, new RetryConditionHeaderValue(Now.AddSeconds(-5)));
 
-        Assert.Equal(TimeSpan.Zero, RetryAfter.GetDelay(response, Now, Cap));
+        Assert.Equal(TimeSpan.Zero, BillingResilience.RetryAfterDelay(response, Now, Cap));
     }
 
     [Fact]
-    public void GetDelay_NoHeaderOrOtherStatus_LeavesBackoffToTheRetryStrategy()
+    public void RetryAfterDelay_NoHeaderOrOtherStatus_LeavesBackoffToTheRetryStrategy()
     {
         using var noHeader = Response(HttpStatusCode.TooManyRequests, null);
         using var serverError = Response(HttpStatusCode.InternalServerError, new RetryConditionHeaderValue(TimeSpan.FromSeconds(7)));
 
-        Assert.Null(RetryAfter.GetDelay(noHeader, Now, Cap));
-        Assert.Null(RetryAfter.GetDelay(serverError, Now, Cap));
-        Assert.Null(RetryAfter.GetDelay(null, Now, Cap));
+        Assert.Null(BillingResilience.RetryAfterDelay(noHeader, Now, Cap));
+        Assert.Null(BillingResilience.RetryAfterDelay(serverError, Now, Cap));
+        Assert.Null(BillingResilience.RetryAfterDelay(null, Now, Cap));
     }
 }

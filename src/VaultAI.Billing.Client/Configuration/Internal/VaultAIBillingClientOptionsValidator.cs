@@ -50,9 +50,10 @@ internal sealed partial class VaultAIBillingClientOptionsValidator(IServiceProvi
             failures.Add($"{Prefix}MaxRandomDelay must be between 00:00:00 and 12:00:00; got {options.MaxRandomDelay}.");
         }
 
-        if (options.RequestTimeout <= TimeSpan.Zero || options.RequestTimeout > TimeSpan.FromMinutes(10))
+        // 10 ms is the shortest timeout the resilience handler accepts; below it the first call would fail instead of the start.
+        if (options.RequestTimeout < TimeSpan.FromMilliseconds(10) || options.RequestTimeout > TimeSpan.FromMinutes(10))
         {
-            failures.Add($"{Prefix}RequestTimeout must be greater than zero and at most 00:10:00; got {options.RequestTimeout}.");
+            failures.Add($"{Prefix}RequestTimeout must be between 00:00:00.010 and 00:10:00; got {options.RequestTimeout}.");
         }
 
         if (options.StatusCacheLifetime < TimeSpan.Zero)

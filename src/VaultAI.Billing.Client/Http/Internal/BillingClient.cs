@@ -1,14 +1,16 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
 namespace VaultAI.Billing.Client;
 
-/// <summary>The <see cref="IVaultAIBillingClient"/> over the named HTTP client (auth and resilience handlers).</summary>
+/// <summary>The <see cref="IVaultAIBillingClient"/> over the named HTTP client (resilience handler, then auth handler).</summary>
 internal sealed class BillingClient : IVaultAIBillingClient
 {
     public const string HttpClientName = "VaultAI.Billing.Client";
@@ -256,7 +258,7 @@ internal sealed class BillingClient : IVaultAIBillingClient
     private async Task<VaultAIBillingException> FailureAsync(HttpRequestMessage request, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var problem = await WireJson.ReadProblemAsync(response, cancellationToken).ConfigureAwait(false);
-        if (!BillingResiliencePipeline.IsTransient(response.StatusCode))
+        if (!HttpClientResiliencePredicates.IsTransient(Outcome.FromResult(response)))
         {
             Log.RequestRefused(_logger, request.Method.Method, request.RequestUri?.OriginalString, response.StatusCode, problem?.Code);
         }
