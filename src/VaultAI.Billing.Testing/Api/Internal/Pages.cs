@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Microsoft.AspNetCore.Http;
 using VaultAI.Billing.Testing.State.Internal;
 
 namespace VaultAI.Billing.Testing.Api.Internal;
@@ -16,7 +15,7 @@ internal sealed class Pages
         _engine = engine;
     }
 
-    public async Task<int> HandleAsync(HttpContext context, string method, string path, FormNode form, string body)
+    public FrontResponse Handle(string method, string path)
     {
         var s = path.Trim('/').Split('/');
         string? redirect = null;
@@ -94,15 +93,10 @@ internal sealed class Pages
 
         if (redirect is not null)
         {
-            context.Response.StatusCode = StatusCodes.Status303SeeOther;
-            context.Response.Headers.Location = redirect;
-            return StatusCodes.Status303SeeOther;
+            return new FrontResponse(303, "text/html; charset=utf-8", string.Empty) { Headers = { ["Location"] = redirect } };
         }
 
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "text/html; charset=utf-8";
-        await context.Response.WriteAsync(html!, context.RequestAborted).ConfigureAwait(false);
-        return status;
+        return new FrontResponse(status, "text/html; charset=utf-8", html!);
     }
 
     private string CheckoutPage(CheckoutSession session)

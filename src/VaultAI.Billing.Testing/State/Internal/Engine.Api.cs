@@ -10,6 +10,7 @@ internal sealed record ApiResponse(int Status, JsonNode Body);
 internal sealed partial class Engine
 {
     private static readonly ParameterSchema CustomerWrite = new("email", "name", "description", "phone", "metadata[*]", "expand[]");
+    private static readonly ParameterSchema CustomerCreate = new("email", "name", "description", "phone", "metadata[*]", "test_clock", "expand[]");
     private static readonly ParameterSchema ListBase = new("limit", "starting_after", "ending_before", "expand[]");
     private static readonly ParameterSchema CustomerList = new("limit", "starting_after", "ending_before", "expand[]", "email");
     private static readonly ParameterSchema CustomerSearch = new("query", "limit", "page", "expand[]");
@@ -34,10 +35,15 @@ internal sealed partial class Engine
         // Clock-driven work that is due (the clock may have been moved without AdvanceTimeAsync).
         CatchUp();
 
+        if (s is ["v1", "test_helpers", "test_clocks", ..] && HandleTestClocks(m, s, f) is { } clockResponse)
+        {
+            return clockResponse;
+        }
+
         switch (s)
         {
             case ["v1", "customers"] when m == "POST":
-                return Ok(CreateCustomer(Checked(CustomerWrite, f)));
+                return Ok(CreateCustomer(Checked(CustomerCreate, f)));
             case ["v1", "customers"] when m == "GET":
                 return Ok(ListCustomers(Checked(CustomerList, f)));
             case ["v1", "customers", "search"] when m == "GET":
@@ -137,6 +143,11 @@ internal sealed partial class Engine
         var customer = NewCustomer(f.Str("email"), f.Str("name"), f.Map("metadata"), Now);
         customer.Description = f.Str("description");
         customer.Phone = f.Str("phone");
+        if (NullIfEmpty(f.Str("test_clock")) is { } clockId)
+        {
+            customer.TestClockId = FindTestClock(clockId, "test_clock").Id;
+        }
+
         var json = Render(customer);
         Emit("customer.created", json, null, Now);
         return Render(customer);

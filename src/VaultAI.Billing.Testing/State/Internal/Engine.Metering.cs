@@ -386,6 +386,7 @@ internal sealed partial class Engine
             throw;
         }
 
-        return new ApiResponse(202, new JsonObject());
+        // Stripe answers 200 with an empty object; Stripe.net treats any other status as an error.
+        return new ApiResponse(200, new JsonObject());
     }
 }

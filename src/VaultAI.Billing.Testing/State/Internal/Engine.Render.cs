@@ -23,6 +23,7 @@ internal sealed partial class Engine
         ["phone"] = c.Phone,
         ["preferred_locales"] = new JsonArray(),
         ["tax_exempt"] = "none",
+        ["test_clock"] = c.TestClockId,
     };
 
     public JsonObject Render(Product p) => new()
@@ -151,6 +152,7 @@ internal sealed partial class Engine
             ["metadata"] = MetadataJson(s.Metadata),
             ["start_date"] = Unix(s.StartDate),
             ["status"] = s.Status,
+            ["test_clock"] = Customers.TryGetValue(s.CustomerId, out var owner) ? owner.TestClockId : null,
             ["trial_end"] = Unix(s.TrialEnd),
             ["trial_start"] = Unix(s.TrialStart),
         };

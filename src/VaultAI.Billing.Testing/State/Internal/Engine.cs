@@ -14,13 +14,13 @@ internal sealed partial class Engine
 {
     public const string ApiVersion = "2026-10-28.endive";
 
-    private readonly ManualTimeProvider _clock;
+    private readonly TimeProvider _clock;
     private readonly StripeEmulatorOptions _options;
     private readonly WebhookDispatcher _dispatcher;
     private long _sequence;
     private int _invoiceNumber;
 
-    public Engine(ManualTimeProvider clock, StripeEmulatorOptions options, WebhookDispatcher dispatcher)
+    public Engine(TimeProvider clock, StripeEmulatorOptions options, WebhookDispatcher dispatcher)
     {
         _clock = clock;
         _options = options;
