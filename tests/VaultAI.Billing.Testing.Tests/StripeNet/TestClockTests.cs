@@ -1,0 +1,136 @@
+using Stripe;
+using Stripe.TestHelpers;
+using VaultAI.Billing.Testing.Tests.Support;
+
+namespace VaultAI.Billing.Testing.Tests.StripeNet;
+
+public class TestClockTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static async Task<TestClock> WaitUntilReadyAsync(StripeClient client, string id)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var clock = await client.V1.TestHelpers.TestClocks.GetAsync(id, cancellationToken: timeout.Token);
+            if (clock.Status == "ready")
+            {
+                return clock;
+            }
+
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    private static async Task<(Customer Customer, Subscription Subscription, TestClock Clock)> TrialOnClockAsync(StripeClient client)
+    {
+        var clock = await client.V1.TestHelpers.TestClocks.CreateAsync(new TestClockCreateOptions { FrozenTime = Start.UtcDateTime, Name = "trial" });
+        var customer = await client.V1.Customers.CreateAsync(new CustomerCreateOptions { Email = "clock@example.com", TestClock = clock.Id });
+        var product = await client.V1.Products.CreateAsync(new ProductCreateOptions { Name = "VaultAI Pro" });
+        var price = await client.V1.Prices.CreateAsync(new PriceCreateOptions
+        {
+            Currency = "usd",
+            UnitAmount = 2000,
+            Product = product.Id,
+            Recurring = new PriceRecurringOptions { Interval = "month" },
+        });
+        var subscription = await client.V1.Subscriptions.CreateAsync(new SubscriptionCreateOptions
+        {
+            Customer = customer.Id,
+            Items = [new SubscriptionItemOptions { Price = price.Id }],
+            TrialPeriodDays = 7,
+        });
+        return (customer, subscription, clock);
+    }
+
+    [Fact]
+    public async Task TestClocks_CreateRetrieveListDelete_RenderAsStripe()
+    {
+        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start) });
+        var client = StripeNetClient.For(stripe);
+
+        var created = await client.V1.TestHelpers.TestClocks.CreateAsync(new TestClockCreateOptions { FrozenTime = Start.UtcDateTime, Name = "first" });
+        var fetched = await client.V1.TestHelpers.TestClocks.GetAsync(created.Id);
+        var list = await client.V1.TestHelpers.TestClocks.ListAsync(new TestClockListOptions());
+        var customer = await client.V1.Customers.CreateAsync(new CustomerCreateOptions { TestClock = created.Id });
+        var deleted = await client.V1.TestHelpers.TestClocks.DeleteAsync(created.Id);
+        var missing = await Assert.ThrowsAsync<StripeException>(() => client.V1.TestHelpers.TestClocks.GetAsync(created.Id));
+
+        Assert.StartsWith("clock_", created.Id, StringComparison.Ordinal);
+        Assert.Equal("test_helpers.test_clock", created.Object);
+        Assert.Equal("ready", fetched.Status);
+        Assert.Equal("first", fetched.Name);
+        Assert.Equal(Start.UtcDateTime, fetched.FrozenTime);
+        Assert.Equal(Start.UtcDateTime.AddDays(30), fetched.DeletesAfter);
+        Assert.Equal(created.Id, Assert.Single(list.Data).Id);
+        Assert.Equal(created.Id, customer.TestClockId);
+        Assert.True(deleted.Deleted);
+        Assert.Equal("resource_missing", missing.StripeError.Code);
+    }
+
+    [Fact]
+    public async Task AdvanceAsync_PastTrialEnd_EndsTrialPaysInvoiceAndDeliversWebhooks()
+    {
+        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start) });
+        await using var receiver = await WebhookReceiver.StartAsync(stripe);
+        var client = StripeNetClient.For(stripe);
+        var (customer, subscription, clock) = await TrialOnClockAsync(client);
+
+        var advancing = await client.V1.TestHelpers.TestClocks.AdvanceAsync(clock.Id, new TestClockAdvanceOptions { FrozenTime = Start.UtcDateTime.AddDays(8) });
+        var ready = await WaitUntilReadyAsync(client, clock.Id);
+        await stripe.Deliveries.FlushAsync();
+        var after = await client.V1.Subscriptions.GetAsync(subscription.Id);
+        var invoices = await client.V1.Invoices.ListAsync(new InvoiceListOptions { Customer = customer.Id, Status = "paid" });
+
+        Assert.Equal("advancing", advancing.Status);
+        Assert.Equal(Start.UtcDateTime.AddDays(8), advancing.StatusDetails.Advancing.TargetFrozenTime);
+        Assert.Equal(Start.UtcDateTime.AddDays(8), ready.FrozenTime);
+        Assert.Equal(Start.AddDays(8), stripe.Clock.GetUtcNow());
+        Assert.Equal("trialing", subscription.Status);
+        Assert.Equal("active", after.Status);
+        Assert.Contains(invoices.Data, i => i.AmountPaid == 2000 && i.Parent.SubscriptionDetails.SubscriptionId == subscription.Id);
+        Assert.Contains("customer.subscription.trial_will_end", receiver.Types);
+        Assert.Contains("invoice.paid", receiver.Types);
+        Assert.Contains("test_helpers.test_clock.advancing", receiver.Types);
+        Assert.Contains("test_helpers.test_clock.ready", receiver.Types);
+        Assert.All(receiver.Received, r => Assert.True(r.SignatureValid));
+        var readyEvent = Assert.Single(receiver.Received, r => r.Type == "test_helpers.test_clock.ready");
+        var now = stripe.Clock.GetUtcNow().ToUnixTimeSeconds();
+        var header = StripeWebhookSignature.CreateHeader(stripe.WebhookSecret, now, System.Text.Encoding.UTF8.GetBytes(readyEvent.RawBody));
+        var parsed = EventUtility.ConstructEvent(readyEvent.RawBody, header, stripe.WebhookSecret, 300, now, throwOnApiVersionMismatch: false);
+        Assert.Equal(clock.Id, Assert.IsType<TestClock>(parsed.Data.Object).Id);
+    }
+
+    [Fact]
+    public async Task AdvanceAsync_WithFailingPayment_LeavesSubscriptionPastDue()
+    {
+        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start) });
+        var client = StripeNetClient.For(stripe);
+        var (customer, subscription, clock) = await TrialOnClockAsync(client);
+        stripe.SetPaymentOutcome(customer.Id, PaymentOutcome.Fails);
+
+        await client.V1.TestHelpers.TestClocks.AdvanceAsync(clock.Id, new TestClockAdvanceOptions { FrozenTime = Start.UtcDateTime.AddDays(8) });
+        await WaitUntilReadyAsync(client, clock.Id);
+        var after = await client.V1.Subscriptions.GetAsync(subscription.Id, new SubscriptionGetOptions { Expand = ["latest_invoice"] });
+
+        Assert.Equal("past_due", after.Status);
+        Assert.Equal("open", after.LatestInvoice.Status);
+        Assert.Equal(1, after.LatestInvoice.AttemptCount);
+        Assert.NotNull(after.LatestInvoice.NextPaymentAttempt);
+    }
+
+    [Fact]
+    public async Task AdvanceAsync_ToAnEarlierTime_IsRejected()
+    {
+        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start) });
+        var client = StripeNetClient.For(stripe);
+        var clock = await client.V1.TestHelpers.TestClocks.CreateAsync(new TestClockCreateOptions { FrozenTime = Start.UtcDateTime });
+
+        var error = await Assert.ThrowsAsync<StripeException>(() =>
+            client.V1.TestHelpers.TestClocks.AdvanceAsync(clock.Id, new TestClockAdvanceOptions { FrozenTime = Start.UtcDateTime.AddHours(-1) }));
+
+        Assert.Equal("frozen_time", error.StripeError.Param);
+        Assert.Equal(Start, stripe.Clock.GetUtcNow());
+    }
+}
