@@ -103,7 +103,9 @@ public sealed class StripeEmulator : IAsyncDisposable
 
         emulator.Server = WireMockServer.Start(new WireMockServerSettings
         {
-            Urls = [$"http://127.0.0.1:{options.Port}"],
+            // "127.1" is 127.0.0.1 in short form. WireMock turns the literal "127.0.0.1" with a fixed port into
+            // Kestrel's ListenLocalhost, which also binds [::1]; any other IP literal is bound exactly as given.
+            Urls = [$"http://127.1:{options.Port}"],
             StartAdminInterface = false,
             Logger = new WireMockNullLogger(),
 
