@@ -141,6 +141,29 @@ public class SubscriptionAndInvoiceTests
     }
 
     [Fact]
+    public async Task Invoice_HostedUrlAndPdf_AreServedByTheEmulator()
+    {
+        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start) });
+        var client = StripeNetClient.For(stripe);
+        var (customer, price) = await SetUpAsync(client);
+        await client.V1.Subscriptions.CreateAsync(new SubscriptionCreateOptions { Customer = customer.Id, Items = [new SubscriptionItemOptions { Price = price.Id }] });
+        var invoice = Assert.Single((await client.V1.Invoices.ListAsync(new InvoiceListOptions { Customer = customer.Id })).Data);
+        using var http = new HttpClient();
+
+        using var page = await http.GetAsync(new Uri(invoice.HostedInvoiceUrl));
+        using var pdf = await http.GetAsync(new Uri(invoice.InvoicePdf));
+        var pdfBytes = await pdf.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains(invoice.Number, await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.OK, pdf.StatusCode);
+        Assert.Equal("application/pdf", pdf.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("%PDF-"u8.ToArray(), pdfBytes[..5]);
+        Assert.Equal(2000, invoice.TotalExcludingTax);
+        Assert.Equal(Start.UtcDateTime, invoice.EffectiveAt);
+    }
+
+    [Fact]
     public async Task Events_ListAndAutoPage_DeserializeWithApiVersionAndDataObject()
     {
         await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start) });

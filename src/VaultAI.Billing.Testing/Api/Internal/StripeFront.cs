@@ -54,7 +54,8 @@ internal sealed partial class StripeFront
         var form = FormNode.Parse(method is "GET" or "DELETE" ? request.Query : isV2 ? null : request.Body);
         var idempotencyKey = request.Header("Idempotency-Key");
 
-        if (path.StartsWith("/checkout/", StringComparison.Ordinal) || path.StartsWith("/portal/", StringComparison.Ordinal) || path == "/")
+        if (path.StartsWith("/checkout/", StringComparison.Ordinal) || path.StartsWith("/portal/", StringComparison.Ordinal) ||
+            path.StartsWith("/invoice/", StringComparison.Ordinal) || path == "/")
         {
             return _pages.Handle(method, path);
         }

@@ -218,7 +218,12 @@ internal sealed partial class Engine
             ["currency"] = i.Currency,
             ["customer"] = customer,
             ["customer_email"] = Customers.TryGetValue(i.CustomerId, out var c) ? c.Email : null,
-            ["hosted_invoice_url"] = idOverride is null ? new Uri(BaseAddress, $"invoice/{i.Id}").ToString() : null,
+            ["customer_name"] = c?.Name,
+            ["due_date"] = null,
+            ["effective_at"] = Unix(i.FinalizedAt),
+            ["ending_balance"] = i.FinalizedAt is null ? null : 0,
+            ["hosted_invoice_url"] = idOverride is null && i.FinalizedAt is not null ? new Uri(BaseAddress, $"invoice/{i.Id}").ToString() : null,
+            ["invoice_pdf"] = idOverride is null && i.FinalizedAt is not null ? new Uri(BaseAddress, $"invoice/{i.Id}/pdf").ToString() : null,
             ["lines"] = new JsonObject
             {
                 ["object"] = "list",
@@ -250,8 +255,12 @@ internal sealed partial class Engine
                 ["paid_at"] = Unix(i.PaidAt),
                 ["voided_at"] = null,
             },
+            ["starting_balance"] = 0,
             ["subtotal"] = total,
+            ["subtotal_excluding_tax"] = total,
+            ["test_clock"] = c?.TestClockId,
             ["total"] = total,
+            ["total_excluding_tax"] = total,
         };
     }
 
