@@ -118,6 +118,22 @@ public class WireMockTests
     }
 
     [Fact]
+    public async Task InjectFault_DelayTheClientGivesUpOn_HasNoEffect()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        using var impatient = new HttpClient { BaseAddress = stripe.BaseAddress, Timeout = TimeSpan.FromMilliseconds(200) };
+        impatient.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", stripe.ApiKey);
+        stripe.InjectFault("/v1/customers", StripeFault.Delay(TimeSpan.FromSeconds(1)));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            impatient.PostAsync("v1/customers", new StringContent("email=late%40example.com", Encoding.UTF8, "application/x-www-form-urlencoded")));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        Assert.Empty(stripe.State.Customers);
+        Assert.True(Assert.Single(stripe.Requests).Faulted);
+    }
+
+    [Fact]
     public async Task Requests_BuiltFromWireMockLog_CarryFormIdempotencyKeyAndRequestIdWithoutAuthorization()
     {
         await using var stripe = await StripeEmulator.StartAsync();
