@@ -72,7 +72,7 @@ public sealed class StripeEmulator : IAsyncDisposable
     /// <summary>Gets the webhook signing secret (<c>whsec_...</c>).</summary>
     public string WebhookSecret { get; }
 
-    /// <summary>Gets the emulator's clock. Move the billing world with <see cref="AdvanceTimeAsync"/> (or a Stripe test clock).</summary>
+    /// <summary>Gets the emulator's clock. Move the billing world with <see cref="AdvanceTimeAsync"/>; customers on a Stripe test clock live in that clock's frozen time instead.</summary>
     public FakeTimeProvider Clock { get; }
 
     /// <summary>Gets the controls for webhook delivery (duplicate, shuffle, hold, drop, flush).</summary>
@@ -140,7 +140,7 @@ public sealed class StripeEmulator : IAsyncDisposable
     /// <summary>
     /// Moves the clock forward, stopping at every billing boundary crossed (trial ends, renewals,
     /// payment retries, cancellations) in time order, then waits for the resulting webhooks
-    /// (unless deliveries are held).
+    /// (unless deliveries are held). Customers on a Stripe test clock do not move: advance their clock.
     /// </summary>
     /// <param name="by">How far to move; must not be negative.</param>
     /// <param name="cancellationToken">Stops waiting for deliveries.</param>
@@ -345,18 +345,33 @@ public sealed class StripeEmulator : IAsyncDisposable
         }
     }
 
-    /// <summary>Moves the billing world by as much as the test clock moved, then marks the clock ready.</summary>
+    /// <summary>
+    /// Runs an accepted test clock advance: the billing steps of the clock's customers in time order, each at its
+    /// time, delivering the webhooks of one step before the next; then the clock is ready at its new frozen time.
+    /// </summary>
     private async Task AdvanceTestClockAsync(string testClockId, CancellationToken cancellationToken)
     {
-        TimeSpan by;
-        lock (_engine.Gate)
-        {
-            by = _engine.TestClockAdvanceDistance(testClockId);
-        }
-
         try
         {
-            await AdvanceTimeAsync(by, cancellationToken).ConfigureAwait(false);
+            while (true)
+            {
+                DateTimeOffset? next;
+                lock (_engine.Gate)
+                {
+                    next = _engine.NextTestClockStep(testClockId);
+                }
+
+                if (next is not { } at)
+                {
+                    break;
+                }
+
+                await _dispatcher.FlushAsync(cancellationToken).ConfigureAwait(false);
+                lock (_engine.Gate)
+                {
+                    _engine.RunTestClockSteps(testClockId, at);
+                }
+            }
         }
         finally
         {

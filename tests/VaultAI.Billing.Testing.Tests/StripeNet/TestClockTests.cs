@@ -86,7 +86,7 @@ public class TestClockTests
         Assert.Equal("advancing", advancing.Status);
         Assert.Equal(Start.UtcDateTime.AddDays(8), advancing.StatusDetails.Advancing.TargetFrozenTime);
         Assert.Equal(Start.UtcDateTime.AddDays(8), ready.FrozenTime);
-        Assert.Equal(Start.AddDays(8), stripe.Clock.GetUtcNow());
+        Assert.Equal(Start, stripe.Clock.GetUtcNow());
         Assert.Equal("trialing", subscription.Status);
         Assert.Equal("active", after.Status);
         Assert.Contains(invoices.Data, i => i.AmountPaid == 2000 && i.Parent.SubscriptionDetails.SubscriptionId == subscription.Id);
@@ -132,5 +132,66 @@ public class TestClockTests
 
         Assert.Equal("frozen_time", error.StripeError.Param);
         Assert.Equal(Start, stripe.Clock.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task AdvanceAsync_MovesOnlyTheClocksCustomers_InTheClocksFrozenTime()
+    {
+        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start) });
+        var client = StripeNetClient.For(stripe);
+        var (_, onClock, clock) = await TrialOnClockAsync(client);
+        var plain = await client.V1.Customers.CreateAsync(new CustomerCreateOptions { Email = "plain@example.com" });
+        var offClock = await client.V1.Subscriptions.CreateAsync(new SubscriptionCreateOptions
+        {
+            Customer = plain.Id,
+            Items = [new SubscriptionItemOptions { Price = onClock.Items.Data[0].Price.Id }],
+            TrialPeriodDays = 7,
+        });
+
+        await client.V1.TestHelpers.TestClocks.AdvanceAsync(clock.Id, new TestClockAdvanceOptions { FrozenTime = Start.UtcDateTime.AddDays(40) });
+        await WaitUntilReadyAsync(client, clock.Id);
+        var clocked = await client.V1.Subscriptions.GetAsync(onClock.Id);
+        var unclocked = await client.V1.Subscriptions.GetAsync(offClock.Id);
+        var invoices = await client.V1.Invoices.ListAsync(new InvoiceListOptions { Subscription = onClock.Id });
+
+        Assert.Equal("active", clocked.Status);
+        Assert.Equal(Start.UtcDateTime.AddDays(7).AddMonths(1), clocked.Items.Data[0].CurrentPeriodStart);
+        Assert.Equal("trialing", unclocked.Status);
+        Assert.Equal(Start, stripe.Clock.GetUtcNow());
+        Assert.Equal(
+            [Start.UtcDateTime.AddDays(7).AddMonths(1), Start.UtcDateTime.AddDays(7), Start.UtcDateTime],
+            invoices.Data.Select(i => i.Created));
+    }
+
+    [Fact]
+    public async Task CustomerOnClock_CreatedAndTrialInTheClocksFrozenTime()
+    {
+        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start) });
+        var client = StripeNetClient.For(stripe);
+        var frozen = Start.AddDays(-100).UtcDateTime;
+        var clock = await client.V1.TestHelpers.TestClocks.CreateAsync(new TestClockCreateOptions { FrozenTime = frozen });
+
+        var customer = await client.V1.Customers.CreateAsync(new CustomerCreateOptions { TestClock = clock.Id });
+        var price = await client.V1.Prices.CreateAsync(new PriceCreateOptions
+        {
+            Currency = "usd",
+            UnitAmount = 500,
+            ProductData = new PriceProductDataOptions { Name = "Basic" },
+            Recurring = new PriceRecurringOptions { Interval = "month" },
+        });
+        var subscription = await client.V1.Subscriptions.CreateAsync(new SubscriptionCreateOptions
+        {
+            Customer = customer.Id,
+            Items = [new SubscriptionItemOptions { Price = price.Id }],
+            TrialPeriodDays = 3,
+        });
+        await stripe.AdvanceTimeAsync(TimeSpan.FromDays(10));
+        var after = await client.V1.Subscriptions.GetAsync(subscription.Id);
+
+        Assert.Equal(frozen, customer.Created);
+        Assert.Equal(frozen, subscription.Created);
+        Assert.Equal(frozen.AddDays(3), subscription.TrialEnd);
+        Assert.Equal(clock.Id, subscription.TestClockId);
+        Assert.Equal("trialing", after.Status);
     }
 }

@@ -28,12 +28,52 @@ internal sealed partial class Engine
     /// <summary>Routes one authenticated API request. Runs under <see cref="Gate"/>.</summary>
     public ApiResponse Handle(ApiRequest request)
     {
+        // Clock-driven work that is due (the clock may have been moved without AdvanceTimeAsync).
+        CatchUp();
+        return InClockTime(RequestClock(request), () => Route(request));
+    }
+
+    /// <summary>The test clock whose frozen time a request runs in: that of the customer it concerns, if any.</summary>
+    private string? RequestClock(ApiRequest request)
+    {
+        var s = request.Path.Trim('/').Split('/');
+        var f = request.Form;
+        string? customerId = null;
+        switch (s)
+        {
+            case ["v1", "customers"] when request.Method == "POST":
+                return NullIfEmpty(f.Str("test_clock")) is { } clockId && TestClocks.ContainsKey(clockId) ? clockId : null;
+            case ["v1", "customers", var id, ..] when id != "search":
+                customerId = id;
+                break;
+            case ["v1", "subscriptions", var id, ..]:
+                customerId = Subscriptions.GetValueOrDefault(id)?.CustomerId;
+                break;
+            case ["v1", "invoices", var id, ..] when id != "create_preview":
+                customerId = Invoices.GetValueOrDefault(id)?.CustomerId;
+                break;
+            case ["v1", "checkout", "sessions", var id, ..]:
+                customerId = CheckoutSessions.GetValueOrDefault(id)?.CustomerId;
+                break;
+            case ["v1", "billing", "meter_events"]:
+                customerId = MeterEventCustomer(NullIfEmpty(f.Str("event_name")), f.Map("payload"));
+                break;
+        }
+
+        customerId ??= NullIfEmpty(f.Str("customer"));
+        if (customerId is null && NullIfEmpty(f.Str("subscription")) is { } subscriptionId)
+        {
+            customerId = Subscriptions.GetValueOrDefault(subscriptionId)?.CustomerId;
+        }
+
+        return ClockOf(customerId);
+    }
+
+    private ApiResponse Route(ApiRequest request)
+    {
         var s = request.Path.Trim('/').Split('/');
         var m = request.Method;
         var f = request.Form;
-
-        // Clock-driven work that is due (the clock may have been moved without AdvanceTimeAsync).
-        CatchUp();
 
         if (s is ["v1", "test_helpers", "test_clocks", ..] && HandleTestClocks(m, s, f) is { } clockResponse)
         {

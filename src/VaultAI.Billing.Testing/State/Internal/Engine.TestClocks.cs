@@ -4,9 +4,10 @@ using VaultAI.Billing.Testing.Api.Internal;
 namespace VaultAI.Billing.Testing.State.Internal;
 
 /// <summary>
-/// Stripe test clocks (<c>/v1/test_helpers/test_clocks</c>). The emulator has one clock for the whole account, so a
-/// test clock does not freeze time for its own customers: advancing it moves the emulator's clock by the same
-/// distance (<c>frozen_time</c> minus the clock's current frozen time), which moves every customer's billing.
+/// Stripe test clocks (<c>/v1/test_helpers/test_clocks</c>). Each clock has its own frozen time, which is the time of
+/// its customers: requests about them, and their billing, run in it (see <see cref="InClockTime{T}"/>). Advancing a
+/// clock runs its customers' billing steps up to the new frozen time; the emulator's own clock does not move, and
+/// <see cref="RunDueSteps(DateTimeOffset)"/> leaves these customers alone.
 /// </summary>
 internal sealed partial class Engine
 {
@@ -34,7 +35,7 @@ internal sealed partial class Engine
                 return Ok(CreateTestClock(Checked(TestClockCreate, f)));
             case ["v1", "test_helpers", "test_clocks"] when method == "GET":
                 Checked(ListBase, f);
-                return Ok(RenderList(TestClocks.Values.OrderByDescending(c => c.Sequence), c => c.Id, c => Render(c), f, "/v1/test_helpers/test_clocks", "test_helpers.test_clock"));
+                return Ok(RenderList(TestClocks.Values.Where(c => !c.Deleted).OrderByDescending(c => c.Sequence), c => c.Id, c => Render(c), f, "/v1/test_helpers/test_clocks", "test_helpers.test_clock"));
             case ["v1", "test_helpers", "test_clocks", var id] when method == "GET":
                 Checked(RetrieveOnly, f);
                 return Ok(Render(FindTestClock(id)));
@@ -48,7 +49,7 @@ internal sealed partial class Engine
     }
 
     public TestClock FindTestClock(string id, string param = "id") =>
-        TestClocks.GetValueOrDefault(id) ?? throw StripeApiException.NotFound("test_helpers.test_clock", id, param);
+        TestClocks.GetValueOrDefault(id) is { Deleted: false } clock ? clock : throw StripeApiException.NotFound("test_helpers.test_clock", id, param);
 
     private JsonObject CreateTestClock(FormNode f)
     {
@@ -69,7 +70,9 @@ internal sealed partial class Engine
     private JsonObject DeleteTestClock(string id)
     {
         var clock = FindTestClock(id);
-        TestClocks.Remove(id);
+
+        // Kept, not removed: its customers stay at its last frozen time (Stripe deletes them).
+        clock.Deleted = true;
         Emit("test_helpers.test_clock.deleted", Render(clock), null, Now);
         return new JsonObject { ["id"] = clock.Id, ["object"] = "test_helpers.test_clock", ["deleted"] = true };
     }
@@ -98,9 +101,25 @@ internal sealed partial class Engine
         return Render(clock);
     }
 
-    /// <summary>How far the emulator's clock must move for an accepted advance.</summary>
-    public TimeSpan TestClockAdvanceDistance(string id) =>
-        TestClocks.TryGetValue(id, out var clock) && clock.TargetFrozenTime is { } target ? target - clock.FrozenTime : TimeSpan.Zero;
+    /// <summary>When the next billing step of the clock's customers falls during its advance, if any.</summary>
+    public DateTimeOffset? NextTestClockStep(string id) =>
+        TestClocks.TryGetValue(id, out var clock) && clock.TargetFrozenTime is { } target ? FindNextStep(target, id)?.At : null;
+
+    /// <summary>Moves the clock's frozen time to <paramref name="at"/> and runs its customers' steps due by then.</summary>
+    public void RunTestClockSteps(string id, DateTimeOffset at)
+    {
+        if (!TestClocks.TryGetValue(id, out var clock))
+        {
+            return;
+        }
+
+        if (at > clock.FrozenTime)
+        {
+            clock.FrozenTime = at;
+        }
+
+        InClockTime(id, () => RunDueSteps(at, id));
+    }
 
     /// <summary>Marks an advance done: the clock shows its target time and is <c>ready</c> again.</summary>
     public void CompleteTestClockAdvance(string id)

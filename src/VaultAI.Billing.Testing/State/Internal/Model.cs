@@ -296,4 +296,6 @@ internal sealed class TestClock : Resource
     public DateTimeOffset? TargetFrozenTime { get; set; }
 
     public string Status { get; set; } = "ready";
+
+    public bool Deleted { get; set; }
 }
