@@ -53,6 +53,29 @@ public class WireMockTests
     }
 
     [Fact]
+    public async Task Server_StubWithDefaultPriority_WinsOverTheEngineAndIsLogged()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var client = StripeNetClient.For(stripe);
+        stripe.Server
+            .Given(Request.Create().WithPath("/v1/customers/cus_stubbed").UsingGet())
+            .RespondWith(Response.Create()
+                .WithStatusCode(200)
+                .WithHeader("Content-Type", "application/json")
+                .WithBody("""{"id":"cus_stubbed","object":"customer","email":"stub@example.com","metadata":{}}"""));
+
+        var stubbed = await client.V1.Customers.GetAsync("cus_stubbed");
+        var missing = await Assert.ThrowsAsync<StripeException>(() => client.V1.Customers.GetAsync("cus_other"));
+
+        Assert.Equal("stub@example.com", stubbed.Email);
+        Assert.Equal("resource_missing", missing.StripeError.Code);
+        Assert.Equal([200, 404], stripe.Requests.Select(r => r.StatusCode));
+        Assert.Equal(string.Empty, stripe.Requests[0].RequestId);
+        Assert.StartsWith("req_", stripe.Requests[1].RequestId, StringComparison.Ordinal);
+        Assert.Empty(stripe.State.Customers);
+    }
+
+    [Fact]
     public async Task InjectFault_TwoRetryable500s_StripeNetRetriesWithTheSameIdempotencyKeyAndSucceeds()
     {
         await using var stripe = await StripeEmulator.StartAsync();
