@@ -94,6 +94,7 @@ public class SubscriptionAndInvoiceTests
         Assert.Equal("subscription", checkout.Mode);
         Assert.StartsWith(stripe.BaseAddress.ToString(), checkout.Url, StringComparison.Ordinal);
         Assert.Equal("org-1", checkout.ClientReferenceId);
+        Assert.Equal(0, checkout.AmountTotal);
         Assert.Equal("complete", completed.Status);
         Assert.Equal("paid", completed.PaymentStatus);
         Assert.Equal(subscriptionId, completed.SubscriptionId);
@@ -134,6 +135,7 @@ public class SubscriptionAndInvoiceTests
         var line = Assert.Single(invoice.Lines.Data);
         Assert.Equal(2000, line.Amount);
         Assert.Equal(price.Id, line.Pricing.PriceDetails.PriceId);
+        Assert.Equal(subscription.Id, line.SubscriptionId);
         Assert.Equal(Start.UtcDateTime.AddMonths(1), line.Period.End);
         Assert.Equal(2000, preview.AmountDue);
         Assert.Equal(subscription.Id, preview.Parent.SubscriptionDetails.SubscriptionId);

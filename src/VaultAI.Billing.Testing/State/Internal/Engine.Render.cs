@@ -192,6 +192,7 @@ internal sealed partial class Engine
                     ["unit_amount_decimal"] = FormatDecimal(price.UnitDecimal),
                 },
                 ["quantity"] = line.Quantity,
+                ["subscription"] = i.SubscriptionId,
             });
         }
 
@@ -278,10 +279,16 @@ internal sealed partial class Engine
             subscription = Render(sub);
         }
 
+        // What the first invoice charges: licensed items in advance, nothing during a trial, usage later.
+        var amount = cs.TrialPeriodDays is > 0 ? 0 : cs.LineItems
+            .Where(l => Prices.TryGetValue(l.PriceId, out var price) && !price.IsMetered)
+            .Sum(l => (long)Math.Round(Prices[l.PriceId].UnitDecimal * (l.Quantity ?? 1), MidpointRounding.AwayFromZero));
         return new JsonObject
         {
             ["id"] = cs.Id,
             ["object"] = "checkout.session",
+            ["amount_subtotal"] = amount,
+            ["amount_total"] = amount,
             ["cancel_url"] = cs.CancelUrl,
             ["client_reference_id"] = cs.ClientReferenceId,
             ["created"] = Unix(cs.Created),
