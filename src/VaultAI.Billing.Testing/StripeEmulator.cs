@@ -99,6 +99,11 @@ public sealed class StripeEmulator : IAsyncDisposable
         var secret = options.WebhookSecret ?? "whsec_" + Ids.RandomString(32);
         var dispatcher = new WebhookDispatcher(clock, secret, options);
         var engine = new Engine(clock, options, dispatcher);
+        if (options.Port != 0)
+        {
+            EnsurePortIsFree(options.Port);
+        }
+
         var emulator = new StripeEmulator(engine, dispatcher, clock, apiKey, secret);
 
         emulator.Server = WireMockServer.Start(new WireMockServerSettings
@@ -289,6 +294,24 @@ public sealed class StripeEmulator : IAsyncDisposable
         Server.Dispose();
         _advanceLock.Dispose();
         _stop.Dispose();
+    }
+
+    /// <summary>Fails fast on a busy fixed port: WireMock reports it only when its start timeout (10 s) has passed.</summary>
+    private static void EnsurePortIsFree(int port)
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+        try
+        {
+            probe.Start();
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new IOException($"Port {port} on 127.0.0.1 is in use. Set StripeEmulatorOptions.Port to a free port, or to 0 for any free port.", ex);
+        }
+        finally
+        {
+            probe.Stop();
+        }
     }
 
     private WireMock.IResponseMessage AnswerFromEngine(WireMock.IRequestMessage request) =>

@@ -230,4 +230,16 @@ public class WireMockTests
         Assert.IsType<SocketException>(v6Error);
         Assert.Equal(new Uri($"http://127.0.0.1:{port}/"), stripe.BaseAddress);
     }
+
+    [Fact]
+    public async Task StartAsync_BusyFixedPort_FailsFastWithIOException()
+    {
+        await using var first = await StripeEmulator.StartAsync();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<IOException>(() => StripeEmulator.StartAsync(new StripeEmulatorOptions { Port = first.Server.Port }));
+
+        Assert.Contains("StripeEmulatorOptions.Port", error.Message, StringComparison.Ordinal);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(5), $"took {started.Elapsed}");
+    }
 }
