@@ -347,7 +347,7 @@ public sealed class StripeEmulator : IAsyncDisposable
                     catch (OperationCanceledException)
                     {
                         // The client gave up (or the emulator stops): nothing reaches the engine.
-                        return WireMockBridge.ToWireMock(new FrontResponse(499, "application/json", string.Empty));
+                        return WireMockBridge.ToWireMock(new FrontResponse(WireMockBridge.ClientGaveUp, "application/json", string.Empty));
                     }
                 }
 

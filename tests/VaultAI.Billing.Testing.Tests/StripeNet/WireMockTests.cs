@@ -153,7 +153,9 @@ public class WireMockTests
         await Task.Delay(TimeSpan.FromSeconds(1.5));
 
         Assert.Empty(stripe.State.Customers);
-        Assert.True(Assert.Single(stripe.Requests).Faulted);
+        var recorded = Assert.Single(stripe.Requests);
+        Assert.True(recorded.Faulted);
+        Assert.Equal(0, recorded.StatusCode);
     }
 
     [Fact]

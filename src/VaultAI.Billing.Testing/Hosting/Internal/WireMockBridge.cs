@@ -10,6 +10,9 @@ namespace VaultAI.Billing.Testing.Hosting.Internal;
 /// <summary>Translates between WireMock's request, response and log types and the engine's.</summary>
 internal static class WireMockBridge
 {
+    /// <summary>The status logged when the client went away during an injected delay (nginx's "client closed request").</summary>
+    public const int ClientGaveUp = 499;
+
     public static FrontRequest ToFront(IRequestMessage request) =>
         new(request.Method.ToUpperInvariant(), request.Path, Query(request), Body(request), Headers(request, includeAuthorization: true));
 
@@ -58,7 +61,13 @@ internal static class WireMockBridge
         var headers = Headers(request, includeAuthorization: false);
         var fault = faultOf(entry.MappingGuid);
         var response = entry.ResponseMessage;
-        var status = fault?.Kind == StripeFaultKind.DropConnection ? 0 : StatusOf(response?.StatusCode);
+        var status = StatusOf(response?.StatusCode);
+        if (fault?.Kind == StripeFaultKind.DropConnection || (fault?.Kind == StripeFaultKind.Delay && status == ClientGaveUp))
+        {
+            // Nothing reached the client.
+            status = 0;
+        }
+
         var requestId = response?.Headers is { } responseHeaders && responseHeaders.TryGetValue("Request-Id", out var id) ? id.ToString() : string.Empty;
         return new RecordedRequest(
             method,
