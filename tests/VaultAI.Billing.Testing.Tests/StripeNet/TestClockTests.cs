@@ -194,4 +194,51 @@ public class TestClockTests
         Assert.Equal(clock.Id, subscription.TestClockId);
         Assert.Equal("trialing", after.Status);
     }
+
+    [Fact]
+    public async Task AdvanceAsync_PastPeriodEnd_BillsUsageSentInTheClocksTime()
+    {
+        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start) });
+        var client = StripeNetClient.For(stripe);
+        var frozen = Start.AddDays(-60).UtcDateTime;
+        var clock = await client.V1.TestHelpers.TestClocks.CreateAsync(new TestClockCreateOptions { FrozenTime = frozen });
+        var customer = await client.V1.Customers.CreateAsync(new CustomerCreateOptions { TestClock = clock.Id });
+        var meter = await client.V1.Billing.Meters.CreateAsync(new Stripe.Billing.MeterCreateOptions
+        {
+            DisplayName = "API calls",
+            EventName = "api_calls",
+            DefaultAggregation = new Stripe.Billing.MeterDefaultAggregationOptions { Formula = "sum" },
+        });
+        var price = await client.V1.Prices.CreateAsync(new PriceCreateOptions
+        {
+            Currency = "usd",
+            UnitAmountDecimal = 2m,
+            ProductData = new PriceProductDataOptions { Name = "API" },
+            Recurring = new PriceRecurringOptions { Interval = "month", UsageType = "metered", Meter = meter.Id },
+        });
+        var subscription = await client.V1.Subscriptions.CreateAsync(new SubscriptionCreateOptions
+        {
+            Customer = customer.Id,
+            Items = [new SubscriptionItemOptions { Price = price.Id }],
+        });
+
+        await client.V1.TestHelpers.TestClocks.AdvanceAsync(clock.Id, new TestClockAdvanceOptions { FrozenTime = frozen.AddDays(3) });
+        await WaitUntilReadyAsync(client, clock.Id);
+
+        // 57 days before the emulator's time: valid only because the customer lives in the clock's time.
+        await client.V1.Billing.MeterEvents.CreateAsync(new Stripe.Billing.MeterEventCreateOptions
+        {
+            EventName = "api_calls",
+            Payload = new Dictionary<string, string> { ["stripe_customer_id"] = customer.Id, ["value"] = "21" },
+            Timestamp = frozen.AddDays(2),
+        });
+        await client.V1.TestHelpers.TestClocks.AdvanceAsync(clock.Id, new TestClockAdvanceOptions { FrozenTime = frozen.AddMonths(1).AddHours(1) });
+        await WaitUntilReadyAsync(client, clock.Id);
+        var renewal = (await client.V1.Invoices.ListAsync(new InvoiceListOptions { Subscription = subscription.Id })).Data[0];
+
+        Assert.Equal("subscription_cycle", renewal.BillingReason);
+        Assert.Equal(42, renewal.AmountPaid);
+        Assert.Equal(21, Assert.Single(renewal.Lines.Data).Quantity);
+        Assert.Equal(frozen.AddMonths(1), renewal.Created);
+    }
 }
