@@ -288,12 +288,15 @@ public sealed class StripeEmulator : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
-
-        await _dispatcher.DisposeAsync().ConfigureAwait(false);
-        Server.Stop();
-        Server.Dispose();
-        _advanceLock.Dispose();
-        _stop.Dispose();
+        finally
+        {
+            // Stop serving even when a background test clock advance failed; its exception still surfaces here.
+            await _dispatcher.DisposeAsync().ConfigureAwait(false);
+            Server.Stop();
+            Server.Dispose();
+            _advanceLock.Dispose();
+            _stop.Dispose();
+        }
     }
 
     /// <summary>Fails fast on a busy fixed port: WireMock reports it only when its start timeout (10 s) has passed.</summary>
