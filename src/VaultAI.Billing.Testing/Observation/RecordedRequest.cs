@@ -8,7 +8,7 @@ namespace VaultAI.Billing.Testing;
 /// <param name="Headers">The request headers except <c>Authorization</c>.</param>
 /// <param name="IdempotencyKey">The <c>Idempotency-Key</c> header, if any.</param>
 /// <param name="StatusCode">The answered status; 0 when a fault dropped the connection or the client gave up during an injected delay.</param>
-/// <param name="RequestId">The <c>Request-Id</c> the emulator answered with.</param>
+/// <param name="RequestId">The <c>Request-Id</c> the emulator answered with; empty when a test's own WireMock stub answered.</param>
 /// <param name="Body">The raw request body (JSON for v2 endpoints).</param>
 /// <param name="Faulted">Whether an injected fault answered (or dropped) this request.</param>
 public sealed record RecordedRequest(
