@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace VaultAI.Billing.Testing;
 
 /// <summary>Settings for <see cref="StripeEmulator.StartAsync"/>.</summary>
 public sealed class StripeEmulatorOptions
 {
-    /// <summary>Gets or sets the loopback port to listen on.</summary>
+    /// <summary>Gets or sets the port to listen on (on <c>127.0.0.1</c>).</summary>
     /// <value>The default is 0: a free port is chosen and reported through <see cref="StripeEmulator.BaseAddress"/>.</value>
     public int Port { get; set; }
 
@@ -16,8 +18,9 @@ public sealed class StripeEmulatorOptions
     public string? WebhookSecret { get; set; }
 
     /// <summary>Gets or sets the emulator's clock; share it with the code under test.</summary>
-    /// <value>The default is <see langword="null"/>: a new <see cref="ManualTimeProvider"/> at the real current UTC time.</value>
-    public ManualTimeProvider? Clock { get; set; }
+    /// <value>The default is <see langword="null"/>: a new <see cref="FakeTimeProvider"/> at the real current UTC time
+    /// (not FakeTimeProvider's own default start, 2000-01-01).</value>
+    public FakeTimeProvider? Clock { get; set; }
 
     /// <summary>Gets or sets how many times a failed invoice payment is retried before the subscription ends.</summary>
     /// <value>The default is 3 retries (so 4 attempts in all).</value>

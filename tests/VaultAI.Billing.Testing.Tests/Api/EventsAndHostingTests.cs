@@ -11,7 +11,7 @@ public class EventsAndHostingTests
     [Fact]
     public async Task ListEvents_FiltersByCreatedAndTypeAndPages()
     {
-        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new ManualTimeProvider(Start) });
+        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start) });
         using var http = new StripeHttp(stripe);
         await http.CreateAsync("/v1/customers", "email=old%40example.com");
         await stripe.AdvanceTimeAsync(TimeSpan.FromHours(1));
@@ -72,7 +72,7 @@ public class EventsAndHostingTests
     [Fact]
     public async Task ClockMovedDirectly_IsCaughtUpOnTheNextRequest()
     {
-        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new ManualTimeProvider(Start) });
+        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start) });
         using var http = new StripeHttp(stripe);
         var (_, price) = await Catalog.LicensedMonthlyAsync(http, 1000);
         var customer = await Catalog.CustomerAsync(http);

@@ -7,7 +7,7 @@ public class SubscriptionLifecycleTests
 {
     private static readonly DateTimeOffset Start = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
 
-    private static StripeEmulatorOptions Options() => new() { Clock = new ManualTimeProvider(Start) };
+    private static StripeEmulatorOptions Options() => new() { Clock = new FakeTimeProvider(Start) };
 
     [Fact]
     public async Task Trial_AdvancedPastTrialEnd_BecomesActiveWithPaidInvoiceAndSignedWebhooks()

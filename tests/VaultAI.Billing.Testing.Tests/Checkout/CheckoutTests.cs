@@ -10,7 +10,7 @@ public class CheckoutTests
     [Fact]
     public async Task CompleteCheckout_CreatesCustomerAndTrialSubscription_AndEmitsCompleted()
     {
-        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new ManualTimeProvider(Start) });
+        await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start) });
         await using var receiver = await WebhookReceiver.StartAsync(stripe);
         using var http = new StripeHttp(stripe);
         var (_, price) = await Catalog.LicensedMonthlyAsync(http, 2000);

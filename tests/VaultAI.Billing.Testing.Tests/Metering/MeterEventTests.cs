@@ -10,7 +10,7 @@ public class MeterEventTests
 {
     private static readonly DateTimeOffset Start = new(2026, 5, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static StripeEmulatorOptions Options() => new() { Clock = new ManualTimeProvider(Start) };
+    private static StripeEmulatorOptions Options() => new() { Clock = new FakeTimeProvider(Start) };
 
     private static string Event(string eventName, string customer, string value, string identifier, DateTimeOffset at) =>
         $"event_name={eventName}&payload[stripe_customer_id]={customer}&payload[value]={value}&identifier={Uri.EscapeDataString(identifier)}&timestamp={at.ToUnixTimeSeconds()}";

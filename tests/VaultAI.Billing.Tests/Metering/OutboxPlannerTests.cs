@@ -77,7 +77,7 @@ public sealed class OutboxPlannerTests
             Metered = { new MeteredComponent { Metric = "active_users", MeterEventName = "vaultai_active_users", Aggregation = aggregation } },
         };
         options.Plans["flat"] = new BillingPlan { MonthlyPriceId = "price_2" };
-        return new OutboxPlanner(new StaticOptionsMonitor(options), new ManualTimeProvider(Now));
+        return new OutboxPlanner(new StaticOptionsMonitor(options), new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Now));
     }
 
     private static Organization Linked() => new()

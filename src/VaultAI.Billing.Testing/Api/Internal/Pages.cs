@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Microsoft.AspNetCore.Http;
 using VaultAI.Billing.Testing.State.Internal;
 
 namespace VaultAI.Billing.Testing.Api.Internal;
@@ -16,7 +15,7 @@ internal sealed class Pages
         _engine = engine;
     }
 
-    public async Task<int> HandleAsync(HttpContext context, string method, string path, FormNode form, string body)
+    public FrontResponse Handle(string method, string path)
     {
         var s = path.Trim('/').Split('/');
         string? redirect = null;
@@ -65,6 +64,23 @@ internal sealed class Pages
                     }
 
                     break;
+                case ["invoice", var id] when method == "GET":
+                    if (!_engine.Invoices.TryGetValue(id, out var invoice) || invoice.FinalizedAt is null)
+                    {
+                        (status, html) = (404, Page("Not found", "<p>No such invoice.</p>"));
+                        break;
+                    }
+
+                    html = InvoicePage(invoice);
+                    break;
+                case ["invoice", var id, "pdf"] when method == "GET":
+                    if (!_engine.Invoices.TryGetValue(id, out var pdfInvoice) || pdfInvoice.FinalizedAt is null)
+                    {
+                        (status, html) = (404, Page("Not found", "<p>No such invoice.</p>"));
+                        break;
+                    }
+
+                    return new FrontResponse(200, "application/pdf", InvoicePdf(pdfInvoice));
                 case ["portal", var id] when method == "GET":
                     if (!_engine.PortalSessions.TryGetValue(id, out var portal))
                     {
@@ -94,15 +110,10 @@ internal sealed class Pages
 
         if (redirect is not null)
         {
-            context.Response.StatusCode = StatusCodes.Status303SeeOther;
-            context.Response.Headers.Location = redirect;
-            return StatusCodes.Status303SeeOther;
+            return new FrontResponse(303, "text/html; charset=utf-8", string.Empty) { Headers = { ["Location"] = redirect } };
         }
 
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "text/html; charset=utf-8";
-        await context.Response.WriteAsync(html!, context.RequestAborted).ConfigureAwait(false);
-        return status;
+        return new FrontResponse(status, "text/html; charset=utf-8", html!);
     }
 
     private string CheckoutPage(CheckoutSession session)
@@ -136,6 +147,53 @@ internal sealed class Pages
 
         var back = portal.ReturnUrl is { } url ? $"<p><a href=\"{Encode(url)}\">Return</a></p>" : string.Empty;
         return Page("Billing portal", $"<p>Customer <code>{Encode(portal.CustomerId)}</code></p><ul>{rows}</ul>{back}");
+    }
+
+    private string InvoicePage(Invoice invoice)
+    {
+        var rows = new StringBuilder();
+        foreach (var line in invoice.Lines)
+        {
+            rows.Append(CultureInfo.InvariantCulture, $"<li>{Encode(line.Description)}: {line.Amount} {Encode(invoice.Currency)} (minor units)</li>");
+        }
+
+        return Page(
+            $"Invoice {invoice.Number}",
+            $"<p>Customer <code>{Encode(invoice.CustomerId)}</code>, status <strong>{Encode(invoice.Status)}</strong>, period {invoice.PeriodStart:u} to {invoice.PeriodEnd:u}</p><ul>{rows}</ul>" +
+            $"<p>Total: {invoice.Total} {Encode(invoice.Currency)} (minor units)</p><p><a href=\"/invoice/{Encode(invoice.Id)}/pdf\">PDF</a></p>");
+    }
+
+    /// <summary>A one-page PDF (ASCII only, so the string body is its bytes) naming the invoice, its status and total.</summary>
+    private static string InvoicePdf(Invoice invoice)
+    {
+        static string Escape(string value) => new string(value.Where(ch => ch is >= ' ' and <= '~').ToArray()).Replace("\\", "\\\\", StringComparison.Ordinal).Replace("(", "\\(", StringComparison.Ordinal).Replace(")", "\\)", StringComparison.Ordinal);
+        var text = Escape(string.Create(CultureInfo.InvariantCulture, $"Invoice {invoice.Number} ({invoice.Id}) {invoice.Status}: {invoice.Total} {invoice.Currency} (minor units)"));
+        var content = $"BT /F1 12 Tf 72 720 Td ({text}) Tj ET";
+        string[] objects =
+        [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+            $"<< /Length {content.Length} >>\nstream\n{content}\nendstream",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ];
+        var pdf = new StringBuilder("%PDF-1.4\n");
+        var offsets = new List<int>();
+        for (var i = 0; i < objects.Length; i++)
+        {
+            offsets.Add(pdf.Length);
+            pdf.Append(CultureInfo.InvariantCulture, $"{i + 1} 0 obj\n{objects[i]}\nendobj\n");
+        }
+
+        var xref = pdf.Length;
+        pdf.Append(CultureInfo.InvariantCulture, $"xref\n0 {objects.Length + 1}\n0000000000 65535 f \n");
+        foreach (var offset in offsets)
+        {
+            pdf.Append(CultureInfo.InvariantCulture, $"{offset:D10} 00000 n \n");
+        }
+
+        pdf.Append(CultureInfo.InvariantCulture, $"trailer\n<< /Size {objects.Length + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
+        return pdf.ToString();
     }
 
     private static string Encode(string? value) => WebUtility.HtmlEncode(value ?? string.Empty);

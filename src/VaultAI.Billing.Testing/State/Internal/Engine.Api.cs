@@ -10,6 +10,7 @@ internal sealed record ApiResponse(int Status, JsonNode Body);
 internal sealed partial class Engine
 {
     private static readonly ParameterSchema CustomerWrite = new("email", "name", "description", "phone", "metadata[*]", "expand[]");
+    private static readonly ParameterSchema CustomerCreate = new("email", "name", "description", "phone", "metadata[*]", "test_clock", "expand[]");
     private static readonly ParameterSchema ListBase = new("limit", "starting_after", "ending_before", "expand[]");
     private static readonly ParameterSchema CustomerList = new("limit", "starting_after", "ending_before", "expand[]", "email");
     private static readonly ParameterSchema CustomerSearch = new("query", "limit", "page", "expand[]");
@@ -27,17 +28,62 @@ internal sealed partial class Engine
     /// <summary>Routes one authenticated API request. Runs under <see cref="Gate"/>.</summary>
     public ApiResponse Handle(ApiRequest request)
     {
+        // Clock-driven work that is due (the clock may have been moved without AdvanceTimeAsync).
+        CatchUp();
+        return InClockTime(RequestClock(request), () => Route(request));
+    }
+
+    /// <summary>The test clock whose frozen time a request runs in: that of the customer it concerns, if any.</summary>
+    private string? RequestClock(ApiRequest request)
+    {
+        var s = request.Path.Trim('/').Split('/');
+        var f = request.Form;
+        string? customerId = null;
+        switch (s)
+        {
+            case ["v1", "customers"] when request.Method == "POST":
+                return NullIfEmpty(f.Str("test_clock")) is { } clockId && TestClocks.ContainsKey(clockId) ? clockId : null;
+            case ["v1", "customers", var id, ..] when id != "search":
+                customerId = id;
+                break;
+            case ["v1", "subscriptions", var id, ..]:
+                customerId = Subscriptions.GetValueOrDefault(id)?.CustomerId;
+                break;
+            case ["v1", "invoices", var id, ..] when id != "create_preview":
+                customerId = Invoices.GetValueOrDefault(id)?.CustomerId;
+                break;
+            case ["v1", "checkout", "sessions", var id, ..]:
+                customerId = CheckoutSessions.GetValueOrDefault(id)?.CustomerId;
+                break;
+            case ["v1", "billing", "meter_events"]:
+                customerId = MeterEventCustomer(NullIfEmpty(f.Str("event_name")), f.Map("payload"));
+                break;
+        }
+
+        customerId ??= NullIfEmpty(f.Str("customer"));
+        if (customerId is null && NullIfEmpty(f.Str("subscription")) is { } subscriptionId)
+        {
+            customerId = Subscriptions.GetValueOrDefault(subscriptionId)?.CustomerId;
+        }
+
+        return ClockOf(customerId);
+    }
+
+    private ApiResponse Route(ApiRequest request)
+    {
         var s = request.Path.Trim('/').Split('/');
         var m = request.Method;
         var f = request.Form;
 
-        // Clock-driven work that is due (the clock may have been moved without AdvanceTimeAsync).
-        CatchUp();
+        if (s is ["v1", "test_helpers", "test_clocks", ..] && HandleTestClocks(m, s, f) is { } clockResponse)
+        {
+            return clockResponse;
+        }
 
         switch (s)
         {
             case ["v1", "customers"] when m == "POST":
-                return Ok(CreateCustomer(Checked(CustomerWrite, f)));
+                return Ok(CreateCustomer(Checked(CustomerCreate, f)));
             case ["v1", "customers"] when m == "GET":
                 return Ok(ListCustomers(Checked(CustomerList, f)));
             case ["v1", "customers", "search"] when m == "GET":
@@ -137,6 +183,11 @@ internal sealed partial class Engine
         var customer = NewCustomer(f.Str("email"), f.Str("name"), f.Map("metadata"), Now);
         customer.Description = f.Str("description");
         customer.Phone = f.Str("phone");
+        if (NullIfEmpty(f.Str("test_clock")) is { } clockId)
+        {
+            customer.TestClockId = FindTestClock(clockId, "test_clock").Id;
+        }
+
         var json = Render(customer);
         Emit("customer.created", json, null, Now);
         return Render(customer);

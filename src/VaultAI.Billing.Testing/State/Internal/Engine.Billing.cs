@@ -19,22 +19,28 @@ internal sealed partial class Engine
         IncompleteExpiry,
     }
 
-    /// <summary>The earliest clock-driven step due at or before <paramref name="limit"/>, if any.</summary>
-    public DateTimeOffset? NextDueTime(DateTimeOffset limit) => FindNextStep(limit)?.At;
+    /// <summary>The earliest step due at or before <paramref name="limit"/> for customers on no test clock, if any.</summary>
+    public DateTimeOffset? NextDueTime(DateTimeOffset limit) => FindNextStep(limit, null)?.At;
 
-    /// <summary>Runs every clock-driven step due at or before <paramref name="limit"/>, in time order.</summary>
-    public void RunDueSteps(DateTimeOffset limit)
+    /// <summary>Runs every step due at or before <paramref name="limit"/> for customers on no test clock, in time order.</summary>
+    public void RunDueSteps(DateTimeOffset limit) => InClockTime(null, () => RunDueSteps(limit, null));
+
+    /// <summary>Runs the steps of one time domain (a test clock, or none) due at or before <paramref name="limit"/>.</summary>
+    private bool RunDueSteps(DateTimeOffset limit, string? testClockId)
     {
-        while (FindNextStep(limit) is { } step)
+        while (FindNextStep(limit, testClockId) is { } step)
         {
             Run(step);
         }
+
+        return true;
     }
 
     /// <summary>Runs the steps that became due because the clock moved without <c>AdvanceTimeAsync</c>.</summary>
-    private void CatchUp() => RunDueSteps(Now);
+    private void CatchUp() => RunDueSteps(_clock.GetUtcNow());
 
-    private (DateTimeOffset At, long Order, Step Step, Subscription Sub, Invoice? Invoice)? FindNextStep(DateTimeOffset limit)
+    /// <summary>The next step of the customers of one time domain: a test clock, or none (the emulator's clock).</summary>
+    private (DateTimeOffset At, long Order, Step Step, Subscription Sub, Invoice? Invoice)? FindNextStep(DateTimeOffset limit, string? testClockId)
     {
         (DateTimeOffset At, long Order, Step Step, Subscription Sub, Invoice? Invoice)? best = null;
 
@@ -52,7 +58,7 @@ internal sealed partial class Engine
             }
         }
 
-        foreach (var sub in Subscriptions.Values)
+        foreach (var sub in Subscriptions.Values.Where(s => ClockOf(s.CustomerId) == testClockId))
         {
             switch (sub.Status)
             {
@@ -76,7 +82,7 @@ internal sealed partial class Engine
         foreach (var invoice in Invoices.Values)
         {
             if (invoice.Status == "open" && invoice.NextPaymentAttempt is { } next && invoice.SubscriptionId is { } sid &&
-                Subscriptions.TryGetValue(sid, out var sub) && !sub.IsEnded)
+                Subscriptions.TryGetValue(sid, out var sub) && !sub.IsEnded && ClockOf(sub.CustomerId) == testClockId)
             {
                 Consider(next, Step.PaymentRetry, sub, invoice);
             }

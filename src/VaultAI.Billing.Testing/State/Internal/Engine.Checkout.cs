@@ -103,6 +103,12 @@ internal sealed partial class Engine
     {
         CatchUp();
         var session = CheckoutSessions.GetValueOrDefault(id) ?? throw new ArgumentException($"No such checkout session: '{id}'.", nameof(id));
+        return InClockTime(ClockOf(session.CustomerId), () => CompleteCheckout(session));
+    }
+
+    private string CompleteCheckout(CheckoutSession session)
+    {
+        var id = session.Id;
         if (session.Status == "complete")
         {
             return session.SubscriptionId!;
@@ -165,6 +171,6 @@ internal sealed partial class Engine
         var before = Render(sub);
         sub.CancelAtPeriodEnd = true;
         var after = Render(sub);
-        Emit("customer.subscription.updated", after, Diff(before, after), Now);
+        Emit("customer.subscription.updated", after, Diff(before, after), InClockTime(ClockOf(sub.CustomerId), () => Now));
     }
 }

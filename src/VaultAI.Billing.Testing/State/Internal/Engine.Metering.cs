@@ -118,7 +118,8 @@ internal sealed partial class Engine
             throw StripeApiException.Invalid("Invalid identifier: must be at most 100 characters", paramPrefix + "identifier");
         }
 
-        var now = Now;
+        // A customer on a test clock lives in the clock's frozen time.
+        var now = InClockTime(ClockOf(MeterEventCustomer(eventName, payload)), () => Now);
         if (timestamp < now - MaxPast)
         {
             throw StripeApiException.Invalid(
@@ -178,6 +179,13 @@ internal sealed partial class Engine
         };
         MeterEvents.Add(record);
         return true;
+    }
+
+    /// <summary>The customer a meter event names, through its meter's customer mapping key.</summary>
+    private string? MeterEventCustomer(string? eventName, Dictionary<string, string> payload)
+    {
+        var key = Meters.Values.FirstOrDefault(m => m.EventName == eventName)?.CustomerKey ?? "stripe_customer_id";
+        return payload.TryGetValue(key, out var customerId) ? NullIfEmpty(customerId) : null;
     }
 
     private JsonObject EventSummaries(string meterId, FormNode f)
@@ -354,7 +362,7 @@ internal sealed partial class Engine
             }
 
             var identifier = e["identifier"] is JsonValue iv && iv.TryGetValue<string>(out var id) ? id : null;
-            var timestamp = Now;
+            var timestamp = InClockTime(ClockOf(MeterEventCustomer(name, payload)), () => Now);
             if (e["timestamp"] is JsonValue tv)
             {
                 if (!tv.TryGetValue<string>(out var ts) ||
@@ -386,6 +394,7 @@ internal sealed partial class Engine
             throw;
         }
 
-        return new ApiResponse(202, new JsonObject());
+        // Stripe answers 200 with an empty object; Stripe.net treats any other status as an error.
+        return new ApiResponse(200, new JsonObject());
     }
 }

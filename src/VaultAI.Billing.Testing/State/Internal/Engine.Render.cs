@@ -23,6 +23,7 @@ internal sealed partial class Engine
         ["phone"] = c.Phone,
         ["preferred_locales"] = new JsonArray(),
         ["tax_exempt"] = "none",
+        ["test_clock"] = c.TestClockId,
     };
 
     public JsonObject Render(Product p) => new()
@@ -151,6 +152,7 @@ internal sealed partial class Engine
             ["metadata"] = MetadataJson(s.Metadata),
             ["start_date"] = Unix(s.StartDate),
             ["status"] = s.Status,
+            ["test_clock"] = Customers.TryGetValue(s.CustomerId, out var owner) ? owner.TestClockId : null,
             ["trial_end"] = Unix(s.TrialEnd),
             ["trial_start"] = Unix(s.TrialStart),
         };
@@ -190,6 +192,7 @@ internal sealed partial class Engine
                     ["unit_amount_decimal"] = FormatDecimal(price.UnitDecimal),
                 },
                 ["quantity"] = line.Quantity,
+                ["subscription"] = i.SubscriptionId,
             });
         }
 
@@ -216,7 +219,12 @@ internal sealed partial class Engine
             ["currency"] = i.Currency,
             ["customer"] = customer,
             ["customer_email"] = Customers.TryGetValue(i.CustomerId, out var c) ? c.Email : null,
-            ["hosted_invoice_url"] = idOverride is null ? new Uri(BaseAddress, $"invoice/{i.Id}").ToString() : null,
+            ["customer_name"] = c?.Name,
+            ["due_date"] = null,
+            ["effective_at"] = Unix(i.FinalizedAt),
+            ["ending_balance"] = i.FinalizedAt is null ? null : 0,
+            ["hosted_invoice_url"] = idOverride is null && i.FinalizedAt is not null ? new Uri(BaseAddress, $"invoice/{i.Id}").ToString() : null,
+            ["invoice_pdf"] = idOverride is null && i.FinalizedAt is not null ? new Uri(BaseAddress, $"invoice/{i.Id}/pdf").ToString() : null,
             ["lines"] = new JsonObject
             {
                 ["object"] = "list",
@@ -248,8 +256,12 @@ internal sealed partial class Engine
                 ["paid_at"] = Unix(i.PaidAt),
                 ["voided_at"] = null,
             },
+            ["starting_balance"] = 0,
             ["subtotal"] = total,
+            ["subtotal_excluding_tax"] = total,
+            ["test_clock"] = c?.TestClockId,
             ["total"] = total,
+            ["total_excluding_tax"] = total,
         };
     }
 
@@ -267,10 +279,16 @@ internal sealed partial class Engine
             subscription = Render(sub);
         }
 
+        // What the first invoice charges: licensed items in advance, nothing during a trial, usage later.
+        var amount = cs.TrialPeriodDays is > 0 ? 0 : cs.LineItems
+            .Where(l => Prices.TryGetValue(l.PriceId, out var price) && !price.IsMetered)
+            .Sum(l => (long)Math.Round(Prices[l.PriceId].UnitDecimal * (l.Quantity ?? 1), MidpointRounding.AwayFromZero));
         return new JsonObject
         {
             ["id"] = cs.Id,
             ["object"] = "checkout.session",
+            ["amount_subtotal"] = amount,
+            ["amount_total"] = amount,
             ["cancel_url"] = cs.CancelUrl,
             ["client_reference_id"] = cs.ClientReferenceId,
             ["created"] = Unix(cs.Created),

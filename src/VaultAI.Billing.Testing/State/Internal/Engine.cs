@@ -14,13 +14,14 @@ internal sealed partial class Engine
 {
     public const string ApiVersion = "2026-10-28.endive";
 
-    private readonly ManualTimeProvider _clock;
+    private readonly TimeProvider _clock;
     private readonly StripeEmulatorOptions _options;
     private readonly WebhookDispatcher _dispatcher;
     private long _sequence;
+    private DateTimeOffset? _frozenNow;
     private int _invoiceNumber;
 
-    public Engine(ManualTimeProvider clock, StripeEmulatorOptions options, WebhookDispatcher dispatcher)
+    public Engine(TimeProvider clock, StripeEmulatorOptions options, WebhookDispatcher dispatcher)
     {
         _clock = clock;
         _options = options;
@@ -60,7 +61,30 @@ internal sealed partial class Engine
     /// <summary>The API request being handled, named in the events it causes.</summary>
     public (string RequestId, string? IdempotencyKey)? CurrentRequest { get; set; }
 
-    public DateTimeOffset Now => _clock.GetUtcNow();
+    /// <summary>
+    /// The time of the operation being run: the frozen time of the test clock it belongs to (set by
+    /// <see cref="InClockTime{T}"/>), otherwise the emulator's clock.
+    /// </summary>
+    public DateTimeOffset Now => _frozenNow ?? _clock.GetUtcNow();
+
+    /// <summary>Runs <paramref name="action"/> in the time of a test clock (<see langword="null"/>: the emulator's clock).</summary>
+    public T InClockTime<T>(string? testClockId, Func<T> action)
+    {
+        var previous = _frozenNow;
+        _frozenNow = testClockId is not null && TestClocks.TryGetValue(testClockId, out var clock) ? clock.FrozenTime : null;
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            _frozenNow = previous;
+        }
+    }
+
+    /// <summary>The test clock a customer is attached to, if any.</summary>
+    public string? ClockOf(string? customerId) =>
+        customerId is not null && Customers.TryGetValue(customerId, out var customer) ? customer.TestClockId : null;
 
     public long NextSequence() => ++_sequence;
 

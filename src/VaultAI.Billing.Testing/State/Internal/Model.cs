@@ -42,6 +42,8 @@ internal sealed class Customer : Resource
     public string? Phone { get; set; }
 
     public PaymentOutcome Outcome { get; set; }
+
+    public string? TestClockId { get; set; }
 }
 
 internal sealed class Product : Resource
@@ -284,3 +286,16 @@ internal sealed class MeterEventSession
 }
 
 internal sealed record IdempotentResult(string Fingerprint, int Status, string Body);
+
+internal sealed class TestClock : Resource
+{
+    public string? Name { get; init; }
+
+    public DateTimeOffset FrozenTime { get; set; }
+
+    public DateTimeOffset? TargetFrozenTime { get; set; }
+
+    public string Status { get; set; } = "ready";
+
+    public bool Deleted { get; set; }
+}

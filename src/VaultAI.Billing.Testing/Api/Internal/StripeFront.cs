@@ -2,154 +2,109 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Http;
-using VaultAI.Billing.Testing.Faults.Internal;
-using VaultAI.Billing.Testing.Observation.Internal;
 using VaultAI.Billing.Testing.State.Internal;
 
 namespace VaultAI.Billing.Testing.Api.Internal;
 
-/// <summary>The HTTP pipeline: request id, faults, pages, authentication, version check, idempotency, routing, log.</summary>
-internal sealed partial class HttpFront
+/// <summary>One request as the engine sees it, whoever serves HTTP (today WireMock.Net).</summary>
+internal sealed record FrontRequest(string Method, string Path, string Query, string Body, IReadOnlyDictionary<string, string> Headers)
+{
+    public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
+}
+
+/// <summary>One answer of the engine: status, content type, body and extra headers.</summary>
+internal sealed record FrontResponse(int Status, string ContentType, string Body)
+{
+    public Dictionary<string, string> Headers { get; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// Stripe's request pipeline in front of the engine: pages, authentication, version check, idempotency,
+/// routing and Stripe-shaped errors. HTTP itself (listening, faults, delays, the request log) is WireMock's.
+/// </summary>
+internal sealed partial class StripeFront
 {
     private readonly Engine _engine;
-    private readonly FaultRegistry _faults;
-    private readonly RequestLog _log;
     private readonly string _apiKey;
     private readonly Pages _pages;
 
-    public HttpFront(Engine engine, FaultRegistry faults, RequestLog log, string apiKey)
+    public StripeFront(Engine engine, string apiKey)
     {
         _engine = engine;
-        _faults = faults;
-        _log = log;
         _apiKey = apiKey;
         _pages = new Pages(engine);
     }
 
-    public async Task HandleAsync(HttpContext context)
+    /// <summary>Called after a test clock advance was accepted, outside the engine lock.</summary>
+    public Action<string>? TestClockAdvanceRequested { get; set; }
+
+    public FrontResponse Handle(FrontRequest request)
     {
-        var request = context.Request;
         var requestId = Ids.New("req_", 14);
-        context.Response.Headers["Request-Id"] = requestId;
-        string body;
-        using (var reader = new StreamReader(request.Body, Encoding.UTF8))
-        {
-            body = await reader.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
-        }
-
-        var method = request.Method.ToUpperInvariant();
-        var path = request.Path.Value ?? "/";
-        var query = request.QueryString.HasValue ? request.QueryString.Value!.TrimStart('?') : string.Empty;
-        var isV2 = path.StartsWith("/v2/", StringComparison.Ordinal);
-        var form = FormNode.Parse(method is "GET" or "DELETE" ? query : isV2 ? null : body);
-        var idempotencyKey = request.Headers.TryGetValue("Idempotency-Key", out var key) ? key.ToString() : null;
-        var status = 0;
-        var faulted = false;
-        try
-        {
-            // Faults come first so a faulted request never has an effect.
-            if (_faults.TryTake(path) is { } fault)
-            {
-                faulted = true;
-                switch (fault.Kind)
-                {
-                    case StripeFaultKind.DropConnection:
-                        context.Abort();
-                        return;
-                    case StripeFaultKind.Delay:
-                        await Task.Delay(fault.DelayDuration, context.RequestAborted).ConfigureAwait(false);
-                        break;
-                    default:
-                        status = fault.StatusCode;
-                        if (fault.ShouldRetry is { } retry)
-                        {
-                            context.Response.Headers["Stripe-Should-Retry"] = retry ? "true" : "false";
-                        }
-
-                        if (fault.RetryAfterSeconds is { } after)
-                        {
-                            context.Response.Headers["Retry-After"] = after.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                        }
-
-                        await WriteErrorAsync(context, FaultError(fault)).ConfigureAwait(false);
-                        return;
-                }
-            }
-
-            status = await DispatchAsync(context, method, path, form, body, requestId, idempotencyKey).ConfigureAwait(false);
-        }
-        finally
-        {
-            _log.Add(new RecordedRequest(
-                method,
-                path,
-                query,
-                Flatten(isV2 && method == "POST" ? FormNode.Parse(null) : form),
-                request.Headers
-                    .Where(h => !string.Equals(h.Key, "Authorization", StringComparison.OrdinalIgnoreCase))
-                    .ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-                idempotencyKey,
-                status,
-                requestId,
-                body,
-                faulted));
-        }
+        var response = Dispatch(request, requestId);
+        response.Headers["Request-Id"] = requestId;
+        return response;
     }
 
-    private async Task<int> DispatchAsync(HttpContext context, string method, string path, FormNode form, string body, string requestId, string? idempotencyKey)
+    private FrontResponse Dispatch(FrontRequest request, string requestId)
     {
-        if (path.StartsWith("/checkout/", StringComparison.Ordinal) || path.StartsWith("/portal/", StringComparison.Ordinal) || path == "/")
+        var method = request.Method.ToUpperInvariant();
+        var path = request.Path;
+        var isV2 = path.StartsWith("/v2/", StringComparison.Ordinal);
+        var form = FormNode.Parse(method is "GET" or "DELETE" ? request.Query : isV2 ? null : request.Body);
+        var idempotencyKey = request.Header("Idempotency-Key");
+
+        if (path.StartsWith("/checkout/", StringComparison.Ordinal) || path.StartsWith("/portal/", StringComparison.Ordinal) ||
+            path.StartsWith("/invoice/", StringComparison.Ordinal) || path == "/")
         {
-            return await _pages.HandleAsync(context, method, path, form, body).ConfigureAwait(false);
+            return _pages.Handle(method, path);
         }
 
         if (path == "/v2/billing/meter_event_stream")
         {
             if (method != "POST")
             {
-                return await WriteErrorAsync(context, UnknownRoute(method, path)).ConfigureAwait(false);
+                return Error(UnknownRoute(method, path));
             }
 
-            ApiResponse streamed;
             try
             {
                 lock (_engine.Gate)
                 {
-                    if (_engine.CheckStreamToken(Bearer(context.Request)) is { } tokenError)
+                    if (_engine.CheckStreamToken(Bearer(request)) is { } tokenError)
                     {
-                        throw tokenError;
+                        return Error(tokenError);
                     }
 
-                    streamed = _engine.StreamMeterEvents(body);
+                    var streamed = _engine.StreamMeterEvents(request.Body);
+                    return Json(streamed.Status, Engine.Serialize(streamed.Body));
                 }
             }
             catch (StripeApiException ex)
             {
-                return await WriteErrorAsync(context, ex).ConfigureAwait(false);
+                return Error(ex);
             }
-
-            return await WriteJsonAsync(context, streamed.Status, Engine.Serialize(streamed.Body)).ConfigureAwait(false);
         }
 
-        if (CheckApiKey(context.Request) is { } authError)
+        if (CheckApiKey(request) is { } authError)
         {
-            return await WriteErrorAsync(context, authError).ConfigureAwait(false);
+            return Error(authError);
         }
 
-        if (context.Request.Headers.TryGetValue("Stripe-Version", out var version) && !VersionPattern().IsMatch(version.ToString()))
+        if (request.Header("Stripe-Version") is { } version && !VersionPattern().IsMatch(version))
         {
-            return await WriteErrorAsync(context, StripeApiException.Invalid($"Invalid Stripe API version: {version}", null, "api_version_invalid")).ConfigureAwait(false);
+            return Error(StripeApiException.Invalid($"Invalid Stripe API version: {version}", null, "api_version_invalid"));
         }
 
         int status;
         string responseBody;
         var replayed = false;
+        string? advancedClock = null;
         lock (_engine.Gate)
         {
             var useIdempotency = method == "POST" && !string.IsNullOrEmpty(idempotencyKey);
             var storeKey = $"{_apiKey}|{method} {path}|{idempotencyKey}";
-            var fingerprint = Fingerprint(form, path.StartsWith("/v2/", StringComparison.Ordinal) ? body : null);
+            var fingerprint = Fingerprint(form, isV2 ? request.Body : null);
             if (useIdempotency && _engine.IdempotentResults.TryGetValue(storeKey, out var stored))
             {
                 if (stored.Fingerprint != fingerprint)
@@ -171,8 +126,9 @@ internal sealed partial class HttpFront
                 _engine.CurrentRequest = (requestId, idempotencyKey);
                 try
                 {
-                    var response = _engine.Handle(new ApiRequest(method, path, form, body));
+                    var response = _engine.Handle(new ApiRequest(method, path, form, request.Body));
                     (status, responseBody) = (response.Status, Engine.Serialize(response.Body));
+                    advancedClock = _engine.TakeRequestedAdvance();
                 }
                 catch (StripeApiException ex)
                 {
@@ -196,22 +152,28 @@ internal sealed partial class HttpFront
             }
         }
 
+        if (advancedClock is not null)
+        {
+            TestClockAdvanceRequested?.Invoke(advancedClock);
+        }
+
+        var answer = Json(status, responseBody);
         if (replayed)
         {
-            context.Response.Headers["Idempotent-Replayed"] = "true";
+            answer.Headers["Idempotent-Replayed"] = "true";
         }
 
         if (method == "POST" && !string.IsNullOrEmpty(idempotencyKey))
         {
-            context.Response.Headers["Idempotency-Key"] = idempotencyKey;
+            answer.Headers["Idempotency-Key"] = idempotencyKey;
         }
 
-        return await WriteJsonAsync(context, status, responseBody).ConfigureAwait(false);
+        return answer;
     }
 
-    private StripeApiException? CheckApiKey(HttpRequest request)
+    private StripeApiException? CheckApiKey(FrontRequest request)
     {
-        var header = request.Headers.Authorization.ToString();
+        var header = request.Header("Authorization") ?? string.Empty;
         string? presented = null;
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
@@ -247,9 +209,9 @@ internal sealed partial class HttpFront
         return null;
     }
 
-    private static string? Bearer(HttpRequest request)
+    private static string? Bearer(FrontRequest request)
     {
-        var header = request.Headers.Authorization.ToString();
+        var header = request.Header("Authorization") ?? string.Empty;
         return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 
@@ -270,21 +232,11 @@ internal sealed partial class HttpFront
         return string.Join('&', form.Pairs.OrderBy(p => p.Key, StringComparer.Ordinal).ThenBy(p => p.Value, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value));
     }
 
-    private static Dictionary<string, string> Flatten(FormNode form)
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, value) in form.Pairs)
-        {
-            result[key] = value;
-        }
-
-        return result;
-    }
-
     private static StripeApiException UnknownRoute(string method, string path) =>
         new(404, "invalid_request_error", $"Unrecognized request URL ({method}: {path}).");
 
-    private static StripeApiException FaultError(StripeFault fault)
+    /// <summary>The error an injected <see cref="StripeFault"/> answers with, in Stripe's shape.</summary>
+    public static FrontResponse FaultResponse(StripeFault fault)
     {
         var (type, code, message) = fault.StatusCode switch
         {
@@ -293,7 +245,19 @@ internal sealed partial class HttpFront
             >= 500 => ("api_error", (string?)null, "An unknown error occurred. (injected by the emulator)"),
             _ => ("invalid_request_error", null, "Injected error."),
         };
-        return new StripeApiException(fault.StatusCode, fault.ErrorType ?? type, message, null, code);
+        var response = Error(new StripeApiException(fault.StatusCode, fault.ErrorType ?? type, message, null, code));
+        response.Headers["Request-Id"] = Ids.New("req_", 14);
+        if (fault.ShouldRetry is { } retry)
+        {
+            response.Headers["Stripe-Should-Retry"] = retry ? "true" : "false";
+        }
+
+        if (fault.RetryAfterSeconds is { } after)
+        {
+            response.Headers["Retry-After"] = after.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return response;
     }
 
     public static (int Status, string Body) ErrorBody(StripeApiException ex)
@@ -313,19 +277,13 @@ internal sealed partial class HttpFront
         return (ex.Status, new JsonObject { ["error"] = error }.ToJsonString());
     }
 
-    private static async Task<int> WriteErrorAsync(HttpContext context, StripeApiException ex)
+    private static FrontResponse Error(StripeApiException ex)
     {
         var (status, body) = ErrorBody(ex);
-        return await WriteJsonAsync(context, status, body).ConfigureAwait(false);
+        return Json(status, body);
     }
 
-    private static async Task<int> WriteJsonAsync(HttpContext context, int status, string body)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
-        return status;
-    }
+    private static FrontResponse Json(int status, string body) => new(status, "application/json", body);
 
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(\.[a-z_]+)?$", RegexOptions.CultureInvariant)]
     private static partial Regex VersionPattern();
