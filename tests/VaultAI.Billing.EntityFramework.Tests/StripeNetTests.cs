@@ -1,0 +1,152 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using VaultAI.Billing.Metering;
+using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Testing;
+
+namespace VaultAI.Billing.EntityFramework.Tests;
+
+/// <summary>Stripe.net against the emulator: the one retry layer (the resilience handler) and events of other API releases.</summary>
+public sealed class StripeNetTests
+{
+    private const string MeterEventsPath = "/v1/billing/meter_events";
+
+    [Fact]
+    public async Task MeterEvent_503ThenOk_SendsOneEventWithOneIdempotencyKey()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price, timeProvider: TimeProvider.System);
+        var identifier = Assert.Single(await DispatcherTests.SeedLinkedReportsAsync(host, stripe, organizations: 1, reportsEach: 1));
+        stripe.InjectFault(MeterEventsPath, StripeFault.Status(503), count: 1);
+
+        Assert.Equal(1, await host.Services.GetRequiredService<IMeterEventDispatcher>().DispatchOnceAsync());
+
+        var attempts = stripe.Requests.Where(r => r.Path == MeterEventsPath).ToList();
+        Assert.Equal([503, 200], attempts.Select(r => r.StatusCode));
+        Assert.All(attempts, r => Assert.Equal("meter:" + identifier, r.IdempotencyKey));
+        Assert.Equal(identifier, Assert.Single(stripe.State.MeterEvents).Identifier);
+        Assert.Equal(OutboxStatus.Sent, await OutboxStatusAsync(host));
+    }
+
+    [Fact]
+    public async Task MeterEvent_RetryAfter_WaitsOnTheInjectedClock()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price);
+        await DispatcherTests.SeedLinkedReportsAsync(host, stripe, organizations: 1, reportsEach: 1);
+        stripe.InjectFault(MeterEventsPath, StripeFault.Status(503, retryAfterSeconds: 30), count: 1);
+
+        var dispatch = host.Services.GetRequiredService<IMeterEventDispatcher>().DispatchOnceAsync();
+        await WaitUntilAsync(() => stripe.Requests.Any(r => r.Path == MeterEventsPath));
+        await Task.Delay(300);
+        Assert.False(dispatch.IsCompleted, "the retry waits for Retry-After on the emulator's clock, which has not moved");
+        Assert.Single(stripe.Requests, r => r.Path == MeterEventsPath);
+
+        stripe.Clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, await dispatch.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(2, stripe.Requests.Count(r => r.Path == MeterEventsPath));
+        Assert.Equal(OutboxStatus.Sent, await OutboxStatusAsync(host));
+    }
+
+    [Fact]
+    public async Task MeterEvent_429_IsNotRetriedInTheCall_TheOutboxRetriesItLater()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price);
+        await DispatcherTests.SeedLinkedReportsAsync(host, stripe, organizations: 1, reportsEach: 1);
+        stripe.InjectFault(MeterEventsPath, StripeFault.Status(429, retryAfterSeconds: 1, errorType: "invalid_request_error"), count: 1);
+        var dispatcher = host.Services.GetRequiredService<IMeterEventDispatcher>();
+
+        Assert.Equal(1, await dispatcher.DispatchOnceAsync());
+        Assert.Single(stripe.Requests, r => r.Path == MeterEventsPath);
+        Assert.Equal(OutboxStatus.Pending, await OutboxStatusAsync(host));
+
+        stripe.Clock.Advance(TimeSpan.FromHours(1)); // past the outbox's backoff
+        Assert.Equal(1, await dispatcher.DispatchOnceAsync());
+        Assert.Equal(OutboxStatus.Sent, await OutboxStatusAsync(host));
+        Assert.Single(stripe.State.MeterEvents);
+    }
+
+    [Fact]
+    public async Task MeterEvent_StripeShouldRetryFalse_IsNotRetriedEvenOn503()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price);
+        await DispatcherTests.SeedLinkedReportsAsync(host, stripe, organizations: 1, reportsEach: 1);
+        stripe.InjectFault(MeterEventsPath, StripeFault.Status(503, shouldRetry: false), count: 1);
+
+        Assert.Equal(1, await host.Services.GetRequiredService<IMeterEventDispatcher>().DispatchOnceAsync());
+
+        Assert.Single(stripe.Requests, r => r.Path == MeterEventsPath);
+        Assert.Empty(stripe.State.MeterEvents);
+        Assert.Equal(OutboxStatus.Pending, await OutboxStatusAsync(host));
+    }
+
+    [Fact]
+    public async Task MeterEvent_StripeShouldRetryTrue_IsRetriedEvenOn400()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price, timeProvider: TimeProvider.System);
+        await DispatcherTests.SeedLinkedReportsAsync(host, stripe, organizations: 1, reportsEach: 1);
+        stripe.InjectFault(MeterEventsPath, StripeFault.Status(400, shouldRetry: true, errorType: "invalid_request_error"), count: 1);
+
+        Assert.Equal(1, await host.Services.GetRequiredService<IMeterEventDispatcher>().DispatchOnceAsync());
+
+        Assert.Equal([400, 200], stripe.Requests.Where(r => r.Path == MeterEventsPath).Select(r => r.StatusCode));
+        Assert.Equal(OutboxStatus.Sent, await OutboxStatusAsync(host));
+    }
+
+    [Fact]
+    public async Task Webhook_SignedForAnotherApiVersion_IsAcceptedAndApplied()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        await using var host = await BillingTestHost.StartAsync(stripe, "price_unused");
+        var org = await WebhookTests.SeedLinkedAsync(host, "sub_old_release");
+        var json = WebhookTests.SubscriptionEvent("evt_old_release", "customer.subscription.updated", "sub_old_release", "cus_sub_old_release", "past_due", stripe.Clock.GetUtcNow().AddMinutes(-1))
+            .Replace("\"api_version\":\"2026-10-28.endive\"", "\"api_version\":\"2024-06-20\"", StringComparison.Ordinal);
+        Assert.Contains("2024-06-20", json, StringComparison.Ordinal);
+        var header = global::Stripe.EventUtility.GenerateSignatureHeader(json, stripe.WebhookSecret, stripe.Clock.GetUtcNow().ToUnixTimeSeconds());
+
+        using var response = await WebhookCalls.PostRawAsync(host, Encoding.UTF8.GetBytes(json), header);
+
+        Assert.Equal("processed", (await InstanceCalls.ReadJsonAsync(response)).GetProperty("outcome").GetString());
+        await using var db = host.CreateDbContext();
+        Assert.Equal("2024-06-20", (await db.WebhookEvents.SingleAsync()).ApiVersion);
+        Assert.Equal(OrganizationStatus.PastDue, (await db.Organizations.SingleAsync(o => o.Id == org)).Status);
+    }
+
+    [Fact]
+    public async Task StripeClient_IsRegisteredForTheHostsOwnCalls_OnTheConfiguredBases()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        await using var host = await BillingTestHost.StartAsync(stripe, "price_unused");
+
+        var client = host.Services.GetRequiredService<global::Stripe.IStripeClient>();
+        Assert.Same(host.Services.GetRequiredService<global::Stripe.StripeClient>(), client);
+        Assert.Equal(stripe.BaseAddress.AbsoluteUri.TrimEnd('/'), client.ApiBase);
+        var customer = await ((global::Stripe.StripeClient)client).V1.Customers.CreateAsync(new global::Stripe.CustomerCreateOptions { Email = "own@acme.example" });
+        Assert.Single(stripe.State.Customers, c => c.Id == customer.Id);
+    }
+
+    private static async Task<string> OutboxStatusAsync(BillingTestHost host)
+    {
+        await using var db = host.CreateDbContext();
+        return (await db.MeterEventOutbox.SingleAsync()).Status;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
+            await Task.Delay(20);
+        }
+    }
+}
