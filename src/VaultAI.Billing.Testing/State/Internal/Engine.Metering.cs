@@ -386,6 +386,7 @@ internal sealed partial class Engine
             throw;
         }
 
-        return new ApiResponse(202, new JsonObject());
+        // Stripe answers 200 {}: Stripe.net treats any other status here as an error ("invalid response object").
+        return new ApiResponse(200, new JsonObject());
     }
 }
