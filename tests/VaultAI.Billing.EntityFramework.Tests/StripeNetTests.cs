@@ -103,6 +103,47 @@ public sealed class StripeNetTests
     }
 
     [Fact]
+    public async Task V2Stream_SendsThroughStripeNet_RowsAreSent_AndAnExpiredSessionIsRenewed()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price, configure: o => o.Dispatcher.Transport = MeterEventTransport.V2Stream);
+        await DispatcherTests.SeedLinkedReportsAsync(host, stripe, organizations: 2, reportsEach: 2);
+        var dispatcher = host.Services.GetRequiredService<IMeterEventDispatcher>();
+
+        Assert.Equal(4, await dispatcher.DispatchOnceAsync());
+        stripe.Clock.Advance(TimeSpan.FromMinutes(14.5)); // the token still lives 30 s, less than our one-minute margin
+        await DispatcherTests.SeedLinkedReportsAsync(host, stripe, organizations: 1, reportsEach: 1);
+        Assert.Equal(1, await dispatcher.DispatchOnceAsync());
+
+        await using var db = host.CreateDbContext();
+        Assert.All(await db.MeterEventOutbox.ToListAsync(), row => Assert.Equal(OutboxStatus.Sent, row.Status));
+        Assert.Equal(5, stripe.State.MeterEvents.Count);
+        Assert.Equal(2, stripe.Requests.Count(r => r.Path == "/v2/billing/meter_event_session"));
+        var stream = stripe.Requests.Where(r => r.Path == "/v2/billing/meter_event_stream").ToList();
+        Assert.Equal(2, stream.Count);
+        Assert.All(stream, r => Assert.Equal(200, r.StatusCode)); // the emulator refuses the API key here: the token was sent
+    }
+
+    [Fact]
+    public async Task V2Stream_TemporarySessionExpired_OpensANewSessionAndResendsTheBatch()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price, configure: o => o.Dispatcher.Transport = MeterEventTransport.V2Stream);
+        await DispatcherTests.SeedLinkedReportsAsync(host, stripe, organizations: 1, reportsEach: 2);
+        stripe.InjectFault("/v2/billing/meter_event_stream", StripeFault.Status(401, errorType: "temporary_session_expired"), count: 1);
+
+        Assert.Equal(2, await host.Services.GetRequiredService<IMeterEventDispatcher>().DispatchOnceAsync());
+
+        Assert.Equal(2, stripe.Requests.Count(r => r.Path == "/v2/billing/meter_event_session"));
+        Assert.Equal([401, 200], stripe.Requests.Where(r => r.Path == "/v2/billing/meter_event_stream").Select(r => r.StatusCode));
+        Assert.Equal(2, stripe.State.MeterEvents.Count);
+        await using var db = host.CreateDbContext();
+        Assert.All(await db.MeterEventOutbox.ToListAsync(), row => Assert.Equal(OutboxStatus.Sent, row.Status));
+    }
+
+    [Fact]
     public async Task Webhook_SignedForAnotherApiVersion_IsAcceptedAndApplied()
     {
         await using var stripe = await StripeEmulator.StartAsync();
