@@ -162,6 +162,49 @@ public sealed class StripeNetTests
         Assert.Equal(OrganizationStatus.PastDue, (await db.Organizations.SingleAsync(o => o.Id == org)).Status);
     }
 
+    [Theory]
+    [InlineData("this is not json")]
+    [InlineData("{\"id\":\"evt_1\",\"object\":\"event\"")]
+    [InlineData("[]")]
+    public async Task Webhook_CorrectlySignedButNotAnEvent_Is400InvalidEvent(string body)
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        await using var host = await BillingTestHost.StartAsync(stripe, "price_unused");
+        var header = global::Stripe.EventUtility.GenerateSignatureHeader(body, stripe.WebhookSecret, stripe.Clock.GetUtcNow().ToUnixTimeSeconds());
+
+        using var response = await WebhookCalls.PostRawAsync(host, Encoding.UTF8.GetBytes(body), header);
+
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Equal("invalid_event", (await InstanceCalls.ReadJsonAsync(response)).GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task Link_CardErrorFromStripe_Is502ProblemAndLinksNothing()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price);
+        var orgId = Guid.NewGuid();
+        await InstanceCalls.RegisterAsync(host.Client, orgId);
+        stripe.InjectFault("/v1/subscriptions", StripeFault.Status(402, errorType: "card_error"), count: 1);
+
+        using var response = await InstanceCalls.LinkAsync(host.Admin, orgId);
+
+        Assert.Equal(502, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await InstanceCalls.ReadJsonAsync(response);
+        Assert.Equal("stripe_error", problem.GetProperty("code").GetString());
+        Assert.StartsWith("req_", problem.GetProperty("stripe_request_id").GetString(), StringComparison.Ordinal);
+        // The fault answers the first call on the path (linking lists the customer's subscriptions before it creates one);
+        // a 402 is not retried, and no subscription exists.
+        Assert.Single(stripe.Requests, r => r.Path == "/v1/subscriptions");
+        Assert.Empty(stripe.State.Subscriptions);
+        await using var db = host.CreateDbContext();
+        var organization = await db.Organizations.SingleAsync(o => o.Id == orgId);
+        Assert.Null(organization.StripeSubscriptionId);
+        Assert.Null(organization.StripeCustomerId);
+    }
+
     [Fact]
     public async Task StripeClient_IsRegisteredForTheHostsOwnCalls_OnTheConfiguredBases()
     {

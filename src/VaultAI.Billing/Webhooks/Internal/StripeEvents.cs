@@ -60,7 +60,8 @@ internal static class StripeEvents
         {
             parsed = EventUtility.ParseEvent(json, throwOnApiVersionMismatch: false);
         }
-        catch (Exception exception) when (exception is JsonException or StripeException or InvalidCastException or ArgumentException)
+        catch (Exception exception) when (exception is JsonException or System.Text.Json.JsonException or StripeException
+            or InvalidCastException or InvalidOperationException or ArgumentException or FormatException)
         {
             throw BillingException.Invalid("body", "The webhook body is not a Stripe event.", "invalid_event");
         }
