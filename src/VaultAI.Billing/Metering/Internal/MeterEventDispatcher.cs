@@ -180,7 +180,7 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         try
         {
             // A session token lasts 15 minutes: renew a minute early rather than fail a batch.
-            if (forceNew || _session is null || Organizations.SubscriptionState.Utc(_session.ExpiresAt) - TimeSpan.FromMinutes(1) <= _timeProvider.GetUtcNow())
+            if (forceNew || _session is null || _session.ExpiresAt.ToUtcOffset() - TimeSpan.FromMinutes(1) <= _timeProvider.GetUtcNow())
             {
                 _session = await _stripe.V2.Billing.MeterEventSession.CreateAsync(new global::Stripe.V2.Billing.MeterEventSessionCreateOptions(), cancellationToken: cancellationToken).ConfigureAwait(false);
             }

@@ -1,4 +1,5 @@
 using Stripe;
+using VaultAI.Billing.Stripe.Internal;
 
 namespace VaultAI.Billing.Organizations;
 
@@ -9,19 +10,12 @@ internal static class SubscriptionState
     {
         organization.StripeSubscriptionStatus = subscription.Status;
         organization.Status = OrganizationStatus.FromStripe(subscription.Status);
-        organization.TrialEnd = Utc(subscription.TrialEnd);
+        organization.TrialEnd = subscription.TrialEnd.ToUtcOffset();
 
         // Since API 2025-03-31.basil the billing period lives on the subscription's items.
         var item = subscription.Items?.Data?.FirstOrDefault();
-        organization.CurrentPeriodStart = Utc(item?.CurrentPeriodStart);
-        organization.CurrentPeriodEnd = Utc(item?.CurrentPeriodEnd);
+        organization.CurrentPeriodStart = item?.CurrentPeriodStart.ToUtcOffset();
+        organization.CurrentPeriodEnd = item?.CurrentPeriodEnd.ToUtcOffset();
         organization.CancelAtPeriodEnd = subscription.CancelAtPeriodEnd;
     }
-
-    /// <summary>Stripe.net reads unix times as UTC <see cref="DateTime"/>s.</summary>
-    internal static DateTimeOffset? Utc(DateTime? value) =>
-        value is { } v ? new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
-
-    /// <inheritdoc cref="Utc(DateTime?)"/>
-    internal static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 }

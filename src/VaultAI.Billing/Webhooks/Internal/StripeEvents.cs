@@ -1,6 +1,6 @@
 using Newtonsoft.Json;
 using Stripe;
-using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Stripe.Internal;
 
 namespace VaultAI.Billing.Webhooks.Internal;
 
@@ -90,7 +90,7 @@ internal static class StripeEvents
     }
 
     /// <summary>When Stripe created the event.</summary>
-    public static DateTimeOffset CreatedAt(this Event stripeEvent) => SubscriptionState.Utc(stripeEvent.Created);
+    public static DateTimeOffset CreatedAt(this Event stripeEvent) => stripeEvent.Created.ToUtcOffset();
 
     private static bool IsExpired(StripeException exception) => exception.Message.Contains("tolerance", StringComparison.OrdinalIgnoreCase);
 

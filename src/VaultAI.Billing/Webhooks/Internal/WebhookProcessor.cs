@@ -248,7 +248,7 @@ internal sealed partial class WebhookProcessor(
         await store.UpdateOrganizationAsync(organization.Id, org =>
         {
             org.TrialWillEndNotifiedAt = stripeEvent.CreatedAt();
-            org.TrialEnd = SubscriptionState.Utc(subscription.TrialEnd) ?? org.TrialEnd;
+            org.TrialEnd = subscription.TrialEnd.ToUtcOffset() ?? org.TrialEnd;
             return true;
         }, cancellationToken).ConfigureAwait(false);
         return (WebhookEventStatus.Processed, null);
@@ -275,8 +275,8 @@ internal sealed partial class WebhookProcessor(
             AmountDue = invoice.AmountDue,
             AmountPaid = invoice.AmountPaid,
             Currency = invoice.Currency ?? "",
-            PeriodStart = SubscriptionState.Utc(invoice.PeriodStart),
-            PeriodEnd = SubscriptionState.Utc(invoice.PeriodEnd),
+            PeriodStart = invoice.PeriodStart.ToUtcOffset(),
+            PeriodEnd = invoice.PeriodEnd.ToUtcOffset(),
             HostedInvoiceUrl = invoice.HostedInvoiceUrl,
             InvoicePdf = invoice.InvoicePdf,
             LastEventAt = stripeEvent.CreatedAt(),
