@@ -77,3 +77,24 @@ public sealed class StripeClientOptionsTests
         return services.BuildServiceProvider();
     }
 }
+
+public sealed class StripeOptionsAtHostStartTests
+{
+    [Fact]
+    public void StartupValidation_BadStripeSettingUnderVaultAIBilling_FailsNamingTheKey()
+    {
+        var services = new ServiceCollection();
+        services.AddVaultAIBilling(options =>
+        {
+            options.Plans["basic"] = new VaultAI.Billing.Plans.BillingPlan { MonthlyPriceId = "price_1" };
+            options.Stripe.ApiKey = "sk_test_" + new string('x', 24);
+            options.Stripe.MeterEventsBase = new Uri("https://meter-events.example/?wrong");
+        });
+        using var provider = services.BuildServiceProvider();
+
+        // What the host runs when it starts (ValidateOnStart), before any Stripe call.
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("VaultAI:Billing:Stripe:MeterEventsBase", error.Message, StringComparison.Ordinal);
+    }
+}
