@@ -73,7 +73,8 @@ public static class StripeServiceCollectionExtensions
                     DelayGenerator = args => ValueTask.FromResult(StripeRetryPolicy.RetryAfter(args.Outcome.Result, options.MaxRetryAfter, time.GetUtcNow())),
                     OnRetry = args =>
                     {
-                        StripeLog.Retrying(logger, args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds);
+                        var outcome = args.Outcome.Exception?.GetType().Name ?? ((int?)args.Outcome.Result?.StatusCode)?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown";
+                        StripeLog.Retrying(logger, outcome, args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds);
                         return ValueTask.CompletedTask;
                     },
                 });

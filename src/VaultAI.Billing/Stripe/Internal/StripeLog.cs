@@ -18,6 +18,6 @@ internal static partial class StripeLog
     public static partial void ConnectionFailed(ILogger logger, string method, string operation, string reason, long durationMs);
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Warning,
-        Message = "Stripe call retried (attempt {Attempt}) in {DelayMs} ms")]
-    public static partial void Retrying(ILogger logger, int attempt, long delayMs);
+        Message = "Stripe call failed ({Outcome}); retry {Attempt} in {DelayMs} ms")]
+    public static partial void Retrying(ILogger logger, string outcome, int attempt, long delayMs);
 }
