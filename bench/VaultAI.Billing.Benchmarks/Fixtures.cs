@@ -94,7 +94,7 @@ internal static class Fixtures
               "unit_amount": null,
               "unit_amount_decimal": "500"
             },
-            "quantity": null,
+            "quantity": 1,
             "subscription": "{{id}}",
             "tax_rates": []
           }

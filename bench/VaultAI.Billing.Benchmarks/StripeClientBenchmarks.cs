@@ -2,20 +2,22 @@ using System.Net;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
-using VaultAI.Billing.Stripe;
+using Stripe;
+using Stripe.Billing;
 
 namespace VaultAI.Billing.Benchmarks;
 
 /// <summary>
-/// The typed Stripe client without a network: form encoding of the request, the HttpClient pipeline
-/// (factory handler chain, headers, idempotency key) and JSON parsing of a canned answer, served by an
-/// in-process <see cref="HttpMessageHandler"/>.
+/// Stripe.net's <see cref="StripeClient"/> as VaultAI.Billing registers it (<c>AddVaultAIStripeClient</c>: the named
+/// HttpClient with the resilience handler and the telemetry handler), without a network: Stripe.net's form encoding,
+/// our HttpClient pipeline, and Stripe.net's JSON parsing of a canned answer served by an in-process
+/// <see cref="HttpMessageHandler"/>.
 /// </summary>
 [MemoryDiagnoser]
 public class StripeClientBenchmarks
 {
     private ServiceProvider? _services;
-    private IStripeClient _client = null!;
+    private StripeClient _client = null!;
     private CannedHandler _handler = null!;
     private SubscriptionCreateOptions _subscription = null!;
     private MeterEventCreateOptions _meterEvent = null!;
@@ -30,21 +32,24 @@ public class StripeClientBenchmarks
             {
                 o.ApiKey = "sk_test_bench_not_a_real_key";
                 o.ApiBase = new Uri("http://127.0.0.1:9/");
-                o.MeterEventsApiBase = new Uri("http://127.0.0.1:9/");
+                o.MeterEventsBase = new Uri("http://127.0.0.1:9/");
                 o.MaxRetries = 0;
             })
             .ConfigurePrimaryHttpMessageHandler(() => _handler);
         _services = services.BuildServiceProvider();
-        _client = _services.GetRequiredService<IStripeClient>();
+        _client = _services.GetRequiredService<StripeClient>();
 
         _subscription = new SubscriptionCreateOptions
         {
             Customer = "cus_BenchCustomer0001",
-            Items = { new SubscriptionItemOptions { Price = "price_1BenchMeteredPrice0001" } },
+            Items = [new SubscriptionItemOptions { Price = "price_1BenchMeteredPrice0001" }],
             TrialPeriodDays = 4,
             PaymentBehavior = "default_incomplete",
-            TrialSettingsEndBehaviorMissingPaymentMethod = "cancel",
-            Metadata = new Dictionary<string, string?>
+            TrialSettings = new SubscriptionTrialSettingsOptions
+            {
+                EndBehavior = new SubscriptionTrialSettingsEndBehaviorOptions { MissingPaymentMethod = "cancel" },
+            },
+            Metadata = new Dictionary<string, string>
             {
                 ["organization_id"] = "6f1c1a52-3f8e-4a77-9d3c-2b0f7f0e9a11",
                 ["deployment_type"] = "on-premise",
@@ -54,10 +59,9 @@ public class StripeClientBenchmarks
         _meterEvent = new MeterEventCreateOptions
         {
             EventName = "vaultai_active_users",
-            StripeCustomerId = "cus_BenchCustomer0001",
-            Value = 42,
+            Payload = new Dictionary<string, string> { ["stripe_customer_id"] = "cus_BenchCustomer0001", ["value"] = "42" },
             Identifier = "vaultai-usage-6f1c1a523f8e4a779d3c2b0f7f0e9a11",
-            Timestamp = DateTimeOffset.FromUnixTimeSeconds(Fixtures.Created),
+            Timestamp = DateTimeOffset.FromUnixTimeSeconds(Fixtures.Created).UtcDateTime,
         };
 
         var created = CreateSubscription().GetAwaiter().GetResult();
@@ -73,13 +77,13 @@ public class StripeClientBenchmarks
 
     /// <summary><c>POST /v1/subscriptions</c>: nested form (items, metadata, trial settings) out, a full subscription (about 3.5 KB) in.</summary>
     [Benchmark]
-    public Task<StripeSubscription> CreateSubscription() =>
-        _client.CreateSubscriptionAsync(_subscription, new StripeRequestOptions { IdempotencyKey = "link:bench:subscription" });
+    public Task<Subscription> CreateSubscription() =>
+        _client.V1.Subscriptions.CreateAsync(_subscription, new RequestOptions { IdempotencyKey = "link:bench:subscription" });
 
     /// <summary><c>POST /v1/billing/meter_events</c>: the dispatcher's per-row call.</summary>
     [Benchmark]
-    public Task<StripeMeterEvent> CreateMeterEvent() =>
-        _client.CreateMeterEventAsync(_meterEvent, new StripeRequestOptions { IdempotencyKey = "meter:" + _meterEvent.Identifier });
+    public Task<MeterEvent> CreateMeterEvent() =>
+        _client.V1.Billing.MeterEvents.CreateAsync(_meterEvent, new RequestOptions { IdempotencyKey = "meter:" + _meterEvent.Identifier });
 
     /// <summary>Answers every request with a canned JSON body chosen by path; reads (and drops) the request body like a server would.</summary>
     private sealed class CannedHandler : HttpMessageHandler

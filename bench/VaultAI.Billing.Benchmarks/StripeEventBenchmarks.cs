@@ -1,31 +1,35 @@
+using System.Text;
 using BenchmarkDotNet.Attributes;
-using VaultAI.Billing.Stripe;
+using Stripe;
 
 namespace VaultAI.Billing.Benchmarks;
 
-/// <summary>Parsing a realistic <c>customer.subscription.updated</c> webhook body (about 4 KB) and reading its subscription.</summary>
+/// <summary>
+/// Parsing a realistic <c>customer.subscription.updated</c> webhook body (about 4 KB) with Stripe.net's
+/// <see cref="EventUtility.ParseEvent"/> (any API release accepted, as our webhook endpoint does) and reading its subscription.
+/// </summary>
 [MemoryDiagnoser]
 public class StripeEventBenchmarks
 {
-    private byte[] _json = [];
+    private string _json = "";
 
     [GlobalSetup]
     public void Setup()
     {
-        _json = Fixtures.SubscriptionUpdatedEvent();
+        _json = Encoding.UTF8.GetString(Fixtures.SubscriptionUpdatedEvent());
         var subscription = ParseAndReadSubscription();
-        if (subscription.Status != "active" || subscription.Items.Count != 1 || subscription.Items[0].Price?.Id is null)
+        if (subscription.Status != "active" || subscription.Items.Data.Count != 1 || subscription.Items.Data[0].Price?.Id is null)
         {
             throw new InvalidOperationException("The fixture did not parse as expected.");
         }
     }
 
     /// <summary>Gets the fixture size, shown in the results table.</summary>
-    public int JsonBytes => _json.Length;
+    public int JsonBytes => Encoding.UTF8.GetByteCount(_json);
 
     [Benchmark(Baseline = true)]
-    public StripeEvent Parse() => StripeEvent.Parse(_json);
+    public Event Parse() => EventUtility.ParseEvent(_json, throwOnApiVersionMismatch: false);
 
     [Benchmark]
-    public StripeSubscription ParseAndReadSubscription() => StripeEvent.Parse(_json).GetDataObject<StripeSubscription>();
+    public Subscription ParseAndReadSubscription() => (Subscription)EventUtility.ParseEvent(_json, throwOnApiVersionMismatch: false).Data.Object;
 }

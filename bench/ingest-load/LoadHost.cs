@@ -57,7 +57,7 @@ internal sealed class LoadHost : IAsyncDisposable
                 };
                 options.Stripe.ApiKey = stripe.ApiKey;
                 options.Stripe.ApiBase = stripe.BaseAddress;
-                options.Stripe.MeterEventsApiBase = stripe.BaseAddress;
+                options.Stripe.MeterEventsBase = stripe.BaseAddress;
                 options.Stripe.InitialRetryDelay = TimeSpan.FromMilliseconds(5);
                 options.Stripe.MaxRetryDelay = TimeSpan.FromMilliseconds(50);
                 options.Dispatcher.Enabled = false; // driven and timed by the program

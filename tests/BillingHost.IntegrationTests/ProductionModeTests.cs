@@ -25,7 +25,7 @@ public class ProductionModeTests
             ["ConnectionStrings:Billing"] = connectionString,
             ["VaultAI:Billing:Stripe:ApiKey"] = stripe.ApiKey,
             ["VaultAI:Billing:Stripe:ApiBase"] = stripe.BaseAddress.ToString(),
-            ["VaultAI:Billing:Stripe:MeterEventsApiBase"] = stripe.BaseAddress.ToString(),
+            ["VaultAI:Billing:Stripe:MeterEventsBase"] = stripe.BaseAddress.ToString(),
             ["VaultAI:Billing:Webhooks:Secrets:0"] = stripe.WebhookSecret,
             ["VaultAI:Host:AdminApiKeyHashes:0"] = AdminCredentials.HashApiKey(ApiKey),
         };

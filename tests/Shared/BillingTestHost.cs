@@ -81,7 +81,7 @@ internal sealed class BillingTestHost : IAsyncDisposable
                 };
                 options.Stripe.ApiKey = stripe.ApiKey;
                 options.Stripe.ApiBase = stripe.BaseAddress;
-                options.Stripe.MeterEventsApiBase = stripe.BaseAddress;
+                options.Stripe.MeterEventsBase = stripe.BaseAddress;
                 options.Stripe.InitialRetryDelay = TimeSpan.FromMilliseconds(1);
                 options.Stripe.MaxRetryDelay = TimeSpan.FromMilliseconds(5);
                 options.Dispatcher.Enabled = false; // tests drive the dispatcher explicitly

@@ -151,7 +151,7 @@ public sealed class DispatcherTests
         var store = host.Services.GetRequiredService<IBillingStore>();
         var now = stripe.Clock.GetUtcNow();
         var row = Assert.Single(await store.ClaimOutboxAsync(10, "host-a", now, now + TimeSpan.FromMinutes(2)));
-        var stripeClient = host.Services.GetRequiredService<VaultAI.Billing.Stripe.IStripeClient>();
+        var stripeClient = host.Services.GetRequiredService<global::Stripe.StripeClient>();
         await stripeClient.CreateMeteredEventForTestAsync(row);
 
         stripe.Clock.Advance(TimeSpan.FromMinutes(3));
@@ -194,8 +194,14 @@ public sealed class DispatcherTests
 
 internal static class StripeClientTestExtensions
 {
-    public static Task CreateMeteredEventForTestAsync(this VaultAI.Billing.Stripe.IStripeClient client, MeterEventOutboxMessage row) =>
-        client.CreateMeterEventAsync(
-            new VaultAI.Billing.Stripe.MeterEventCreateOptions { EventName = row.EventName, StripeCustomerId = row.StripeCustomerId, Value = row.Value, Identifier = row.Identifier, Timestamp = row.Timestamp },
-            new VaultAI.Billing.Stripe.StripeRequestOptions { IdempotencyKey = "a-different-call-" + row.Identifier });
+    public static Task CreateMeteredEventForTestAsync(this global::Stripe.StripeClient client, MeterEventOutboxMessage row) =>
+        client.V1.Billing.MeterEvents.CreateAsync(
+            new global::Stripe.Billing.MeterEventCreateOptions
+            {
+                EventName = row.EventName,
+                Payload = new() { ["stripe_customer_id"] = row.StripeCustomerId, ["value"] = row.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                Identifier = row.Identifier,
+                Timestamp = row.Timestamp.UtcDateTime,
+            },
+            new global::Stripe.RequestOptions { IdempotencyKey = "a-different-call-" + row.Identifier });
 }

@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using VaultAI.Billing.Metering;
-using VaultAI.Billing.Stripe;
+using Stripe;
 using VaultAI.Billing.Testing;
 
 namespace VaultAI.Billing.EntityFramework.Tests;
@@ -18,14 +18,14 @@ public sealed class LinkEnqueueTests
         var token = await InstanceCalls.RegisterAsync(host.Client, orgId);
 
         // An earlier, interrupted link left a customer and a subscription in Stripe (period starting now).
-        var stripeClient = host.Services.GetRequiredService<IStripeClient>();
-        var customer = await stripeClient.CreateCustomerAsync(new CustomerCreateOptions { Email = "billing@acme.example", Metadata = new Dictionary<string, string?> { ["organization_id"] = orgId.ToString() } });
-        await stripeClient.CreateSubscriptionAsync(new SubscriptionCreateOptions
+        var stripeClient = host.Services.GetRequiredService<StripeClient>();
+        var customer = await stripeClient.V1.Customers.CreateAsync(new CustomerCreateOptions { Email = "billing@acme.example", Metadata = new Dictionary<string, string> { ["organization_id"] = orgId.ToString() } });
+        await stripeClient.V1.Subscriptions.CreateAsync(new SubscriptionCreateOptions
         {
             Customer = customer.Id,
             Items = [new SubscriptionItemOptions { Price = price }],
             TrialPeriodDays = 4,
-            Metadata = new Dictionary<string, string?> { ["organization_id"] = orgId.ToString() },
+            Metadata = new Dictionary<string, string> { ["organization_id"] = orgId.ToString() },
         });
 
         // Before the period: not enqueued. Within it: two reports, the later one is the one billed at link time.

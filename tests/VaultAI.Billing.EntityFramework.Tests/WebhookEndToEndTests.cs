@@ -1,7 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using VaultAI.Billing.Organizations;
-using VaultAI.Billing.Stripe;
+using Stripe;
+using Stripe.Checkout;
 using VaultAI.Billing.Testing;
 using VaultAI.Billing.Webhooks;
 
@@ -73,15 +74,16 @@ public sealed class WebhookEndToEndTests
         await using var world = await World.StartAsync();
         var orgId = Guid.NewGuid();
         await InstanceCalls.RegisterAsync(world.Host.Client, orgId);
-        var stripeClient = world.Host.Services.GetRequiredService<IStripeClient>();
-        var session = await stripeClient.CreateCheckoutSessionAsync(new CheckoutSessionCreateOptions
+        var stripeClient = world.Host.Services.GetRequiredService<StripeClient>();
+        var session = await stripeClient.V1.Checkout.Sessions.CreateAsync(new SessionCreateOptions
         {
-            LineItems = [new CheckoutLineItemOptions { Price = world.PriceId, Quantity = 1 }],
+            Mode = "subscription",
+            LineItems = [new SessionLineItemOptions { Price = world.PriceId, Quantity = 1 }],
             SuccessUrl = "https://billing.example/success",
             CancelUrl = "https://billing.example/cancel",
             CustomerEmail = "buyer@acme.example",
             ClientReferenceId = orgId.ToString(),
-            SubscriptionTrialPeriodDays = 4,
+            SubscriptionData = new SessionSubscriptionDataOptions { TrialPeriodDays = 4 },
         });
 
         var subscriptionId = await world.Stripe.CompleteCheckoutAsync(session.Id);
@@ -102,14 +104,14 @@ public sealed class WebhookEndToEndTests
         await InstanceCalls.RegisterAsync(world.Host.Client, orgId);
 
         // What Stripe sends when our own link has not committed yet, or when someone subscribes the customer by hand.
-        var stripeClient = world.Host.Services.GetRequiredService<IStripeClient>();
-        var customer = await stripeClient.CreateCustomerAsync(new CustomerCreateOptions { Email = "ops@acme.example" });
-        var subscription = await stripeClient.CreateSubscriptionAsync(new SubscriptionCreateOptions
+        var stripeClient = world.Host.Services.GetRequiredService<StripeClient>();
+        var customer = await stripeClient.V1.Customers.CreateAsync(new CustomerCreateOptions { Email = "ops@acme.example" });
+        var subscription = await stripeClient.V1.Subscriptions.CreateAsync(new SubscriptionCreateOptions
         {
             Customer = customer.Id,
             Items = [new SubscriptionItemOptions { Price = world.PriceId, Quantity = 1 }],
             TrialPeriodDays = 4,
-            Metadata = new Dictionary<string, string?> { ["organization_id"] = orgId.ToString(), ["deployment_type"] = "managed-cloud" },
+            Metadata = new Dictionary<string, string> { ["organization_id"] = orgId.ToString(), ["deployment_type"] = "managed-cloud" },
         });
         await world.Stripe.Deliveries.FlushAsync();
 

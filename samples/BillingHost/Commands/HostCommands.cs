@@ -32,7 +32,7 @@ public static class HostCommands
                 _ => Usage(output, $"Unknown command '{args[0]}'."),
             };
         }
-        catch (Exception e) when (e is HostConfigurationException or OptionsValidationException or StripeApiException or HttpRequestException or ArgumentException)
+        catch (Exception e) when (e is HostConfigurationException or OptionsValidationException or global::Stripe.StripeException or HttpRequestException or Polly.Timeout.TimeoutRejectedException or ArgumentException)
         {
             await output.WriteLineAsync("error: " + e.Message);
             return 1;

@@ -1,7 +1,9 @@
 using BillingHost.Provisioning;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Stripe;
 using VaultAI.Billing.Stripe;
+using StripeClientOptions = VaultAI.Billing.Stripe.StripeClientOptions;
 using VaultAI.Billing.Testing;
 
 namespace BillingHost.Hosting;
@@ -35,7 +37,7 @@ public sealed class EmbeddedStripe : IAsyncDisposable
                 {
                     options.ApiKey = emulator.ApiKey;
                     options.ApiBase = emulator.BaseAddress;
-                    options.MeterEventsApiBase = emulator.BaseAddress;
+                    options.MeterEventsBase = emulator.BaseAddress;
                 },
                 stripe => new StripeCatalogProvisioner(stripe).ProvisionAsync(cancellationToken: cancellationToken));
             return new EmbeddedStripe(emulator, catalog);
@@ -52,7 +54,7 @@ public sealed class EmbeddedStripe : IAsyncDisposable
     {
         yield return new(HostMode.StripeApiKeySetting, Emulator.ApiKey);
         yield return new("VaultAI:Billing:Stripe:ApiBase", Emulator.BaseAddress.ToString());
-        yield return new("VaultAI:Billing:Stripe:MeterEventsApiBase", Emulator.BaseAddress.ToString());
+        yield return new("VaultAI:Billing:Stripe:MeterEventsBase", Emulator.BaseAddress.ToString());
         yield return new("VaultAI:Billing:Webhooks:Secrets:0", Emulator.WebhookSecret);
         foreach (var (key, value) in Catalog.ToConfiguration())
         {
@@ -85,12 +87,12 @@ public sealed class EmbeddedStripe : IAsyncDisposable
 public static class StripeClients
 {
     /// <summary>Builds a Stripe client with <paramref name="configure"/>, runs <paramref name="use"/>, and disposes the client.</summary>
-    public static async Task<T> UseAsync<T>(Action<StripeClientOptions> configure, Func<IStripeClient, Task<T>> use)
+    public static async Task<T> UseAsync<T>(Action<StripeClientOptions> configure, Func<StripeClient, Task<T>> use)
     {
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddVaultAIStripeClient(configure);
         await using var provider = services.BuildServiceProvider();
-        return await use(provider.GetRequiredService<IStripeClient>());
+        return await use(provider.GetRequiredService<StripeClient>());
     }
 }

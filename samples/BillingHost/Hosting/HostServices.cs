@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing.EntityFramework;
-using VaultAI.Billing.Stripe;
+using Stripe;
 
 namespace BillingHost.Hosting;
 
@@ -88,7 +88,7 @@ internal sealed partial class HostBanner(
 }
 
 /// <summary>Optional readiness check that Stripe answers (<c>VaultAI:Host:CheckStripeWhenReady</c>).</summary>
-internal sealed class StripeHealthCheck(IOptionsMonitor<BillingHostOptions> options, IStripeClient stripe) : IHealthCheck
+internal sealed class StripeHealthCheck(IOptionsMonitor<BillingHostOptions> options, StripeClient stripe) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -99,14 +99,11 @@ internal sealed class StripeHealthCheck(IOptionsMonitor<BillingHostOptions> opti
 
         try
         {
-            await foreach (var _ in stripe.ListMetersAsync(new MeterListOptions { Limit = 1 }, cancellationToken))
-            {
-                break;
-            }
+            await stripe.V1.Billing.Meters.ListAsync(new global::Stripe.Billing.MeterListOptions { Limit = 1 }, cancellationToken: cancellationToken);
 
             return HealthCheckResult.Healthy();
         }
-        catch (Exception e) when (e is HttpRequestException or TimeoutException or StripeApiException)
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException or StripeException)
         {
             return HealthCheckResult.Unhealthy("Stripe did not answer.", e);
         }

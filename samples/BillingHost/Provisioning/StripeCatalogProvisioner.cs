@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using VaultAI.Billing.Stripe;
+using Stripe;
+using Stripe.Billing;
 
 namespace BillingHost.Provisioning;
 
@@ -87,7 +88,7 @@ public sealed record ProvisioningResult(string MeterId, IReadOnlyList<Provisione
 /// Every create call carries an idempotency key derived from what it creates, so two runs at once still create one of each.
 /// Used by the <c>setup-stripe</c> command and, against the emulator, by embedded mode.
 /// </summary>
-public sealed class StripeCatalogProvisioner(IStripeClient stripe)
+public sealed class StripeCatalogProvisioner(StripeClient stripe)
 {
     /// <summary>The metric instances report.</summary>
     public const string Metric = "active_users";
@@ -112,8 +113,8 @@ public sealed class StripeCatalogProvisioner(IStripeClient stripe)
     public async Task<ProvisioningResult> ProvisionAsync(string currency = "eur", CancellationToken cancellationToken = default)
     {
         var created = 0;
-        StripeMeter? meter = null;
-        await foreach (var m in stripe.ListMetersAsync(new MeterListOptions { Status = "active" }, cancellationToken))
+        Meter? meter = null;
+        await foreach (var m in stripe.V1.Billing.Meters.ListAutoPagingAsync(new MeterListOptions { Status = "active", Limit = 100 }, cancellationToken: cancellationToken))
         {
             if (m.EventName == MeterEventName)
             {
@@ -124,17 +125,24 @@ public sealed class StripeCatalogProvisioner(IStripeClient stripe)
 
         if (meter is null)
         {
-            meter = await stripe.CreateMeterAsync(
-                new MeterCreateOptions { DisplayName = "VaultAI active users", EventName = MeterEventName, DefaultAggregationFormula = "last" },
-                new StripeRequestOptions { IdempotencyKey = $"vaultai-setup:meter:{MeterEventName}" },
+            meter = await stripe.V1.Billing.Meters.CreateAsync(
+                new MeterCreateOptions
+                {
+                    DisplayName = "VaultAI active users",
+                    EventName = MeterEventName,
+                    DefaultAggregation = new MeterDefaultAggregationOptions { Formula = "last" },
+                    CustomerMapping = new MeterCustomerMappingOptions { Type = "by_id", EventPayloadKey = "stripe_customer_id" },
+                    ValueSettings = new MeterValueSettingsOptions { EventPayloadKey = "value" },
+                },
+                new RequestOptions { IdempotencyKey = $"vaultai-setup:meter:{MeterEventName}" },
                 cancellationToken);
             created++;
         }
 
-        var products = new Dictionary<string, StripeProduct>(StringComparer.Ordinal);
-        await foreach (var product in stripe.ListProductsAsync(new ProductListOptions { Active = true }, cancellationToken))
+        var products = new Dictionary<string, Product>(StringComparer.Ordinal);
+        await foreach (var product in stripe.V1.Products.ListAutoPagingAsync(new ProductListOptions { Active = true, Limit = 100 }, cancellationToken: cancellationToken))
         {
-            if (product.Metadata.TryGetValue(PlanMetadataKey, out var key))
+            if (product.Metadata?.TryGetValue(PlanMetadataKey, out var key) == true)
             {
                 products.TryAdd(key, product);
             }
@@ -145,15 +153,16 @@ public sealed class StripeCatalogProvisioner(IStripeClient stripe)
         {
             if (!products.TryGetValue(spec.Key, out var product))
             {
-                product = await stripe.CreateProductAsync(
-                    new ProductCreateOptions { Name = spec.DisplayName, Metadata = new Dictionary<string, string?> { [PlanMetadataKey] = spec.Key } },
-                    new StripeRequestOptions { IdempotencyKey = $"vaultai-setup:product:{spec.Key}" },
+                product = await stripe.V1.Products.CreateAsync(
+                    new ProductCreateOptions { Name = spec.DisplayName, Metadata = new Dictionary<string, string> { [PlanMetadataKey] = spec.Key } },
+                    new RequestOptions { IdempotencyKey = $"vaultai-setup:product:{spec.Key}" },
                     cancellationToken);
                 created++;
             }
 
-            var prices = new Dictionary<string, StripePrice>(StringComparer.Ordinal);
-            await foreach (var price in stripe.ListPricesAsync(new PriceListOptions { LookupKeys = [spec.MonthlyLookupKey, spec.YearlyLookupKey] }, cancellationToken))
+            var prices = new Dictionary<string, Price>(StringComparer.Ordinal);
+            var listed = stripe.V1.Prices.ListAutoPagingAsync(new PriceListOptions { LookupKeys = [spec.MonthlyLookupKey, spec.YearlyLookupKey], Limit = 100 }, cancellationToken: cancellationToken);
+            await foreach (var price in listed)
             {
                 if (price.LookupKey is not null)
                 {
@@ -169,39 +178,34 @@ public sealed class StripeCatalogProvisioner(IStripeClient stripe)
                 product.Id,
                 monthly.Price.Id,
                 yearly.Price.Id,
-                monthly.Price.UnitAmount ?? ParseAmount(monthly.Price.UnitAmountDecimal) ?? spec.MonthlyUnitAmount,
+                monthly.Price.UnitAmount ?? (monthly.Price.UnitAmountDecimal is { } amount ? (long)Math.Round(amount) : spec.MonthlyUnitAmount),
                 monthly.Price.Currency ?? currency));
         }
 
         return new ProvisioningResult(meter.Id, plans, created);
     }
 
-    private async Task<(StripePrice Price, bool Created)> EnsurePriceAsync(
-        Dictionary<string, StripePrice> existing, string lookupKey, string productId, string meterId, string interval, long unitAmount, string currency, PlanSpec spec, CancellationToken cancellationToken)
+    private async Task<(Price Price, bool Created)> EnsurePriceAsync(
+        Dictionary<string, Price> existing, string lookupKey, string productId, string meterId, string interval, long unitAmount, string currency, PlanSpec spec, CancellationToken cancellationToken)
     {
         if (existing.TryGetValue(lookupKey, out var found))
         {
             return (found, false);
         }
 
-        var price = await stripe.CreatePriceAsync(
+        var price = await stripe.V1.Prices.CreateAsync(
             new PriceCreateOptions
             {
                 Product = productId,
                 Currency = currency,
-                UnitAmountDecimal = unitAmount.ToString(CultureInfo.InvariantCulture),
+                UnitAmountDecimal = unitAmount,
                 Nickname = $"{spec.DisplayName} ({interval}ly, per active user)",
                 LookupKey = lookupKey,
-                RecurringInterval = interval,
-                RecurringUsageType = "metered",
-                RecurringMeter = meterId,
-                Metadata = new Dictionary<string, string?> { [PlanMetadataKey] = spec.Key },
+                Recurring = new PriceRecurringOptions { Interval = interval, UsageType = "metered", Meter = meterId },
+                Metadata = new Dictionary<string, string> { [PlanMetadataKey] = spec.Key },
             },
-            new StripeRequestOptions { IdempotencyKey = $"vaultai-setup:price:{lookupKey}" },
+            new RequestOptions { IdempotencyKey = $"vaultai-setup:price:{lookupKey}" },
             cancellationToken);
         return (price, true);
     }
-
-    private static long? ParseAmount(string? value) =>
-        decimal.TryParse(value, NumberStyles.Number, CultureInfo.InvariantCulture, out var amount) ? (long)Math.Round(amount) : null;
 }

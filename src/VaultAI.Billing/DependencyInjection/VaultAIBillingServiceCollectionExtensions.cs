@@ -69,7 +69,7 @@ public static class VaultAIBillingServiceCollectionExtensions
         services.TryAddScoped<RegistrationService>();
         services.TryAddScoped(sp => new BillingAdministration(
             sp.GetRequiredService<IBillingStore>(),
-            sp.GetRequiredService<IStripeClient>(),
+            sp.GetRequiredService<global::Stripe.StripeClient>(),
             sp.GetRequiredService<LinkingService>(),
             sp.GetRequiredService<WebhookReplayer>(),
             sp.GetRequiredService<CheckoutService>(),
@@ -90,11 +90,10 @@ public static class VaultAIBillingServiceCollectionExtensions
             var source = billing.Value.Stripe;
             options.ApiKey ??= source.ApiKey;
             options.ApiBase = source.ApiBase;
-            options.MeterEventsApiBase = source.MeterEventsApiBase;
+            options.MeterEventsBase = source.MeterEventsBase;
             options.MaxRetries = source.MaxRetries;
             options.InitialRetryDelay = source.InitialRetryDelay;
             options.MaxRetryDelay = source.MaxRetryDelay;
-            options.ApiVersion = source.ApiVersion;
             options.Timeout = source.Timeout;
             options.MaxRetryAfter = source.MaxRetryAfter;
         }

@@ -4,7 +4,11 @@ using VaultAI.Billing.Linking;
 using VaultAI.Billing.Linking.Internal;
 using VaultAI.Billing.Metering;
 using VaultAI.Billing.Storage;
-using VaultAI.Billing.Stripe;
+using RequestOptions = Stripe.RequestOptions;
+using StripeClient = Stripe.StripeClient;
+using Subscription = Stripe.Subscription;
+using SubscriptionUpdateOptions = Stripe.SubscriptionUpdateOptions;
+using VaultAI.Billing.Stripe.Internal;
 using VaultAI.Billing.Webhooks;
 using VaultAI.Billing.Webhooks.Internal;
 
@@ -17,14 +21,14 @@ namespace VaultAI.Billing.Organizations;
 public sealed partial class BillingAdministration
 {
     private readonly IBillingStore _store;
-    private readonly IStripeClient _stripe;
+    private readonly StripeClient _stripe;
     private readonly LinkingService _linking;
     private readonly WebhookReplayer _webhooks;
     private readonly CheckoutService _checkout;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<BillingAdministration> _logger;
 
-    internal BillingAdministration(IBillingStore store, IStripeClient stripe, LinkingService linking, WebhookReplayer webhooks, CheckoutService checkout, TimeProvider timeProvider, ILogger<BillingAdministration> logger)
+    internal BillingAdministration(IBillingStore store, StripeClient stripe, LinkingService linking, WebhookReplayer webhooks, CheckoutService checkout, TimeProvider timeProvider, ILogger<BillingAdministration> logger)
     {
         _store = store;
         _stripe = stripe;
@@ -86,11 +90,16 @@ public sealed partial class BillingAdministration
     {
         var organization = await RequireLinkedAsync(organizationId, cancellationToken).ConfigureAwait(false);
         var subscriptionId = organization.StripeSubscriptionId!;
-        var subscription = await StripeCalls.GuardAsync(
+        var subscription = await StripeErrors.GuardAsync(
             "cancel the subscription",
             () => atPeriodEnd
-                ? _stripe.UpdateSubscriptionAsync(subscriptionId, new SubscriptionUpdateOptions { CancelAtPeriodEnd = true }, new StripeRequestOptions { IdempotencyKey = $"cancel:{subscriptionId}:period-end" }, cancellationToken)
-                : _stripe.CancelSubscriptionAsync(subscriptionId, new StripeRequestOptions { IdempotencyKey = $"cancel:{subscriptionId}" }, cancellationToken),
+                ? _stripe.V1.Subscriptions.UpdateAsync(
+                    subscriptionId,
+                    new SubscriptionUpdateOptions { CancelAtPeriodEnd = true },
+                    new RequestOptions { IdempotencyKey = StripeIdempotencyKeys.CancelAtPeriodEnd(subscriptionId) },
+                    cancellationToken)
+                // DELETE is idempotent by itself: Stripe takes no idempotency key on it.
+                : _stripe.V1.Subscriptions.CancelAsync(subscriptionId, cancellationToken: cancellationToken),
             cancellationToken).ConfigureAwait(false);
         return await ApplyAsync(organizationId, subscription, cancellationToken).ConfigureAwait(false);
     }
@@ -99,7 +108,7 @@ public sealed partial class BillingAdministration
     public async Task<Organization> SyncFromStripeAsync(Guid organizationId, CancellationToken cancellationToken = default)
     {
         var organization = await RequireLinkedAsync(organizationId, cancellationToken).ConfigureAwait(false);
-        var subscription = await StripeCalls.GuardAsync("read the subscription", () => _stripe.GetSubscriptionAsync(organization.StripeSubscriptionId!, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var subscription = await StripeErrors.GuardAsync("read the subscription", () => _stripe.V1.Subscriptions.GetAsync(organization.StripeSubscriptionId!, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
         return await ApplyAsync(organizationId, subscription, cancellationToken).ConfigureAwait(false);
     }
 
@@ -136,7 +145,7 @@ public sealed partial class BillingAdministration
     public Task<IReadOnlyList<InvoiceRecord>> ListInvoicesAsync(Guid organizationId, int take = 24, CancellationToken cancellationToken = default) =>
         _store.ListInvoicesAsync(organizationId, Math.Clamp(take, 1, 1000), cancellationToken);
 
-    private async Task<Organization> ApplyAsync(Guid organizationId, StripeSubscription subscription, CancellationToken cancellationToken) =>
+    private async Task<Organization> ApplyAsync(Guid organizationId, Subscription subscription, CancellationToken cancellationToken) =>
         (await _store.UpdateOrganizationAsync(
             organizationId,
             org =>

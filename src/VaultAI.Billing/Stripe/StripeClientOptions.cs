@@ -1,8 +1,9 @@
 namespace VaultAI.Billing.Stripe;
 
 /// <summary>
-/// Settings of the VaultAI Stripe client, bound from the <c>VaultAI:Billing:Stripe</c> configuration section
-/// by the host. Validated when the host starts.
+/// Settings of the Stripe.net client VaultAI.Billing builds, bound from the <c>VaultAI:Billing:Stripe</c> configuration
+/// section. Validated when the host starts. The API version is Stripe.net's pinned one
+/// (<c>Stripe.StripeConfiguration.ApiVersion</c>, <c>2026-10-28.endive</c>): its typed models are made for it.
 /// </summary>
 public sealed class StripeClientOptions
 {
@@ -19,18 +20,14 @@ public sealed class StripeClientOptions
 
     /// <summary>Gets or sets the base address of Stripe's high-throughput meter event stream (API v2).</summary>
     /// <value>The default is <c>https://meter-events.stripe.com</c>.</value>
-    public Uri MeterEventsApiBase { get; set; } = new("https://meter-events.stripe.com");
-
-    /// <summary>Gets or sets the pinned API version sent as <c>Stripe-Version</c>.</summary>
-    /// <value>The default is <c>2026-10-28.endive</c>.</value>
-    public string ApiVersion { get; set; } = "2026-10-28.endive";
+    public Uri MeterEventsBase { get; set; } = new("https://meter-events.stripe.com");
 
     /// <summary>Gets or sets how many times a failed call is retried (0 to 10).</summary>
-    /// <value>The default is 2 retries.</value>
+    /// <value>The default is 2 retries, as Stripe's SDKs.</value>
     public int MaxRetries { get; set; } = 2;
 
     /// <summary>Gets or sets the timeout of one attempt (not of the whole call with its retries).</summary>
-    /// <value>The default is 80 seconds.</value>
+    /// <value>The default is 80 seconds, as Stripe.net.</value>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(80);
 
     /// <summary>Gets or sets the delay before the first retry; it doubles for each further retry, with jitter.</summary>
@@ -41,7 +38,7 @@ public sealed class StripeClientOptions
     /// <value>The default is 5 seconds.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Gets or sets the longest <c>Retry-After</c> the client honours; longer values are capped to it.</summary>
+    /// <summary>Gets or sets the longest <c>Retry-After</c> honoured; longer values are capped to it.</summary>
     /// <value>The default is 60 seconds.</value>
     public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(60);
 
@@ -49,6 +46,6 @@ public sealed class StripeClientOptions
     /// <returns>A description safe to log.</returns>
     public override string ToString() =>
         $"StripeClientOptions {{ ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "(not set)" : "(redacted)")}, ApiBase = {ApiBase}, " +
-        $"MeterEventsApiBase = {MeterEventsApiBase}, ApiVersion = {ApiVersion}, MaxRetries = {MaxRetries}, Timeout = {Timeout}, " +
+        $"MeterEventsBase = {MeterEventsBase}, MaxRetries = {MaxRetries}, Timeout = {Timeout}, " +
         $"InitialRetryDelay = {InitialRetryDelay}, MaxRetryDelay = {MaxRetryDelay}, MaxRetryAfter = {MaxRetryAfter} }}";
 }

@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -5,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing.Diagnostics;
 using VaultAI.Billing.Organizations;
-using VaultAI.Billing.Stripe;
 using VaultAI.Billing.Webhooks;
 using VaultAI.Billing.Webhooks.Internal;
 
@@ -58,20 +58,26 @@ internal static partial class WebhookEndpoints
         }
 
         var payload = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
-        var verdict = StripeWebhookSignature.Verify(payload.Span, context.Request.Headers["Stripe-Signature"].FirstOrDefault(), settings.Secrets.ToArray(), timeProvider.GetUtcNow(), settings.Tolerance);
-        if (verdict != StripeSignatureVerificationResult.Valid)
-        {
-            diagnostics.Webhook("rejected");
-            LogRejected(logger, verdict);
-            throw new BillingException(400, "signature_" + Code(verdict), $"The Stripe-Signature header is not valid ({verdict}).", "Stripe-Signature");
-        }
-
         if (payload.Length == 0)
         {
             throw BillingException.Invalid("body", "The webhook body is empty.", "invalid_event");
         }
 
-        var outcome = await processor.ReceiveAsync(payload, cancellationToken).ConfigureAwait(false);
+        var json = Encoding.UTF8.GetString(payload.Span);
+        global::Stripe.Event stripeEvent;
+        try
+        {
+            // The clock is the injected TimeProvider, so a test on a fake clock verifies signatures made on it.
+            stripeEvent = StripeEvents.Verify(json, context.Request.Headers["Stripe-Signature"].FirstOrDefault(), settings.Secrets, settings.Tolerance, timeProvider.GetUtcNow());
+        }
+        catch (BillingException exception) when (exception.Code.StartsWith("signature_", StringComparison.Ordinal))
+        {
+            diagnostics.Webhook("rejected");
+            LogRejected(logger, exception.Code);
+            throw;
+        }
+
+        var outcome = await processor.ReceiveAsync(stripeEvent, json, cancellationToken).ConfigureAwait(false);
         return TypedResults.Json(new WebhookAnswer(true, outcome.ToString().ToLowerInvariant()), WebhookJsonContext.Default.WebhookAnswer);
     }
 
@@ -107,17 +113,8 @@ internal static partial class WebhookEndpoints
         return TypedResults.Json(result, WebhookJsonContext.Default.WebhookReplayResult);
     }
 
-    private static string Code(StripeSignatureVerificationResult verdict) => verdict switch
-    {
-        StripeSignatureVerificationResult.MissingHeader => "missing",
-        StripeSignatureVerificationResult.MalformedHeader => "malformed",
-        StripeSignatureVerificationResult.NoV1Signature => "no_v1",
-        StripeSignatureVerificationResult.TimestampOutsideTolerance => "expired",
-        _ => "mismatch",
-    };
-
     [LoggerMessage(EventId = 1530, Level = LogLevel.Warning, Message = "Stripe webhook rejected: {Verdict}")]
-    private static partial void LogRejected(ILogger logger, StripeSignatureVerificationResult verdict);
+    private static partial void LogRejected(ILogger logger, string verdict);
 }
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]

@@ -2,12 +2,14 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing.Storage;
-using VaultAI.Billing.Stripe;
+using Stripe;
+using Stripe.Checkout;
+using VaultAI.Billing.Stripe.Internal;
 
 namespace VaultAI.Billing.Linking.Internal;
 
 /// <summary>Stripe Checkout for pending organizations, and the billing portal for linked ones.</summary>
-internal sealed class CheckoutService(IBillingStore store, IStripeClient stripe, IOptionsMonitor<VaultAIBillingOptions> options)
+internal sealed class CheckoutService(IBillingStore store, StripeClient stripe, IOptionsMonitor<VaultAIBillingOptions> options)
 {
     public async Task<StripeSessionLink> CreateCheckoutAsync(Guid organizationId, CheckoutRequest request, CancellationToken cancellationToken)
     {
@@ -28,26 +30,30 @@ internal sealed class CheckoutService(IBillingStore store, IStripeClient stripe,
         var plan = settings.Plans[request.PlanKey];
         var priceId = request.BillingInterval == "yearly" ? plan.YearlyPriceId! : plan.MonthlyPriceId;
         var id = organizationId.ToString("D");
-        var metadata = new Dictionary<string, string?> { ["organization_id"] = id, ["plan"] = request.PlanKey, ["deployment_type"] = request.DeploymentType };
+        var metadata = new Dictionary<string, string> { ["organization_id"] = id, ["plan"] = request.PlanKey, ["deployment_type"] = request.DeploymentType };
 
         // The same request twice (a double click) gets the same session back, so a customer never holds two.
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
             string.Join('|', request.PlanKey, request.DeploymentType, request.SuccessUrl, request.CancelUrl, request.CustomerEmail, request.TrialDays, request.BillingInterval))))[..16];
-        var session = await StripeCalls.GuardAsync(
+        var session = await StripeErrors.GuardAsync(
             "create the checkout session",
-            () => stripe.CreateCheckoutSessionAsync(
-                new CheckoutSessionCreateOptions
+            () => stripe.V1.Checkout.Sessions.CreateAsync(
+                new SessionCreateOptions
                 {
-                    LineItems = [new CheckoutLineItemOptions { Price = priceId, Quantity = plan.LicensedQuantity }],
+                    Mode = "subscription",
+                    LineItems = [new SessionLineItemOptions { Price = priceId, Quantity = plan.LicensedQuantity }],
                     SuccessUrl = request.SuccessUrl,
                     CancelUrl = request.CancelUrl,
                     CustomerEmail = request.CustomerEmail,
                     ClientReferenceId = id,
                     Metadata = metadata,
-                    SubscriptionTrialPeriodDays = request.TrialDays ?? settings.DefaultTrialDays,
-                    SubscriptionMetadata = metadata,
+                    SubscriptionData = new SessionSubscriptionDataOptions
+                    {
+                        TrialPeriodDays = request.TrialDays ?? settings.DefaultTrialDays,
+                        Metadata = metadata,
+                    },
                 },
-                new StripeRequestOptions { IdempotencyKey = $"checkout:{id}:{fingerprint}" },
+                new RequestOptions { IdempotencyKey = StripeIdempotencyKeys.Checkout(id, fingerprint) },
                 cancellationToken),
             cancellationToken).ConfigureAwait(false);
         return new StripeSessionLink(session.Url ?? throw new BillingException(502, "stripe_error", "Stripe returned a checkout session without a URL."), session.Id);
@@ -63,9 +69,11 @@ internal sealed class CheckoutService(IBillingStore store, IStripeClient stripe,
             throw new BillingException(409, "not_linked", $"Organization {organizationId} has no Stripe customer yet.", "organization_id");
         }
 
-        var session = await StripeCalls.GuardAsync(
+        var session = await StripeErrors.GuardAsync(
             "create the billing portal session",
-            () => stripe.CreatePortalSessionAsync(new PortalSessionCreateOptions { Customer = organization.StripeCustomerId, ReturnUrl = returnUrl }, null, cancellationToken),
+            () => stripe.V1.BillingPortal.Sessions.CreateAsync(
+                new global::Stripe.BillingPortal.SessionCreateOptions { Customer = organization.StripeCustomerId, ReturnUrl = returnUrl },
+                cancellationToken: cancellationToken),
             cancellationToken).ConfigureAwait(false);
         return new StripeSessionLink(session.Url ?? throw new BillingException(502, "stripe_error", "Stripe returned a portal session without a URL."), session.Id);
     }

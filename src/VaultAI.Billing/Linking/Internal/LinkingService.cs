@@ -3,7 +3,8 @@ using Microsoft.Extensions.Options;
 using VaultAI.Billing.Metering.Internal;
 using VaultAI.Billing.Organizations;
 using VaultAI.Billing.Storage;
-using VaultAI.Billing.Stripe;
+using Stripe;
+using VaultAI.Billing.Stripe.Internal;
 
 namespace VaultAI.Billing.Linking.Internal;
 
@@ -15,7 +16,7 @@ namespace VaultAI.Billing.Linking.Internal;
 /// </summary>
 internal sealed partial class LinkingService(
     IBillingStore store,
-    IStripeClient stripe,
+    StripeClient stripe,
     OutboxPlanner planner,
     IOptionsMonitor<VaultAIBillingOptions> options,
     TimeProvider timeProvider,
@@ -37,8 +38,8 @@ internal sealed partial class LinkingService(
         }
 
         var idText = organizationId.ToString("D");
-        var customer = await StripeCalls.GuardAsync("find or create the customer", () => FindOrCreateCustomerAsync(organization, request.AdminEmail, cancellationToken), cancellationToken).ConfigureAwait(false);
-        var subscription = await StripeCalls.GuardAsync("find or create the subscription", () => FindOrCreateSubscriptionAsync(idText, customer.Id, priceId, request, settings, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var customer = await StripeErrors.GuardAsync("find or create the customer", () => FindOrCreateCustomerAsync(organization, request.AdminEmail, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var subscription = await StripeErrors.GuardAsync("find or create the subscription", () => FindOrCreateSubscriptionAsync(idText, customer.Id, priceId, request, settings, cancellationToken), cancellationToken).ConfigureAwait(false);
 
         var now = timeProvider.GetUtcNow();
         Organization? linked = null;
@@ -87,50 +88,56 @@ internal sealed partial class LinkingService(
         }
     }
 
-    private async Task<StripeCustomer> FindOrCreateCustomerAsync(Organization organization, string email, CancellationToken cancellationToken)
+    private async Task<Customer> FindOrCreateCustomerAsync(Organization organization, string email, CancellationToken cancellationToken)
     {
         var id = organization.Id.ToString("D");
-        await foreach (var existing in stripe.SearchCustomersAsync($"metadata['organization_id']:'{id}'", cancellationToken).ConfigureAwait(false))
+        var found = await stripe.V1.Customers.SearchAsync(
+            new CustomerSearchOptions { Query = $"metadata['organization_id']:'{id}'", Limit = 1 },
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (found.Data.FirstOrDefault() is { } existing)
         {
             return existing;
         }
 
-        return await stripe.CreateCustomerAsync(
+        return await stripe.V1.Customers.CreateAsync(
             new CustomerCreateOptions
             {
                 Email = email,
                 Name = organization.Name,
-                Metadata = new Dictionary<string, string?> { ["organization_id"] = id },
+                Metadata = new Dictionary<string, string> { ["organization_id"] = id },
             },
-            new StripeRequestOptions { IdempotencyKey = $"link:{id}:customer" },
+            new RequestOptions { IdempotencyKey = StripeIdempotencyKeys.LinkCustomer(id) },
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<StripeSubscription> FindOrCreateSubscriptionAsync(string organizationId, string customerId, string priceId, LinkRequest request, VaultAIBillingOptions settings, CancellationToken cancellationToken)
+    private async Task<Subscription> FindOrCreateSubscriptionAsync(string organizationId, string customerId, string priceId, LinkRequest request, VaultAIBillingOptions settings, CancellationToken cancellationToken)
     {
-        await foreach (var existing in stripe.ListSubscriptionsAsync(new SubscriptionListOptions { Customer = customerId, Status = "all" }, cancellationToken).ConfigureAwait(false))
+        var existingSubscriptions = stripe.V1.Subscriptions.ListAutoPagingAsync(
+            new SubscriptionListOptions { Customer = customerId, Status = "all", Limit = 100 },
+            cancellationToken: cancellationToken);
+        await foreach (var existing in existingSubscriptions.ConfigureAwait(false))
         {
-            if (existing.Metadata.TryGetValue("organization_id", out var owner) && owner == organizationId
+            if (existing.Metadata?.TryGetValue("organization_id", out var owner) == true && owner == organizationId
                 && existing.Status is not ("canceled" or "incomplete_expired"))
             {
                 return existing;
             }
         }
 
-        return await stripe.CreateSubscriptionAsync(
+        return await stripe.V1.Subscriptions.CreateAsync(
             new SubscriptionCreateOptions
             {
                 Customer = customerId,
                 Items = [new SubscriptionItemOptions { Price = priceId, Quantity = settings.Plans[request.PlanKey].LicensedQuantity }],
                 TrialPeriodDays = request.TrialDays ?? settings.DefaultTrialDays,
-                Metadata = new Dictionary<string, string?>
+                Metadata = new Dictionary<string, string>
                 {
                     ["organization_id"] = organizationId,
                     ["plan"] = request.PlanKey,
                     ["deployment_type"] = request.DeploymentType,
                 },
             },
-            new StripeRequestOptions { IdempotencyKey = $"link:{organizationId}:subscription" },
+            new RequestOptions { IdempotencyKey = StripeIdempotencyKeys.LinkSubscription(organizationId) },
             cancellationToken).ConfigureAwait(false);
     }
 

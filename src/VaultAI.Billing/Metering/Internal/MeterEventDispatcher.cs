@@ -1,10 +1,14 @@
+using System.Globalization;
 using System.Net;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing.Diagnostics;
 using VaultAI.Billing.Storage;
-using VaultAI.Billing.Stripe;
+using Stripe;
+using VaultAI.Billing.Stripe.Internal;
+using MeterEventSession = Stripe.V2.Billing.MeterEventSession;
+using StreamEvent = Stripe.V2.Billing.MeterEventStreamCreateEventOptions;
 
 namespace VaultAI.Billing.Metering.Internal;
 
@@ -16,7 +20,7 @@ namespace VaultAI.Billing.Metering.Internal;
 internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDisposable
 {
     private readonly IBillingStore _store;
-    private readonly IStripeClient _stripe;
+    private readonly StripeClient _stripe;
     private readonly IOptionsMonitor<VaultAIBillingOptions> _options;
     private readonly TimeProvider _timeProvider;
     private readonly BillingDiagnostics _diagnostics;
@@ -24,9 +28,9 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
     private readonly RateLimiter _rateLimiter;
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
     private readonly SemaphoreSlim _sessionLock = new(1, 1);
-    private StripeMeterEventSession? _session;
+    private MeterEventSession? _session;
 
-    public MeterEventDispatcher(IBillingStore store, IStripeClient stripe, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, BillingDiagnostics diagnostics, ILogger<MeterEventDispatcher> logger)
+    public MeterEventDispatcher(IBillingStore store, StripeClient stripe, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, BillingDiagnostics diagnostics, ILogger<MeterEventDispatcher> logger)
     {
         _store = store;
         _stripe = stripe;
@@ -84,16 +88,15 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         using var lease = await _rateLimiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
         try
         {
-            await _stripe.CreateMeterEventAsync(
-                new MeterEventCreateOptions
+            await _stripe.V1.Billing.MeterEvents.CreateAsync(
+                new global::Stripe.Billing.MeterEventCreateOptions
                 {
                     EventName = row.EventName,
-                    StripeCustomerId = row.StripeCustomerId,
-                    Value = row.Value,
+                    Payload = Payload(row),
                     Identifier = row.Identifier,
-                    Timestamp = row.Timestamp,
+                    Timestamp = row.Timestamp.UtcDateTime,
                 },
-                new StripeRequestOptions { IdempotencyKey = "meter:" + row.Identifier },
+                new RequestOptions { IdempotencyKey = StripeIdempotencyKeys.MeterEvent(row.Identifier) },
                 cancellationToken).ConfigureAwait(false);
             await CompleteAsync(row, new OutboxCompletion(OutboxStatus.Sent, _timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         }
@@ -119,25 +122,27 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
             return;
         }
 
-        var items = sendable.Select(row => new MeterEventStreamItem
+        var events = new global::Stripe.V2.Billing.MeterEventStreamCreateOptions
         {
-            EventName = row.EventName,
-            Identifier = row.Identifier,
-            Timestamp = row.Timestamp,
-            StripeCustomerId = row.StripeCustomerId,
-            Value = row.Value,
-        }).ToArray();
+            Events = sendable.Select(row => new StreamEvent
+            {
+                EventName = row.EventName,
+                Identifier = row.Identifier,
+                Timestamp = row.Timestamp.UtcDateTime,
+                Payload = Payload(row),
+            }).ToList(),
+        };
 
         using var lease = await _rateLimiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
         try
         {
             try
             {
-                await _stripe.SendMeterEventStreamAsync(await GetSessionAsync(forceNew: false, cancellationToken).ConfigureAwait(false), items, cancellationToken).ConfigureAwait(false);
+                await SendStreamAsync(events, forceNewSession: false, cancellationToken).ConfigureAwait(false);
             }
-            catch (StripeApiException exception) when (exception.ErrorType == "temporary_session_expired")
+            catch (StripeException exception) when (StripeErrors.IsSessionExpired(exception))
             {
-                await _stripe.SendMeterEventStreamAsync(await GetSessionAsync(forceNew: true, cancellationToken).ConfigureAwait(false), items, cancellationToken).ConfigureAwait(false);
+                await SendStreamAsync(events, forceNewSession: true, cancellationToken).ConfigureAwait(false);
             }
 
             // One statement for the whole batch: the stream accepted all of it at once.
@@ -155,15 +160,29 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         }
     }
 
-    private async Task<StripeMeterEventSession> GetSessionAsync(bool forceNew, CancellationToken cancellationToken)
+    private async Task SendStreamAsync(global::Stripe.V2.Billing.MeterEventStreamCreateOptions events, bool forceNewSession, CancellationToken cancellationToken)
+    {
+        var session = await GetSessionAsync(forceNewSession, cancellationToken).ConfigureAwait(false);
+
+        // The stream authenticates with the session's token instead of the API key.
+        await _stripe.V2.Billing.MeterEventStream.CreateAsync(events, new RequestOptions { ApiKey = session.AuthenticationToken }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static Dictionary<string, string> Payload(MeterEventOutboxMessage row) => new(StringComparer.Ordinal)
+    {
+        ["stripe_customer_id"] = row.StripeCustomerId,
+        ["value"] = row.Value.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private async Task<MeterEventSession> GetSessionAsync(bool forceNew, CancellationToken cancellationToken)
     {
         await _sessionLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             // A session token lasts 15 minutes: renew a minute early rather than fail a batch.
-            if (forceNew || _session is null || _session.ExpiresAt - TimeSpan.FromMinutes(1) <= _timeProvider.GetUtcNow())
+            if (forceNew || _session is null || _session.ExpiresAt.ToUtcOffset() - TimeSpan.FromMinutes(1) <= _timeProvider.GetUtcNow())
             {
-                _session = await _stripe.CreateMeterEventSessionAsync(cancellationToken).ConfigureAwait(false);
+                _session = await _stripe.V2.Billing.MeterEventSession.CreateAsync(new global::Stripe.V2.Billing.MeterEventSessionCreateOptions(), cancellationToken: cancellationToken).ConfigureAwait(false);
             }
 
             return _session;
@@ -195,23 +214,23 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         foreach (var row in rows)
         {
             OutboxCompletion completion;
-            if (exception is StripeApiException stripeError && IsPermanent(stripeError))
+            if (exception is StripeException stripeError && StripeErrors.IsPermanent(stripeError))
             {
                 if (IsDuplicateIdentifier(stripeError))
                 {
                     // Stripe already has this identifier: the event was sent before (by us, after a lost answer).
-                    completion = new OutboxCompletion(OutboxStatus.Sent, now, StripeRequestId: stripeError.RequestId);
+                    completion = new OutboxCompletion(OutboxStatus.Sent, now, StripeRequestId: stripeError.RequestId());
                 }
                 else
                 {
-                    completion = new OutboxCompletion(OutboxStatus.Failed, now, Error: Describe(stripeError), StripeRequestId: stripeError.RequestId);
-                    LogFailed(_logger, row.Id, row.OrganizationId, (int)stripeError.StatusCode, stripeError.Code, stripeError.RequestId);
+                    completion = new OutboxCompletion(OutboxStatus.Failed, now, Error: StripeErrors.Describe(stripeError), StripeRequestId: stripeError.RequestId());
+                    LogFailed(_logger, row.Id, row.OrganizationId, (int)stripeError.HttpStatusCode, stripeError.StripeError?.Code, stripeError.RequestId());
                 }
             }
             else
             {
                 var delay = Backoff(row.Attempts, settings);
-                completion = new OutboxCompletion(OutboxStatus.Pending, now, NextAttemptAt: now + delay, Error: Describe(exception));
+                completion = new OutboxCompletion(OutboxStatus.Pending, now, NextAttemptAt: now + delay, Error: StripeErrors.Describe(exception));
                 LogRetry(_logger, row.Id, row.Attempts, delay, exception.GetType().Name);
             }
 
@@ -229,18 +248,11 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         }
     }
 
-    internal static bool IsPermanent(StripeApiException exception)
-    {
-        var status = (int)exception.StatusCode;
-        return status is >= 400 and < 500 and not 409 and not 429 and not 408
-            && exception.ErrorType != "temporary_session_expired";
-    }
-
-    private static bool IsDuplicateIdentifier(StripeApiException exception) =>
-        exception.StatusCode == HttpStatusCode.BadRequest
-        && ((exception.Code?.Contains("duplicate", StringComparison.OrdinalIgnoreCase) ?? false)
-            || (exception.StripeMessage?.Contains("identifier", StringComparison.OrdinalIgnoreCase) == true
-                && exception.StripeMessage.Contains("already", StringComparison.OrdinalIgnoreCase)));
+    private static bool IsDuplicateIdentifier(StripeException exception) =>
+        exception.HttpStatusCode == HttpStatusCode.BadRequest
+        && ((exception.StripeError?.Code?.Contains("duplicate", StringComparison.OrdinalIgnoreCase) ?? false)
+            || (exception.StripeError?.Message?.Contains("identifier", StringComparison.OrdinalIgnoreCase) == true
+                && exception.StripeError.Message.Contains("already", StringComparison.OrdinalIgnoreCase)));
 
     internal static TimeSpan Backoff(int attempts, DispatcherOptions settings)
     {
@@ -250,12 +262,6 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         // Full jitter between half and all of the delay keeps many hosts from retrying in step.
         return TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() / 2)));
     }
-
-    private static string Describe(Exception exception) => exception switch
-    {
-        StripeApiException stripe => $"Stripe {(int)stripe.StatusCode} {stripe.ErrorType}{(stripe.Code is null ? "" : "/" + stripe.Code)}: {stripe.StripeMessage ?? stripe.Message}",
-        _ => exception.GetType().Name + ": " + exception.Message,
-    };
 
     public void Dispose()
     {

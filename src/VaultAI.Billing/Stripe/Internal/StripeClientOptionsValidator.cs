@@ -1,10 +1,9 @@
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
 namespace VaultAI.Billing.Stripe.Internal;
 
 /// <summary>Validates <see cref="StripeClientOptions"/> at start with messages naming the setting to fix.</summary>
-internal sealed partial class StripeClientOptionsValidator : IValidateOptions<StripeClientOptions>
+internal sealed class StripeClientOptionsValidator : IValidateOptions<StripeClientOptions>
 {
     private const string Prefix = StripeClientOptions.SectionName + ":";
 
@@ -18,24 +17,24 @@ internal sealed partial class StripeClientOptionsValidator : IValidateOptions<St
             failures.Add($"{Prefix}ApiKey must be set to a Stripe secret key (sk_... or rk_...).");
         }
 
-        CheckBase(failures, nameof(options.ApiBase), options.ApiBase);
-        CheckBase(failures, nameof(options.MeterEventsApiBase), options.MeterEventsApiBase);
-        if (string.IsNullOrEmpty(options.ApiVersion) || !ApiVersionFormat().IsMatch(options.ApiVersion))
-        {
-            failures.Add($"{Prefix}ApiVersion must be a Stripe API version such as 2026-10-28.endive (YYYY-MM-DD, optionally .name).");
-        }
-
+        CheckBase(failures, nameof(options.ApiBase), options.ApiBase, "https://api.stripe.com");
+        CheckBase(failures, nameof(options.MeterEventsBase), options.MeterEventsBase, "https://meter-events.stripe.com");
         if (options.MaxRetries is < 0 or > 10)
         {
             failures.Add($"{Prefix}MaxRetries must be between 0 and 10 (was {options.MaxRetries}).");
         }
 
-        CheckPositive(failures, nameof(options.Timeout), options.Timeout);
+        // Polly's timeout strategy accepts 10 ms to 24 h.
+        if (options.Timeout < TimeSpan.FromMilliseconds(10) || options.Timeout > TimeSpan.FromHours(24))
+        {
+            failures.Add($"{Prefix}Timeout must be between 00:00:00.010 and 1.00:00:00 (was {options.Timeout}).");
+        }
+
         CheckPositive(failures, nameof(options.InitialRetryDelay), options.InitialRetryDelay);
         CheckPositive(failures, nameof(options.MaxRetryDelay), options.MaxRetryDelay);
         if (options.MaxRetryAfter < TimeSpan.Zero)
         {
-            failures.Add($"{Prefix}MaxRetryAfter must not be negative.");
+            failures.Add($"{Prefix}MaxRetryAfter must not be negative (was {options.MaxRetryAfter}).");
         }
 
         if (options.MaxRetryDelay < options.InitialRetryDelay)
@@ -46,11 +45,13 @@ internal sealed partial class StripeClientOptionsValidator : IValidateOptions<St
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    private static void CheckBase(List<string> failures, string setting, Uri? value)
+    private static void CheckBase(List<string> failures, string setting, Uri? value, string example)
     {
-        if (value is null || !value.IsAbsoluteUri || (value.Scheme != Uri.UriSchemeHttps && value.Scheme != Uri.UriSchemeHttp))
+        if (value is null || !value.IsAbsoluteUri || (value.Scheme != Uri.UriSchemeHttps && value.Scheme != Uri.UriSchemeHttp)
+            || !string.IsNullOrEmpty(value.Query) || !string.IsNullOrEmpty(value.Fragment))
         {
-            failures.Add($"{Prefix}{setting} must be an absolute http(s) URI such as https://api.stripe.com.");
+            // Stripe.net appends '/v1/...' to the base as text: a query or fragment would end up before the path.
+            failures.Add($"{Prefix}{setting} must be an absolute http(s) URI without query, such as {example}.");
         }
     }
 
@@ -61,7 +62,4 @@ internal sealed partial class StripeClientOptionsValidator : IValidateOptions<St
             failures.Add($"{Prefix}{setting} must be a positive time span (was {value}).");
         }
     }
-
-    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}(\.[a-z][a-z0-9_]*)?$", RegexOptions.CultureInvariant)]
-    private static partial Regex ApiVersionFormat();
 }

@@ -1,11 +1,12 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing.Diagnostics;
 using VaultAI.Billing.Metering.Internal;
 using VaultAI.Billing.Organizations;
 using VaultAI.Billing.Storage;
-using VaultAI.Billing.Stripe;
+using Stripe;
+using VaultAI.Billing.Stripe.Internal;
+using CheckoutSession = Stripe.Checkout.Session;
 
 namespace VaultAI.Billing.Webhooks.Internal;
 
@@ -24,7 +25,7 @@ internal enum WebhookOutcome
 /// </summary>
 internal sealed partial class WebhookProcessor(
     IBillingStore store,
-    IStripeClient stripe,
+    StripeClient stripe,
     OutboxPlanner planner,
     IOptionsMonitor<VaultAIBillingOptions> options,
     TimeProvider timeProvider,
@@ -34,28 +35,18 @@ internal sealed partial class WebhookProcessor(
     private static readonly TimeSpan RetryBase = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan RetryMax = TimeSpan.FromHours(6);
 
-    /// <summary>Stores a verified event and applies it unless it was already applied.</summary>
-    public async Task<WebhookOutcome> ReceiveAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    /// <summary>Stores a verified event (with its raw JSON) and applies it unless it was already applied.</summary>
+    public async Task<WebhookOutcome> ReceiveAsync(Event stripeEvent, string json, CancellationToken cancellationToken)
     {
-        StripeEvent stripeEvent;
-        try
-        {
-            stripeEvent = StripeEvent.Parse(payload.Span);
-        }
-        catch (StripeResponseException)
-        {
-            throw BillingException.Invalid("body", "The webhook body is not a Stripe event.", "invalid_event");
-        }
-
         var row = new WebhookInboxEvent
         {
             Id = stripeEvent.Id,
             Type = stripeEvent.Type,
-            Created = stripeEvent.Created,
+            Created = stripeEvent.CreatedAt(),
             ApiVersion = stripeEvent.ApiVersion,
             ReceivedAt = timeProvider.GetUtcNow(),
             Status = WebhookEventStatus.Received,
-            Payload = Encoding.UTF8.GetString(payload.Span),
+            Payload = json,
         };
 
         if (!await store.TryInsertWebhookEventAsync(row, cancellationToken).ConfigureAwait(false))
@@ -75,7 +66,7 @@ internal sealed partial class WebhookProcessor(
     }
 
     /// <summary>Applies a stored event and records the outcome; a failure is recorded and rethrown.</summary>
-    public async Task<WebhookOutcome> ProcessAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+    public async Task<WebhookOutcome> ProcessAsync(Event stripeEvent, CancellationToken cancellationToken)
     {
         (string Status, string? Note) result;
         try
@@ -90,7 +81,7 @@ internal sealed partial class WebhookProcessor(
             var now = timeProvider.GetUtcNow();
             try
             {
-                await store.CompleteWebhookEventAsync(stripeEvent.Id, WebhookEventStatus.Failed, Describe(exception), now, now + delay, CancellationToken.None).ConfigureAwait(false);
+                await store.CompleteWebhookEventAsync(stripeEvent.Id, WebhookEventStatus.Failed, StripeErrors.Describe(exception), now, now + delay, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception recordFailure)
             {
@@ -121,7 +112,7 @@ internal sealed partial class WebhookProcessor(
         }
     }
 
-    private Task<(string Status, string? Note)> ApplyAsync(StripeEvent stripeEvent, CancellationToken cancellationToken) => stripeEvent.Type switch
+    private Task<(string Status, string? Note)> ApplyAsync(Event stripeEvent, CancellationToken cancellationToken) => stripeEvent.Type switch
     {
         "customer.subscription.created" or "customer.subscription.updated" or "customer.subscription.deleted"
             or "customer.subscription.paused" or "customer.subscription.resumed" => ApplySubscriptionAsync(stripeEvent, cancellationToken),
@@ -132,10 +123,10 @@ internal sealed partial class WebhookProcessor(
         _ => Task.FromResult<(string, string?)>((WebhookEventStatus.Ignored, $"Event type '{stripeEvent.Type}' is not handled.")),
     };
 
-    private async Task<(string, string?)> ApplySubscriptionAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+    private async Task<(string, string?)> ApplySubscriptionAsync(Event stripeEvent, CancellationToken cancellationToken)
     {
-        var subscription = stripeEvent.GetDataObject<StripeSubscription>();
-        var organization = await store.FindOrganizationByStripeAsync(subscription.Customer, subscription.Id, cancellationToken).ConfigureAwait(false);
+        var subscription = StripeEvents.DataObject<Subscription>(stripeEvent);
+        var organization = await store.FindOrganizationByStripeAsync(subscription.CustomerId, subscription.Id, cancellationToken).ConfigureAwait(false);
         if (organization is null)
         {
             // Stripe often delivers 'created' before our own link has committed, and a subscription made by hand in
@@ -145,7 +136,7 @@ internal sealed partial class WebhookProcessor(
                 return linked;
             }
 
-            return (WebhookEventStatus.Ignored, $"No organization is linked to subscription {subscription.Id} or customer {subscription.Customer}.");
+            return (WebhookEventStatus.Ignored, $"No organization is linked to subscription {subscription.Id} or customer {subscription.CustomerId}.");
         }
 
         if (organization.StripeSubscriptionId != subscription.Id)
@@ -155,10 +146,10 @@ internal sealed partial class WebhookProcessor(
 
         var state = subscription;
         var deleted = stripeEvent.Type == "customer.subscription.deleted";
-        if (organization.LastSubscriptionEventAt == stripeEvent.Created && organization.LastSubscriptionEventId != stripeEvent.Id)
+        if (organization.LastSubscriptionEventAt == stripeEvent.CreatedAt() && organization.LastSubscriptionEventId != stripeEvent.Id)
         {
             // Two events in the same second: their order is unknown, so ask Stripe what is true now.
-            state = await stripe.GetSubscriptionAsync(subscription.Id, cancellationToken).ConfigureAwait(false);
+            state = await stripe.V1.Subscriptions.GetAsync(subscription.Id, cancellationToken: cancellationToken).ConfigureAwait(false);
             deleted = state.Status is "canceled" or "incomplete_expired";
         }
 
@@ -167,7 +158,7 @@ internal sealed partial class WebhookProcessor(
         await store.UpdateOrganizationAsync(organization.Id, org =>
         {
             if (org.LastSubscriptionEventAt is { } last
-                && (stripeEvent.Created < last || (stripeEvent.Created == last && org.LastSubscriptionEventId == stripeEvent.Id)))
+                && (stripeEvent.CreatedAt() < last || (stripeEvent.CreatedAt() == last && org.LastSubscriptionEventId == stripeEvent.Id)))
             {
                 return false;
             }
@@ -187,8 +178,8 @@ internal sealed partial class WebhookProcessor(
             }
 
             org.PlanKey = PlanFor(state) ?? org.PlanKey;
-            TrackPastDue(org, before, stripeEvent.Created);
-            org.LastSubscriptionEventAt = stripeEvent.Created;
+            TrackPastDue(org, before, stripeEvent.CreatedAt());
+            org.LastSubscriptionEventAt = stripeEvent.CreatedAt();
             org.LastSubscriptionEventId = stripeEvent.Id;
             org.UpdatedAt = now;
             applied = true;
@@ -201,10 +192,10 @@ internal sealed partial class WebhookProcessor(
     }
 
     /// <summary>Links a pending organization named by the subscription's <c>metadata.organization_id</c>.</summary>
-    private async Task<(string, string?)?> TryLinkFromMetadataAsync(StripeEvent stripeEvent, StripeSubscription subscription, CancellationToken cancellationToken)
+    private async Task<(string, string?)?> TryLinkFromMetadataAsync(Event stripeEvent, Subscription subscription, CancellationToken cancellationToken)
     {
-        if (stripeEvent.Type == "customer.subscription.deleted" || subscription.Status is "canceled" or "incomplete_expired" || subscription.Customer is null
-            || !subscription.Metadata.TryGetValue("organization_id", out var reference) || !Guid.TryParse(reference, out var organizationId))
+        if (stripeEvent.Type == "customer.subscription.deleted" || subscription.Status is "canceled" or "incomplete_expired" || subscription.CustomerId is null
+            || subscription.Metadata?.TryGetValue("organization_id", out var reference) != true || !Guid.TryParse(reference, out var organizationId))
         {
             return null;
         }
@@ -225,15 +216,15 @@ internal sealed partial class WebhookProcessor(
         var settings = options.CurrentValue;
         var outcome = await store.CommitLinkAsync(organizationId, org =>
         {
-            org.StripeCustomerId = subscription.Customer;
+            org.StripeCustomerId = subscription.CustomerId;
             org.StripeSubscriptionId = subscription.Id;
-            org.PlanKey = PlanFor(subscription) ?? (subscription.Metadata.TryGetValue("plan", out var plan) && settings.Plans.ContainsKey(plan) ? plan : null);
-            org.DeploymentType ??= subscription.Metadata.TryGetValue("deployment_type", out var deployment) && Linking.DeploymentTypes.IsValid(deployment)
+            org.PlanKey = PlanFor(subscription) ?? (subscription.Metadata?.TryGetValue("plan", out var plan) == true && settings.Plans.ContainsKey(plan) ? plan : null);
+            org.DeploymentType ??= subscription.Metadata?.TryGetValue("deployment_type", out var deployment) == true && Linking.DeploymentTypes.IsValid(deployment)
                 ? deployment
                 : settings.AutomaticDeploymentType;
             org.LinkedAt = now;
             SubscriptionState.Apply(org, subscription);
-            org.LastSubscriptionEventAt = stripeEvent.Created;
+            org.LastSubscriptionEventAt = stripeEvent.CreatedAt();
             org.LastSubscriptionEventId = stripeEvent.Id;
         }, planner.Plan, cancellationToken).ConfigureAwait(false);
 
@@ -245,10 +236,10 @@ internal sealed partial class WebhookProcessor(
         };
     }
 
-    private async Task<(string, string?)> ApplyTrialWillEndAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+    private async Task<(string, string?)> ApplyTrialWillEndAsync(Event stripeEvent, CancellationToken cancellationToken)
     {
-        var subscription = stripeEvent.GetDataObject<StripeSubscription>();
-        var organization = await store.FindOrganizationByStripeAsync(subscription.Customer, subscription.Id, cancellationToken).ConfigureAwait(false);
+        var subscription = StripeEvents.DataObject<Subscription>(stripeEvent);
+        var organization = await store.FindOrganizationByStripeAsync(subscription.CustomerId, subscription.Id, cancellationToken).ConfigureAwait(false);
         if (organization is null)
         {
             return (WebhookEventStatus.Ignored, $"No organization is linked to subscription {subscription.Id}.");
@@ -256,20 +247,22 @@ internal sealed partial class WebhookProcessor(
 
         await store.UpdateOrganizationAsync(organization.Id, org =>
         {
-            org.TrialWillEndNotifiedAt = stripeEvent.Created;
-            org.TrialEnd = subscription.TrialEnd ?? org.TrialEnd;
+            org.TrialWillEndNotifiedAt = stripeEvent.CreatedAt();
+            org.TrialEnd = subscription.TrialEnd.ToUtcOffset() ?? org.TrialEnd;
             return true;
         }, cancellationToken).ConfigureAwait(false);
         return (WebhookEventStatus.Processed, null);
     }
 
-    private async Task<(string, string?)> ApplyInvoiceAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+    private async Task<(string, string?)> ApplyInvoiceAsync(Event stripeEvent, CancellationToken cancellationToken)
     {
-        var invoice = stripeEvent.GetDataObject<StripeInvoice>();
-        var organization = await store.FindOrganizationByStripeAsync(invoice.Customer, invoice.Subscription, cancellationToken).ConfigureAwait(false);
+        var invoice = StripeEvents.DataObject<Invoice>(stripeEvent);
+        // Since API 2025-03-31.basil an invoice names its subscription under parent.subscription_details.
+        var invoiceSubscription = invoice.Parent?.SubscriptionDetails?.SubscriptionId;
+        var organization = await store.FindOrganizationByStripeAsync(invoice.CustomerId, invoiceSubscription, cancellationToken).ConfigureAwait(false);
         if (organization is null || invoice.Id is null)
         {
-            return (WebhookEventStatus.Ignored, $"No organization is linked to customer {invoice.Customer}.");
+            return (WebhookEventStatus.Ignored, $"No organization is linked to customer {invoice.CustomerId}.");
         }
 
         var now = timeProvider.GetUtcNow();
@@ -282,11 +275,11 @@ internal sealed partial class WebhookProcessor(
             AmountDue = invoice.AmountDue,
             AmountPaid = invoice.AmountPaid,
             Currency = invoice.Currency ?? "",
-            PeriodStart = invoice.PeriodStart,
-            PeriodEnd = invoice.PeriodEnd,
+            PeriodStart = invoice.PeriodStart.ToUtcOffset(),
+            PeriodEnd = invoice.PeriodEnd.ToUtcOffset(),
             HostedInvoiceUrl = invoice.HostedInvoiceUrl,
             InvoicePdf = invoice.InvoicePdf,
-            LastEventAt = stripeEvent.Created,
+            LastEventAt = stripeEvent.CreatedAt(),
             UpdatedAt = now,
         }, cancellationToken).ConfigureAwait(false);
 
@@ -299,12 +292,12 @@ internal sealed partial class WebhookProcessor(
 
         await store.UpdateOrganizationAsync(organization.Id, org =>
         {
-            if (invoice.Subscription is not null && org.StripeSubscriptionId != invoice.Subscription)
+            if (invoiceSubscription is not null && org.StripeSubscriptionId != invoiceSubscription)
             {
                 return false;
             }
 
-            if (org.LastSubscriptionEventAt is { } last && stripeEvent.Created < last)
+            if (org.LastSubscriptionEventAt is { } last && stripeEvent.CreatedAt() < last)
             {
                 return false;
             }
@@ -326,8 +319,8 @@ internal sealed partial class WebhookProcessor(
                 return false;
             }
 
-            TrackPastDue(org, before, stripeEvent.Created);
-            org.LastSubscriptionEventAt = stripeEvent.Created;
+            TrackPastDue(org, before, stripeEvent.CreatedAt());
+            org.LastSubscriptionEventAt = stripeEvent.CreatedAt();
             org.LastSubscriptionEventId = stripeEvent.Id;
             org.UpdatedAt = now;
             return true;
@@ -335,10 +328,10 @@ internal sealed partial class WebhookProcessor(
         return (WebhookEventStatus.Processed, null);
     }
 
-    private async Task<(string, string?)> ApplyCheckoutAsync(StripeEvent stripeEvent, CancellationToken cancellationToken)
+    private async Task<(string, string?)> ApplyCheckoutAsync(Event stripeEvent, CancellationToken cancellationToken)
     {
-        var session = stripeEvent.GetDataObject<StripeCheckoutSession>();
-        var reference = session.ClientReferenceId ?? (session.Metadata.TryGetValue("organization_id", out var fromMetadata) ? fromMetadata : null);
+        var session = StripeEvents.DataObject<CheckoutSession>(stripeEvent);
+        var reference = session.ClientReferenceId ?? (session.Metadata?.TryGetValue("organization_id", out var fromMetadata) == true ? fromMetadata : null);
         if (!Guid.TryParse(reference, out var organizationId))
         {
             return (WebhookEventStatus.Ignored, "The checkout session names no organization (client_reference_id or metadata.organization_id).");
@@ -352,23 +345,23 @@ internal sealed partial class WebhookProcessor(
 
         if (organization.IsLinked)
         {
-            return (WebhookEventStatus.Processed, organization.StripeSubscriptionId == session.Subscription ? null : $"Organization {organizationId} is already linked to {organization.StripeSubscriptionId}.");
+            return (WebhookEventStatus.Processed, organization.StripeSubscriptionId == session.SubscriptionId ? null : $"Organization {organizationId} is already linked to {organization.StripeSubscriptionId}.");
         }
 
-        if (session.Subscription is null || session.Customer is null)
+        if (session.SubscriptionId is null || session.CustomerId is null)
         {
             return (WebhookEventStatus.Ignored, "The checkout session has no subscription.");
         }
 
-        var subscription = await stripe.GetSubscriptionAsync(session.Subscription, cancellationToken).ConfigureAwait(false);
+        var subscription = await stripe.V1.Subscriptions.GetAsync(session.SubscriptionId, cancellationToken: cancellationToken).ConfigureAwait(false);
         var now = timeProvider.GetUtcNow();
         var settings = options.CurrentValue;
         await store.CommitLinkAsync(organizationId, org =>
         {
-            org.StripeCustomerId = session.Customer;
+            org.StripeCustomerId = session.CustomerId;
             org.StripeSubscriptionId = subscription.Id;
-            org.PlanKey = PlanFor(subscription) ?? (session.Metadata.TryGetValue("plan", out var plan) ? plan : null);
-            org.DeploymentType ??= session.Metadata.TryGetValue("deployment_type", out var deployment) && Linking.DeploymentTypes.IsValid(deployment)
+            org.PlanKey = PlanFor(subscription) ?? (session.Metadata?.TryGetValue("plan", out var plan) == true ? plan : null);
+            org.DeploymentType ??= session.Metadata?.TryGetValue("deployment_type", out var deployment) == true && Linking.DeploymentTypes.IsValid(deployment)
                 ? deployment
                 : settings.AutomaticDeploymentType;
             org.LinkedAt = now;
@@ -378,9 +371,9 @@ internal sealed partial class WebhookProcessor(
     }
 
     /// <summary>The plan whose price the subscription carries, through the catalog.</summary>
-    private string? PlanFor(StripeSubscription subscription)
+    private string? PlanFor(Subscription subscription)
     {
-        foreach (var item in subscription.Items)
+        foreach (var item in subscription.Items?.Data ?? [])
         {
             foreach (var (key, plan) in options.CurrentValue.Plans)
             {
@@ -405,12 +398,6 @@ internal sealed partial class WebhookProcessor(
             org.PastDueSince = null;
         }
     }
-
-    private static string Describe(Exception exception) => exception switch
-    {
-        StripeApiException stripe => $"Stripe {(int)stripe.StatusCode} {stripe.ErrorType}: {stripe.StripeMessage} (request {stripe.RequestId})",
-        _ => exception.GetType().Name + ": " + exception.Message,
-    };
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Stripe event {EventId} ({Type}): {Status} {Note}")]
     private static partial void LogApplied(ILogger logger, string eventId, string type, string status, string? note);

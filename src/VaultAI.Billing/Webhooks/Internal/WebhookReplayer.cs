@@ -1,7 +1,6 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using VaultAI.Billing.Storage;
-using VaultAI.Billing.Stripe;
+using Stripe;
 
 namespace VaultAI.Billing.Webhooks.Internal;
 
@@ -10,12 +9,15 @@ namespace VaultAI.Billing.Webhooks.Internal;
 /// events missed while the host was down are applied. Already-applied events are skipped by the inbox: running
 /// it twice changes nothing the second time.
 /// </summary>
-internal sealed partial class WebhookReplayer(IBillingStore store, IStripeClient stripe, WebhookProcessor processor, TimeProvider timeProvider, ILogger<WebhookReplayer> logger)
+internal sealed partial class WebhookReplayer(IBillingStore store, StripeClient stripe, WebhookProcessor processor, TimeProvider timeProvider, ILogger<WebhookReplayer> logger)
 {
     public async Task<WebhookReplayResult> ReplayAsync(DateTimeOffset since, CancellationToken cancellationToken)
     {
-        var events = new List<StripeEvent>();
-        await foreach (var stripeEvent in stripe.ListEventsAsync(new EventListOptions { CreatedGte = since, Limit = 100 }, cancellationToken).ConfigureAwait(false))
+        var events = new List<Event>();
+        var listed = stripe.V1.Events.ListAutoPagingAsync(
+            new EventListOptions { Created = new DateRangeOptions { GreaterThanOrEqual = since.UtcDateTime }, Limit = 100 },
+            cancellationToken: cancellationToken);
+        await foreach (var stripeEvent in listed.ConfigureAwait(false))
         {
             events.Add(stripeEvent);
         }
@@ -25,7 +27,9 @@ internal sealed partial class WebhookReplayer(IBillingStore store, IStripeClient
         {
             try
             {
-                var outcome = await processor.ReceiveAsync(Serialize(stripeEvent), cancellationToken).ConfigureAwait(false);
+                // The inbox keeps the event as Stripe listed it, so an administrator's retry reads the same JSON.
+                var json = stripeEvent.RawJsonElement?.GetRawText() ?? throw new BillingException(502, "stripe_error", $"Stripe.net kept no JSON of event {stripeEvent.Id}.");
+                var outcome = await processor.ReceiveAsync(stripeEvent, json, cancellationToken).ConfigureAwait(false);
                 _ = outcome switch
                 {
                     WebhookOutcome.Duplicate => skipped++,
@@ -48,12 +52,12 @@ internal sealed partial class WebhookReplayer(IBillingStore store, IStripeClient
     {
         var row = await store.GetWebhookEventAsync(eventId, cancellationToken).ConfigureAwait(false)
             ?? throw new BillingException(404, "webhook_event_not_found", $"No Stripe event {eventId} in the inbox.", "event_id");
-        StripeEvent stripeEvent;
+        Event stripeEvent;
         try
         {
-            stripeEvent = StripeEvent.Parse(System.Text.Encoding.UTF8.GetBytes(row.Payload));
+            stripeEvent = StripeEvents.Parse(row.Payload);
         }
-        catch (StripeResponseException)
+        catch (BillingException)
         {
             await store.CompleteWebhookEventAsync(eventId, WebhookEventStatus.Ignored, "The stored payload is not a Stripe event.", timeProvider.GetUtcNow(), null, cancellationToken).ConfigureAwait(false);
             return WebhookEventStatus.Ignored;
@@ -61,39 +65,6 @@ internal sealed partial class WebhookReplayer(IBillingStore store, IStripeClient
 
         var outcome = await processor.ProcessAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
         return outcome == WebhookOutcome.Ignored ? WebhookEventStatus.Ignored : WebhookEventStatus.Processed;
-    }
-
-    /// <summary>Writes the fields the processor reads; the signature is not needed on this path.</summary>
-    private static byte[] Serialize(StripeEvent stripeEvent)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("id", stripeEvent.Id);
-            writer.WriteString("object", "event");
-            writer.WriteString("type", stripeEvent.Type);
-            writer.WriteNumber("created", stripeEvent.Created.ToUnixTimeSeconds());
-            if (stripeEvent.ApiVersion is not null)
-            {
-                writer.WriteString("api_version", stripeEvent.ApiVersion);
-            }
-
-            writer.WriteBoolean("livemode", stripeEvent.Livemode);
-            writer.WriteStartObject("data");
-            writer.WritePropertyName("object");
-            stripeEvent.Data.Object.WriteTo(writer);
-            if (stripeEvent.Data.PreviousAttributes is { ValueKind: not JsonValueKind.Undefined and not JsonValueKind.Null } previous)
-            {
-                writer.WritePropertyName("previous_attributes");
-                previous.WriteTo(writer);
-            }
-
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-        }
-
-        return buffer.ToArray();
     }
 
     [LoggerMessage(EventId = 1510, Level = LogLevel.Information, Message = "Replayed Stripe events since {Since}: {Listed} listed, {Processed} applied, {Skipped} already known, {Failed} failed")]
