@@ -32,6 +32,12 @@ public sealed class BillingException : Exception
     /// <summary>Stripe's request id, when Stripe caused the failure.</summary>
     public string? StripeRequestId { get; init; }
 
+    /// <summary>Stripe's own error code (for example <c>card_declined</c>), when Stripe refused the call.</summary>
+    public string? StripeErrorCode { get; init; }
+
+    /// <summary>The card issuer's reason (for example <c>insufficient_funds</c>), when a card was declined.</summary>
+    public string? DeclineCode { get; init; }
+
     /// <summary>Creates a 400 naming <paramref name="field"/>.</summary>
     internal static BillingException Invalid(string field, string message, string code = "invalid_field") =>
         new(400, code, message, field);

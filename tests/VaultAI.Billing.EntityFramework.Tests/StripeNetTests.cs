@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using VaultAI.Billing.Metering;
 using VaultAI.Billing.Organizations;
 using VaultAI.Billing.Testing;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
 
 namespace VaultAI.Billing.EntityFramework.Tests;
 
@@ -179,30 +181,57 @@ public sealed class StripeNetTests
     }
 
     [Fact]
-    public async Task Link_CardErrorFromStripe_Is502ProblemAndLinksNothing()
+    public async Task Link_SubscriptionCardDeclinedOnceByAWireMockStub_Is402ProblemLinksNothingThenRetryLinksWithOneCustomer()
     {
         await using var stripe = await StripeEmulator.StartAsync();
         var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
         await using var host = await BillingTestHost.StartAsync(stripe, price);
         var orgId = Guid.NewGuid();
         await InstanceCalls.RegisterAsync(host.Client, orgId);
-        stripe.InjectFault("/v1/subscriptions", StripeFault.Status(402, errorType: "card_error"), count: 1);
+        // A test's own WireMock stub in front of the emulator: the first subscription creation is declined.
+        stripe.Server
+            .Given(Request.Create().WithPath("/v1/subscriptions").UsingPost())
+            .InScenario("declined once")
+            .WillSetStateTo("declined")
+            .RespondWith(Response.Create()
+                .WithStatusCode(402)
+                .WithHeader("Content-Type", "application/json")
+                .WithHeader("Request-Id", "req_stubbed_decline")
+                .WithBody("""{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card was declined."}}"""));
 
-        using var response = await InstanceCalls.LinkAsync(host.Admin, orgId);
+        using (var declined = await InstanceCalls.LinkAsync(host.Admin, orgId))
+        {
+            Assert.Equal(402, (int)declined.StatusCode);
+            Assert.Equal("application/problem+json", declined.Content.Headers.ContentType?.MediaType);
+            var problem = await InstanceCalls.ReadJsonAsync(declined);
+            Assert.Equal("stripe_card_error", problem.GetProperty("code").GetString());
+            Assert.Equal("card_declined", problem.GetProperty("stripe_code").GetString());
+            Assert.Equal("insufficient_funds", problem.GetProperty("decline_code").GetString());
+            Assert.Equal("req_stubbed_decline", problem.GetProperty("stripe_request_id").GetString());
+            Assert.Contains("Your card was declined.", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
 
-        Assert.Equal(502, (int)response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var problem = await InstanceCalls.ReadJsonAsync(response);
-        Assert.Equal("stripe_error", problem.GetProperty("code").GetString());
-        Assert.StartsWith("req_", problem.GetProperty("stripe_request_id").GetString(), StringComparison.Ordinal);
-        // The fault answers the first call on the path (linking lists the customer's subscriptions before it creates one);
-        // a 402 is not retried, and no subscription exists.
-        Assert.Single(stripe.Requests, r => r.Path == "/v1/subscriptions");
+        // A card error is not retried within the call, and nothing is linked.
+        Assert.Single(stripe.Requests, r => r.Method == "POST" && r.Path == "/v1/subscriptions");
         Assert.Empty(stripe.State.Subscriptions);
-        await using var db = host.CreateDbContext();
-        var organization = await db.Organizations.SingleAsync(o => o.Id == orgId);
-        Assert.Null(organization.StripeSubscriptionId);
-        Assert.Null(organization.StripeCustomerId);
+        await using (var db = host.CreateDbContext())
+        {
+            var organization = await db.Organizations.SingleAsync(o => o.Id == orgId);
+            Assert.Equal("pending", organization.Status);
+            Assert.Null(organization.StripeSubscriptionId);
+            Assert.Null(organization.StripeCustomerId);
+        }
+
+        // The second attempt reaches the emulator, reuses the customer made by the first, and links.
+        (await InstanceCalls.LinkAsync(host.Admin, orgId)).EnsureSuccessStatusCode();
+        var customer = Assert.Single(stripe.State.Customers);
+        var subscription = Assert.Single(stripe.State.Subscriptions);
+        await using (var db = host.CreateDbContext())
+        {
+            var organization = await db.Organizations.SingleAsync(o => o.Id == orgId);
+            Assert.Equal(customer.Id, organization.StripeCustomerId);
+            Assert.Equal(subscription.Id, organization.StripeSubscriptionId);
+        }
     }
 
     [Fact]

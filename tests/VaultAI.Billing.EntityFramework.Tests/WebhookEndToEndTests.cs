@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using VaultAI.Billing.Organizations;
 using Stripe;
 using Stripe.Checkout;
+using Stripe.TestHelpers;
 using VaultAI.Billing.Testing;
 using VaultAI.Billing.Webhooks;
 
@@ -49,6 +50,43 @@ public sealed class WebhookEndToEndTests
         var recovered = await world.OrganizationAsync(orgId);
         Assert.Equal(OrganizationStatus.Active, recovered.Status);
         Assert.Null(recovered.PastDueSince);
+    }
+
+    [Fact]
+    public async Task TestClockAdvancedPastTrial_EndsTrialPaysInvoiceAndHostAppliesWebhooks()
+    {
+        await using var world = await World.StartAsync();
+        var (orgId, clockId) = await world.RegisterAndLinkOnTestClockAsync("pm_card_visa");
+        Assert.Equal(OrganizationStatus.Trial, (await world.OrganizationAsync(orgId)).Status);
+
+        await world.AdvanceTestClockAsync(clockId, TimeSpan.FromDays(5));
+
+        var org = await world.OrganizationAsync(orgId);
+        Assert.Equal(OrganizationStatus.Active, org.Status);
+        Assert.NotNull(org.TrialWillEndNotifiedAt);
+        await using var db = world.Host.CreateDbContext();
+        var invoices = await db.Invoices.Where(i => i.OrganizationId == orgId).ToListAsync();
+        Assert.Contains(invoices, i => i.Status == "paid" && i.AmountPaid == 1000 && i.Currency == "eur");
+        Assert.Contains(world.Stripe.Deliveries.Delivered, d => d.EventType == "invoice.paid" && d.Succeeded);
+    }
+
+    [Fact]
+    public async Task TestClockAdvancedWithFailingPaymentMethod_OrganizationGoesPastDue()
+    {
+        await using var world = await World.StartAsync();
+        var (orgId, clockId) = await world.RegisterAndLinkOnTestClockAsync("pm_card_chargeCustomerFail");
+
+        await world.AdvanceTestClockAsync(clockId, TimeSpan.FromDays(5));
+
+        var org = await world.OrganizationAsync(orgId);
+        Assert.Equal(OrganizationStatus.PastDue, org.Status);
+        Assert.NotNull(org.PastDueSince);
+        Assert.Contains(world.Stripe.Deliveries.Delivered, d => d.EventType == "invoice.payment_failed" && d.Succeeded);
+        await using var db = world.Host.CreateDbContext();
+        // Only the trial's zero invoice is paid; the first charged one stays open.
+        var invoices = await db.Invoices.Where(i => i.OrganizationId == orgId).ToListAsync();
+        Assert.DoesNotContain(invoices, i => i.Status == "paid" && i.AmountPaid > 0);
+        Assert.Contains(invoices, i => i.Status == "open" && i.AmountDue == 1000);
     }
 
     [Fact]
@@ -205,6 +243,48 @@ public sealed class WebhookEndToEndTests
             (await InstanceCalls.LinkAsync(Host.Admin, orgId, trialDays: 4)).EnsureSuccessStatusCode();
             await Stripe.Deliveries.FlushAsync();
             return orgId;
+        }
+
+        /// <summary>
+        /// Registers an organization whose Stripe customer lives on a new Stripe test clock (made through Stripe.net,
+        /// as a developer would in test mode), with the given test payment method; linking finds that customer by
+        /// its <c>organization_id</c> metadata and subscribes it with a 4-day trial.
+        /// </summary>
+        public async Task<(Guid OrganizationId, string TestClockId)> RegisterAndLinkOnTestClockAsync(string paymentMethod)
+        {
+            var orgId = Guid.NewGuid();
+            await InstanceCalls.RegisterAsync(Host.Client, orgId);
+            var stripe = Host.Services.GetRequiredService<StripeClient>();
+            var clock = await stripe.V1.TestHelpers.TestClocks.CreateAsync(new TestClockCreateOptions { FrozenTime = Stripe.Clock.GetUtcNow().UtcDateTime, Name = "trial" });
+            await stripe.V1.Customers.CreateAsync(new CustomerCreateOptions
+            {
+                Email = "ops@acme.example",
+                TestClock = clock.Id,
+                PaymentMethod = paymentMethod,
+                InvoiceSettings = new CustomerInvoiceSettingsOptions { DefaultPaymentMethod = paymentMethod },
+                Metadata = new Dictionary<string, string> { ["organization_id"] = orgId.ToString() },
+            });
+
+            (await InstanceCalls.LinkAsync(Host.Admin, orgId, trialDays: 4)).EnsureSuccessStatusCode();
+            await Stripe.Deliveries.FlushAsync();
+            Assert.Single(Stripe.State.Customers); // linking reused the customer on the clock
+            return (orgId, clock.Id);
+        }
+
+        /// <summary>Advances a test clock through Stripe.net, waits until Stripe reports it ready, then for the webhooks.</summary>
+        public async Task AdvanceTestClockAsync(string clockId, TimeSpan by)
+        {
+            var stripe = Host.Services.GetRequiredService<StripeClient>();
+            var clock = await stripe.V1.TestHelpers.TestClocks.GetAsync(clockId);
+            await stripe.V1.TestHelpers.TestClocks.AdvanceAsync(clockId, new TestClockAdvanceOptions { FrozenTime = clock.FrozenTime + by });
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while ((await stripe.V1.TestHelpers.TestClocks.GetAsync(clockId)).Status != "ready")
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the test clock did not become ready");
+                await Task.Delay(20);
+            }
+
+            await Stripe.Deliveries.FlushAsync();
         }
 
         public async Task<Organization> OrganizationAsync(Guid orgId)

@@ -6,7 +6,8 @@ namespace VaultAI.Billing.Testing;
 /// <param name="Name">The name, if set.</param>
 /// <param name="Metadata">The metadata.</param>
 /// <param name="Created">When it was created (emulator clock).</param>
-public sealed record EmulatedCustomer(string Id, string? Email, string? Name, IReadOnlyDictionary<string, string> Metadata, DateTimeOffset Created);
+/// <param name="PaymentOutcome">What charging the customer does: set by <see cref="StripeEmulator.SetPaymentOutcome"/> or by a test payment method such as <c>pm_card_chargeCustomerFail</c>.</param>
+public sealed record EmulatedCustomer(string Id, string? Email, string? Name, IReadOnlyDictionary<string, string> Metadata, DateTimeOffset Created, PaymentOutcome PaymentOutcome);
 
 /// <summary>A snapshot of an emulated price.</summary>
 /// <param name="Id">The <c>price_</c> id.</param>

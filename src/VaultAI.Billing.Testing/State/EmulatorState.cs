@@ -14,7 +14,7 @@ public sealed class EmulatorState
 
     /// <summary>Gets the customers, oldest first.</summary>
     public IReadOnlyList<EmulatedCustomer> Customers => Read(e => e.Customers.Values.OrderBy(c => c.Sequence)
-        .Select(c => new EmulatedCustomer(c.Id, c.Email, c.Name, Copy(c.Metadata), c.Created)).ToList());
+        .Select(c => new EmulatedCustomer(c.Id, c.Email, c.Name, Copy(c.Metadata), c.Created, c.Outcome)).ToList());
 
     /// <summary>Gets the prices, oldest first.</summary>
     public IReadOnlyList<EmulatedPrice> Prices => Read(e => e.Prices.Values.OrderBy(p => p.Sequence)

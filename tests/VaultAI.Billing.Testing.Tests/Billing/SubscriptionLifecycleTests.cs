@@ -28,8 +28,10 @@ public class SubscriptionLifecycleTests
 
         var sub = await http.GetAsync($"/v1/subscriptions/{subId}?expand[0]=latest_invoice");
         Assert.Equal("active", sub.Str("status"));
-        Assert.Equal(Start.AddDays(4).ToUnixTimeSeconds(), sub.Json["current_period_start"]!.GetValue<long>());
-        Assert.Equal(Start.AddDays(4).AddMonths(1).ToUnixTimeSeconds(), sub.Json["current_period_end"]!.GetValue<long>());
+        // Since API 2025-03-31.basil the period lives on the items, not on the subscription.
+        Assert.Null(sub.Json["current_period_start"]);
+        Assert.Equal(Start.AddDays(4).ToUnixTimeSeconds(), sub.Json["items"]!["data"]![0]!["current_period_start"]!.GetValue<long>());
+        Assert.Equal(Start.AddDays(4).AddMonths(1).ToUnixTimeSeconds(), sub.Json["items"]!["data"]![0]!["current_period_end"]!.GetValue<long>());
         var latest = sub.Json["latest_invoice"]!;
         Assert.Equal("paid", latest["status"]!.GetValue<string>());
         Assert.Equal(2000, latest["amount_paid"]!.GetValue<long>());

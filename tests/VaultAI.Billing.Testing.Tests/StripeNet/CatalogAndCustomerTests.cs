@@ -40,6 +40,42 @@ public class CatalogAndCustomerTests
     }
 
     [Fact]
+    public async Task Customers_TestPaymentMethods_SetTheDefaultAndRefuseUnknownIdsWithoutCreatingAnything()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var client = StripeNetClient.For(stripe);
+
+        var failing = await client.V1.Customers.CreateAsync(new CustomerCreateOptions
+        {
+            PaymentMethod = "pm_card_chargeCustomerFail",
+            InvoiceSettings = new CustomerInvoiceSettingsOptions { DefaultPaymentMethod = "pm_card_chargeCustomerFail" },
+        });
+        var outcomeAfterCreate = Assert.Single(stripe.State.Customers).PaymentOutcome;
+        var unknown = await Assert.ThrowsAsync<StripeException>(() => client.V1.Customers.CreateAsync(new CustomerCreateOptions
+        {
+            InvoiceSettings = new CustomerInvoiceSettingsOptions { DefaultPaymentMethod = "pm_nope" },
+        }));
+        var badUpdate = await Assert.ThrowsAsync<StripeException>(() => client.V1.Customers.UpdateAsync(failing.Id, new CustomerUpdateOptions
+        {
+            Email = "changed@example.com",
+            InvoiceSettings = new CustomerInvoiceSettingsOptions { DefaultPaymentMethod = "pm_nope" },
+        }));
+        var fixedUp = await client.V1.Customers.UpdateAsync(failing.Id, new CustomerUpdateOptions
+        {
+            InvoiceSettings = new CustomerInvoiceSettingsOptions { DefaultPaymentMethod = "pm_card_visa" },
+        });
+
+        Assert.Equal("pm_card_chargeCustomerFail", failing.InvoiceSettings.DefaultPaymentMethodId);
+        Assert.Equal(PaymentOutcome.Fails, outcomeAfterCreate);
+        Assert.Equal("resource_missing", unknown.StripeError.Code);
+        Assert.Equal("invoice_settings[default_payment_method]", unknown.StripeError.Param);
+        Assert.Equal("resource_missing", badUpdate.StripeError.Code);
+        Assert.Null(fixedUp.Email); // the refused update changed nothing
+        Assert.Equal("pm_card_visa", fixedUp.InvoiceSettings.DefaultPaymentMethodId);
+        Assert.Equal(PaymentOutcome.Succeeds, Assert.Single(stripe.State.Customers).PaymentOutcome);
+    }
+
+    [Fact]
     public async Task Prices_WithLookupKeyAndMeter_DeserializeWithRecurringMeter()
     {
         await using var stripe = await StripeEmulator.StartAsync();

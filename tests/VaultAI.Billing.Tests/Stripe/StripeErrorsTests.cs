@@ -22,15 +22,30 @@ public sealed class StripeErrorsTests
     }
 
     [Fact]
-    public async Task GuardAsync_CardError_Is502WithStripesMessageAndNothingElseThrown()
+    public async Task GuardAsync_CardError_Is402CardErrorWithStripesMessageAndCodes()
     {
-        var card = new global::Stripe.StripeException(HttpStatusCode.PaymentRequired, new global::Stripe.StripeError { Type = "card_error", Code = "card_declined", Message = "Your card was declined." }, "Your card was declined.");
+        var card = new global::Stripe.StripeException(HttpStatusCode.PaymentRequired, new global::Stripe.StripeError { Type = "card_error", Code = "card_declined", DeclineCode = "insufficient_funds", Message = "Your card was declined." }, "Your card was declined.");
 
         var problem = await Assert.ThrowsAsync<BillingException>(() => StripeErrors.GuardAsync<int>("create the subscription", () => throw card, CancellationToken.None));
 
+        Assert.Equal(402, problem.StatusCode);
+        Assert.Equal("stripe_card_error", problem.Code);
+        Assert.Equal("card_declined", problem.StripeErrorCode);
+        Assert.Equal("insufficient_funds", problem.DeclineCode);
+        Assert.Contains("Your card was declined.", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GuardAsync_InvalidRequest_Is502StripeErrorWithStripesCode()
+    {
+        var invalid = new global::Stripe.StripeException(HttpStatusCode.BadRequest, new global::Stripe.StripeError { Type = "invalid_request_error", Code = "resource_missing", Message = "No such price: 'price_x'" }, "No such price");
+
+        var problem = await Assert.ThrowsAsync<BillingException>(() => StripeErrors.GuardAsync<int>("create the subscription", () => throw invalid, CancellationToken.None));
+
         Assert.Equal(502, problem.StatusCode);
         Assert.Equal("stripe_error", problem.Code);
-        Assert.Contains("Your card was declined.", problem.Message, StringComparison.Ordinal);
+        Assert.Equal("resource_missing", problem.StripeErrorCode);
+        Assert.Null(problem.DeclineCode);
     }
 
     [Fact]

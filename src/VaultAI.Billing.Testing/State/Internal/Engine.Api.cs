@@ -9,8 +9,8 @@ internal sealed record ApiResponse(int Status, JsonNode Body);
 
 internal sealed partial class Engine
 {
-    private static readonly ParameterSchema CustomerWrite = new("email", "name", "description", "phone", "metadata[*]", "expand[]");
-    private static readonly ParameterSchema CustomerCreate = new("email", "name", "description", "phone", "metadata[*]", "test_clock", "expand[]");
+    private static readonly ParameterSchema CustomerWrite = new("email", "name", "description", "phone", "metadata[*]", "invoice_settings[default_payment_method]", "expand[]");
+    private static readonly ParameterSchema CustomerCreate = new("email", "name", "description", "phone", "metadata[*]", "test_clock", "payment_method", "invoice_settings[default_payment_method]", "expand[]");
     private static readonly ParameterSchema ListBase = new("limit", "starting_after", "ending_before", "expand[]");
     private static readonly ParameterSchema CustomerList = new("limit", "starting_after", "ending_before", "expand[]", "email");
     private static readonly ParameterSchema CustomerSearch = new("query", "limit", "page", "expand[]");
@@ -180,13 +180,23 @@ internal sealed partial class Engine
     // ---- customers ----
     private JsonObject CreateCustomer(FormNode f)
     {
+        // Everything that can be refused is checked before the customer exists.
+        var clockId = NullIfEmpty(f.Str("test_clock")) is { } clock ? FindTestClock(clock, "test_clock").Id : null;
+        if (NullIfEmpty(f.Str("payment_method")) is { } attached)
+        {
+            TestPaymentMethods.Resolve(attached, "payment_method");
+        }
+
+        if (f.Node("invoice_settings")?.Str("default_payment_method") is { Length: > 0 } defaultMethod)
+        {
+            TestPaymentMethods.Resolve(defaultMethod, "invoice_settings[default_payment_method]");
+        }
+
         var customer = NewCustomer(f.Str("email"), f.Str("name"), f.Map("metadata"), Now);
         customer.Description = f.Str("description");
         customer.Phone = f.Str("phone");
-        if (NullIfEmpty(f.Str("test_clock")) is { } clockId)
-        {
-            customer.TestClockId = FindTestClock(clockId, "test_clock").Id;
-        }
+        customer.TestClockId = clockId;
+        ApplyDefaultPaymentMethod(customer, f);
 
         var json = Render(customer);
         Emit("customer.created", json, null, Now);
@@ -211,6 +221,11 @@ internal sealed partial class Engine
     private JsonObject UpdateCustomer(string id, FormNode f)
     {
         var c = FindCustomer(id);
+        if (f.Node("invoice_settings")?.Str("default_payment_method") is { Length: > 0 } defaultMethod)
+        {
+            TestPaymentMethods.Resolve(defaultMethod, "invoice_settings[default_payment_method]"); // refused before anything changes
+        }
+
         var before = Render(c);
         if (f.Has("email"))
         {
@@ -232,6 +247,7 @@ internal sealed partial class Engine
             c.Phone = NullIfEmpty(f.Str("phone"));
         }
 
+        ApplyDefaultPaymentMethod(c, f);
         c.ApplyMetadata(f.Map("metadata"), f.Str("metadata") == string.Empty);
         var after = Render(c);
         var previous = Diff(before, after);
@@ -241,6 +257,20 @@ internal sealed partial class Engine
         }
 
         return Render(c);
+    }
+
+    // invoice_settings[default_payment_method] takes one of Stripe's test payment methods; the one given decides
+    // whether later charges succeed, as in Stripe test mode (an empty value unsets it: charges succeed again).
+    private static void ApplyDefaultPaymentMethod(Customer customer, FormNode f)
+    {
+        if (f.Node("invoice_settings") is not { } settings || !settings.Has("default_payment_method"))
+        {
+            return;
+        }
+
+        var id = NullIfEmpty(settings.Str("default_payment_method"));
+        customer.Outcome = id is null ? PaymentOutcome.Succeeds : TestPaymentMethods.Resolve(id, "invoice_settings[default_payment_method]");
+        customer.DefaultPaymentMethod = id;
     }
 
     private JsonObject ListCustomers(FormNode f)

@@ -17,6 +17,13 @@ internal sealed partial class Engine
         ["description"] = c.Description,
         ["email"] = c.Email,
         ["invoice_prefix"] = c.Id.Length > 12 ? c.Id[4..12].ToUpperInvariant() : "EMU",
+        ["invoice_settings"] = new JsonObject
+        {
+            ["custom_fields"] = null,
+            ["default_payment_method"] = c.DefaultPaymentMethod,
+            ["footer"] = null,
+            ["rendering_options"] = null,
+        },
         ["livemode"] = false,
         ["metadata"] = MetadataJson(c.Metadata),
         ["name"] = c.Name,
@@ -136,8 +143,6 @@ internal sealed partial class Engine
             ["collection_method"] = "charge_automatically",
             ["created"] = Unix(s.Created),
             ["currency"] = s.Currency,
-            ["current_period_end"] = Unix(s.CurrentPeriodEnd),
-            ["current_period_start"] = Unix(s.CurrentPeriodStart),
             ["customer"] = customer,
             ["ended_at"] = Unix(s.EndedAt),
             ["items"] = new JsonObject

@@ -43,6 +43,8 @@ internal sealed class Customer : Resource
 
     public PaymentOutcome Outcome { get; set; }
 
+    public string? DefaultPaymentMethod { get; set; }
+
     public string? TestClockId { get; set; }
 }
 

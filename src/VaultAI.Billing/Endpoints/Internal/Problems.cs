@@ -9,9 +9,9 @@ internal static class Problems
     public const string TypeBase = "https://vaultai.dev/problems/";
 
     public static IResult From(BillingException exception, HttpContext context) =>
-        Create(exception.StatusCode, exception.Code, exception.Message, exception.Field, context, exception.StripeRequestId);
+        Create(exception.StatusCode, exception.Code, exception.Message, exception.Field, context, exception.StripeRequestId, exception.StripeErrorCode, exception.DeclineCode);
 
-    public static IResult Create(int status, string code, string detail, string? field, HttpContext context, string? stripeRequestId = null)
+    public static IResult Create(int status, string code, string detail, string? field, HttpContext context, string? stripeRequestId = null, string? stripeErrorCode = null, string? declineCode = null)
     {
         var problem = new ProblemDetails
         {
@@ -31,6 +31,16 @@ internal static class Problems
         if (stripeRequestId is not null)
         {
             problem.Extensions["stripe_request_id"] = stripeRequestId;
+        }
+
+        if (stripeErrorCode is not null)
+        {
+            problem.Extensions["stripe_code"] = stripeErrorCode;
+        }
+
+        if (declineCode is not null)
+        {
+            problem.Extensions["decline_code"] = declineCode;
         }
 
         problem.Extensions["trace_id"] = context.TraceIdentifier;

@@ -42,8 +42,9 @@ internal static class StripeErrors
     };
 
     /// <summary>
-    /// Turns a failed Stripe call into the problem our endpoints answer: 502 <c>stripe_error</c> with Stripe's message and
-    /// request id (a card error when linking too: nothing was linked), or 502 <c>stripe_unreachable</c>.
+    /// Turns a failed Stripe call into the problem our endpoints answer: 402 <c>stripe_card_error</c> when a card was
+    /// declined, 502 <c>stripe_error</c> for any other refusal (both with Stripe's message, code and request id), or
+    /// 502 <c>stripe_unreachable</c>.
     /// </summary>
     public static async Task<T> GuardAsync<T>(string what, Func<Task<T>> call, CancellationToken cancellationToken)
     {
@@ -51,11 +52,22 @@ internal static class StripeErrors
         {
             return await call().ConfigureAwait(false);
         }
+        catch (StripeException exception) when (exception.StripeError?.Type == "card_error")
+        {
+            // Stripe did its job: the customer's card was refused. That is a payment problem, not a gateway failure.
+            throw new BillingException(402, "stripe_card_error", $"Stripe declined the card while trying to {what}: {exception.StripeError.Message ?? exception.Message}", innerException: exception)
+            {
+                StripeRequestId = exception.RequestId(),
+                StripeErrorCode = exception.StripeError.Code,
+                DeclineCode = exception.StripeError.DeclineCode,
+            };
+        }
         catch (StripeException exception)
         {
             throw new BillingException(502, "stripe_error", $"Stripe refused to {what}: {exception.StripeError?.Message ?? exception.Message}", innerException: exception)
             {
                 StripeRequestId = exception.RequestId(),
+                StripeErrorCode = exception.StripeError?.Code,
             };
         }
         catch (Exception exception) when (IsUnreachable(exception, cancellationToken))
