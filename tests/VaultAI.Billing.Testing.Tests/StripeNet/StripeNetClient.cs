@@ -16,4 +16,17 @@ internal static class StripeNetClient
             HttpClient = new SystemNetHttpClient(new HttpClient(), maxNetworkRetries: maxNetworkRetries),
         });
     }
+
+    /// <summary>Creates a product and its licensed monthly price of 20.00 USD, the catalog most of these tests bill.</summary>
+    public static async Task<Price> CreateMonthlyPriceAsync(StripeClient client)
+    {
+        var product = await client.V1.Products.CreateAsync(new ProductCreateOptions { Name = "VaultAI Pro" });
+        return await client.V1.Prices.CreateAsync(new PriceCreateOptions
+        {
+            Currency = "usd",
+            UnitAmount = 2000,
+            Product = product.Id,
+            Recurring = new PriceRecurringOptions { Interval = "month" },
+        });
+    }
 }

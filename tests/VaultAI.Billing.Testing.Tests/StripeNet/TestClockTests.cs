@@ -27,14 +27,7 @@ public class TestClockTests
     {
         var clock = await client.V1.TestHelpers.TestClocks.CreateAsync(new TestClockCreateOptions { FrozenTime = Start.UtcDateTime, Name = "trial" });
         var customer = await client.V1.Customers.CreateAsync(new CustomerCreateOptions { Email = "clock@example.com", TestClock = clock.Id });
-        var product = await client.V1.Products.CreateAsync(new ProductCreateOptions { Name = "VaultAI Pro" });
-        var price = await client.V1.Prices.CreateAsync(new PriceCreateOptions
-        {
-            Currency = "usd",
-            UnitAmount = 2000,
-            Product = product.Id,
-            Recurring = new PriceRecurringOptions { Interval = "month" },
-        });
+        var price = await StripeNetClient.CreateMonthlyPriceAsync(client);
         var subscription = await client.V1.Subscriptions.CreateAsync(new SubscriptionCreateOptions
         {
             Customer = customer.Id,

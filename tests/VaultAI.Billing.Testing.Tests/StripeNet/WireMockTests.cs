@@ -12,14 +12,7 @@ public class WireMockTests
     private static async Task<(Customer Customer, Price Price)> SetUpAsync(StripeClient client)
     {
         var customer = await client.V1.Customers.CreateAsync(new CustomerCreateOptions { Email = "w@example.com" });
-        var product = await client.V1.Products.CreateAsync(new ProductCreateOptions { Name = "VaultAI Pro" });
-        var price = await client.V1.Prices.CreateAsync(new PriceCreateOptions
-        {
-            Currency = "usd",
-            UnitAmount = 2000,
-            Product = product.Id,
-            Recurring = new PriceRecurringOptions { Interval = "month" },
-        });
+        var price = await StripeNetClient.CreateMonthlyPriceAsync(client);
         return (customer, price);
     }
 
