@@ -71,7 +71,7 @@ internal static class AdminEndpoints
         {
             request = new LinkRequest
             {
-                AdminEmail = body.RequiredString("admin_email"),
+                AdminEmail = body.RequiredEmail("admin_email"),
                 DeploymentType = body.RequiredString("deployment_type", 32),
                 PlanKey = body.RequiredString("plan_type", 64),
                 TrialDays = body.OptionalInteger("trial_days", 0, 730),
@@ -95,7 +95,7 @@ internal static class AdminEndpoints
                 DeploymentType = body.RequiredString("deployment_type", 32),
                 SuccessUrl = body.RequiredString("success_url", 2000),
                 CancelUrl = body.RequiredString("cancel_url", 2000),
-                CustomerEmail = body.OptionalString("customer_email"),
+                CustomerEmail = body.OptionalEmail("customer_email"),
                 TrialDays = body.OptionalInteger("trial_days", 0, 730),
                 BillingInterval = body.OptionalString("billing_interval", 16),
             };
@@ -171,8 +171,7 @@ internal static class AdminEndpoints
             : TypedResults.Json(new RetryResponse(true, retried), WireJsonContext.Default.RetryResponse);
     }
 
-    private static Guid ParseId(string value, string field) =>
-        Guid.TryParse(value, out var id) ? id : throw BillingException.Invalid(field, $"'{field}' must be a UUID.");
+    private static Guid ParseId(string value, string field) => JsonBody.ParseId(value, field);
 
     private static int QueryInt(HttpRequest request, string name, int fallback, int min, int max)
     {
