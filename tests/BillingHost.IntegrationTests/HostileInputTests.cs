@@ -252,6 +252,35 @@ public class HostileInputTests
     }
 
     [Fact]
+    public async Task Register_LoneSurrogateEscapeInAPropertyName_Answers400()
+    {
+        await using var factory = new HostFactory();
+        using var client = factory.CreateClient();
+
+        using var response = await client.PostAsync("/api/organizations/register", Instances.Json($$"""{"{{LoneSurrogate}}":1,"organization_id":"{{Guid.NewGuid()}}","organization_name":"Acme"}"""));
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_string", "body");
+    }
+
+    [Theory]
+    [InlineData("search")]
+    [InlineData("status")]
+    public async Task AdminList_NulCharacterInQueryOnPostgres_Answers400NamingTheParameter(string parameter)
+    {
+        await using var stripe = await VaultAI.Billing.Testing.StripeEmulator.StartAsync();
+        var apiKey = BillingHost.Admin.AdminCredentials.NewApiKey();
+        var settings = await ProductionSettings.CreateAsync(stripe, await TestDatabase.CreateDatabaseAsync("billinghost"), apiKey);
+        settings["VaultAI:Host:MigrateAtStart"] = "true";
+        await using var factory = new HostFactory(settings);
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add(BillingHost.Admin.AdminAuthentication.ApiKeyHeader, apiKey);
+
+        using var response = await client.GetAsync($"/api/admin/organizations?{parameter}=a%00b");
+
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "invalid_field", parameter);
+    }
+
+    [Fact]
     public async Task Register_DuplicateProperty_Answers400MalformedJson()
     {
         await using var factory = new HostFactory();

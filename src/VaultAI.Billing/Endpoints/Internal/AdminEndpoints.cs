@@ -40,7 +40,7 @@ internal static class AdminEndpoints
             "false" => false,
             _ => throw BillingException.Invalid("linked", "'linked' must be 'true' or 'false'."),
         };
-        var page = await admin.ListOrganizationsAsync(new OrganizationQuery(request.Query["search"].FirstOrDefault(), linked, request.Query["status"].FirstOrDefault(), skip, take), cancellationToken).ConfigureAwait(false);
+        var page = await admin.ListOrganizationsAsync(new OrganizationQuery(QueryText(request, "search", 200), linked, QueryText(request, "status", 32), skip, take), cancellationToken).ConfigureAwait(false);
         var views = page.Items.Select(StatusViews.Admin).ToList();
         var response = new AdminListResponse(
             new AdminSummary(page.Total, page.Linked, page.Pending),
@@ -172,6 +172,20 @@ internal static class AdminEndpoints
     }
 
     private static Guid ParseId(string value, string field) => JsonBody.ParseId(value, field);
+
+    /// <summary>Free text from the query string: bounded, and without control characters (PostgreSQL refuses NUL in text).</summary>
+    private static string? QueryText(HttpRequest request, string name, int maxLength)
+    {
+        var text = request.Query[name].FirstOrDefault()?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        return text.Length > maxLength || text.Any(char.IsControl)
+            ? throw BillingException.Invalid(name, $"'{name}' must be at most {maxLength} characters, without control characters.")
+            : text;
+    }
 
     private static int QueryInt(HttpRequest request, string name, int fallback, int min, int max)
     {

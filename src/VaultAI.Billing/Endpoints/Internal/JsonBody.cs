@@ -63,6 +63,11 @@ internal sealed class JsonBody : IDisposable
         {
             document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false });
         }
+        catch (InvalidOperationException)
+        {
+            // Checking for duplicate names unescapes every property name; one holding a lone surrogate cannot be unescaped.
+            throw BillingException.Invalid("body", "A property name contains an escape that is not a character (a lone UTF-16 surrogate such as \\ud800).", "invalid_string");
+        }
         catch (JsonException exception)
         {
             // Duplicate property names are refused here too: which of two values counts must never be a guess.
