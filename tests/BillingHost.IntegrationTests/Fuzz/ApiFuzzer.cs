@@ -121,6 +121,11 @@ internal sealed class ApiFuzzer(HttpClient client, string connectionString, stri
             request.Headers.TryAddWithoutValidation("Authorization", authorization);
         }
 
+        if (fuzzCase.Header is { } header)
+        {
+            request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+
         if (fuzzCase.Route.Caller == FuzzCaller.Admin)
         {
             request.Headers.Add(adminApiKeyHeader, adminApiKey);

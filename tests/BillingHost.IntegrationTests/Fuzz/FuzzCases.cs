@@ -10,7 +10,8 @@ internal sealed record FuzzCase(
     string Path,
     byte[]? Body,
     string? ContentType,
-    string? Authorization);
+    string? Authorization,
+    KeyValuePair<string, string>? Header = null);
 
 /// <summary>
 /// Generates hostile requests from a seeded <see cref="Random"/>: the same seed gives the same cases, so a failure
@@ -163,7 +164,14 @@ internal sealed class FuzzCaseGenerator(Random random, FuzzTargets targets, int 
         }
 
         var authorization = Authorization(route, out var authDescription);
-        return new FuzzCase(route, description + authDescription, path, body, contentType, authorization);
+        KeyValuePair<string, string>? header = null;
+        if (route.Caller == FuzzCaller.Instance && _random.Next(8) == 0)
+        {
+            header = new("Idempotency-Key", Pick(["", " ", "k\u0001", "ключ", "k\tk", new string('k', 256), new string('k', 5_000), "k k", "\"k\"", "k\u007f"]));
+            authDescription += $" Idempotency-Key {Shorten(header.Value.Value)}";
+        }
+
+        return new FuzzCase(route, description + authDescription, path, body, contentType, authorization, header);
     }
 
     private FuzzCase PathOrQueryCase(FuzzRoute route)
@@ -247,9 +255,19 @@ internal sealed class FuzzCaseGenerator(Random random, FuzzTargets targets, int 
     {
         byte[][] sequences = [[0xff], [0xc3, 0x28], [0xe2, 0x28, 0xa1], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xf4, 0x90, 0x80, 0x80], [0x80], [0x00]];
         var bad = sequences[_random.Next(sequences.Length)];
-        var index = _random.Next(fields.Count);
-        var name = fields[index].Name;
-        fields[index] = (name, "\"@@BAD@@\"");
+        string name;
+        if (_random.Next(3) == 0)
+        {
+            name = "a property name";
+            fields.Add(("@@BAD@@", "1"));
+        }
+        else
+        {
+            var index = _random.Next(fields.Count);
+            name = fields[index].Name;
+            fields[index] = (name, "\"@@BAD@@\"");
+        }
+
         var text = Object(fields);
         var marker = text.IndexOf("@@BAD@@", StringComparison.Ordinal);
         var bytes = Utf8(text[..marker]).Concat(bad).Concat(Utf8(text[(marker + 7)..])).ToArray();
