@@ -38,6 +38,9 @@ public sealed class BillingException : Exception
     /// <summary>The card issuer's reason (for example <c>insufficient_funds</c>), when a card was declined.</summary>
     public string? DeclineCode { get; init; }
 
+    /// <summary>When the caller may try again (sent as <c>Retry-After</c>), for a 429 or 503.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>Creates a 400 naming <paramref name="field"/>.</summary>
     internal static BillingException Invalid(string field, string message, string code = "invalid_field") =>
         new(400, code, message, field);

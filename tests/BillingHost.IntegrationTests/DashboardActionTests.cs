@@ -230,7 +230,7 @@ public class DashboardActionTests
     [Fact]
     public async Task Dashboard_ManyOrganizations_PagesAndSearches()
     {
-        await using var factory = new HostFactory(new() { ["VaultAI:Host:InstanceRequestsPerMinute"] = "1000" });
+        await using var factory = new HostFactory(new() { ["VaultAI:Host:InstanceRequestsPerMinute"] = "1000", ["VaultAI:Host:UnauthenticatedRequestsPerMinute"] = "1000" });
         using (var client = factory.CreateClient())
         {
             for (var i = 0; i < 30; i++)

@@ -7,9 +7,9 @@ namespace BillingHost.IntegrationTests;
 public class OperationsTests
 {
     [Fact]
-    public async Task InstanceRoutes_OverThePerClientLimit_Answer429ProblemWithRetryAfter()
+    public async Task Register_OverThePerAddressLimit_Answers429ProblemWithRetryAfter()
     {
-        await using var factory = new HostFactory(new() { ["VaultAI:Host:InstanceRequestsPerMinute"] = "2" });
+        await using var factory = new HostFactory(new() { ["VaultAI:Host:UnauthenticatedRequestsPerMinute"] = "2" });
         using var client = factory.CreateClient();
         await Instances.RegisterAsync(client, Guid.NewGuid());
         await Instances.RegisterAsync(client, Guid.NewGuid());
@@ -19,12 +19,17 @@ public class OperationsTests
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.True(limited.Headers.RetryAfter?.Delta > TimeSpan.Zero, "Retry-After tells when to come back");
         Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        using (var problem = JsonDocument.Parse(await limited.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("rate_limited", problem.RootElement.GetProperty("code").GetString());
+        }
+
         using var live = await client.GetAsync("/health/live");
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
     }
 
     [Fact]
-    public async Task InstanceRoutes_EachTokenHasItsOwnLimit()
+    public async Task InstanceRoutes_EachOrganizationHasItsOwnLimit()
     {
         await using var factory = new HostFactory(new() { ["VaultAI:Host:InstanceRequestsPerMinute"] = "2" });
         using var client = factory.CreateClient();

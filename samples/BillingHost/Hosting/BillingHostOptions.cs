@@ -27,8 +27,21 @@ public sealed class BillingHostOptions
     /// </summary>
     public string? DataProtectionKeysPath { get; set; }
 
-    /// <summary>Requests per minute a single instance token (or client address) may send to the instance routes.</summary>
+    /// <summary>Requests per minute one organization may send to the instance routes with its valid token. The default is 60.</summary>
     public int InstanceRequestsPerMinute { get; set; } = 60;
+
+    /// <summary>
+    /// Requests per minute one client address may send without a valid instance token: registrations and requests with a
+    /// missing or wrong token. Once spent, that address's token checks answer 429 too. The default is 20.
+    /// </summary>
+    public int UnauthenticatedRequestsPerMinute { get; set; } = 20;
+
+    /// <summary>
+    /// The reverse proxies whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> the host believes (the client address
+    /// then comes from the header, for rate limits and logs). Off by default: with no proxy configured the headers are
+    /// ignored, since any caller could send them.
+    /// </summary>
+    public ForwardedHeadersSettings ForwardedHeaders { get; set; } = new();
 
     /// <summary>Whether <c>/health/ready</c> also checks that Stripe answers. The default is off.</summary>
     public bool CheckStripeWhenReady { get; set; }
@@ -42,4 +55,17 @@ public sealed class AdminUserOptions
 {
     /// <summary>The ASP.NET Core Identity password hash (base64), printed by <c>hash-password</c>.</summary>
     public string? PasswordHash { get; set; }
+}
+
+/// <summary>Which proxies may tell the host the client's address (<c>VaultAI:Host:ForwardedHeaders</c>).</summary>
+public sealed class ForwardedHeadersSettings
+{
+    /// <summary>Proxy addresses, for example <c>10.0.0.5</c>.</summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>Proxy networks in CIDR notation, for example <c>10.0.0.0/8</c>.</summary>
+    public List<string> KnownNetworks { get; set; } = [];
+
+    /// <summary>Whether any proxy is configured, which turns the forwarded headers on.</summary>
+    public bool Enabled => KnownProxies.Count > 0 || KnownNetworks.Count > 0;
 }

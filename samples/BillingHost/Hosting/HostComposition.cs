@@ -1,9 +1,8 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading.RateLimiting;
 using BillingHost.Admin;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -15,9 +14,6 @@ namespace BillingHost.Hosting;
 /// <summary>The host's composition: what <c>Program.cs</c> calls, in two steps (services, then the pipeline).</summary>
 public static class HostComposition
 {
-    /// <summary>The rate-limiting policy of the instance routes.</summary>
-    public const string InstancePolicy = "instance";
-
     /// <summary>The rate-limiting policy of the sign-in form.</summary>
     public const string LoginPolicy = "login";
 
@@ -98,7 +94,7 @@ public static class HostComposition
         }
 
         var adminPolicy = configuration[$"{VaultAIBillingOptions.SectionName}:AdminPolicy"] is { Length: > 0 } policy ? policy : new VaultAIBillingOptions().AdminPolicy;
-        services.AddProblemDetails();
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = ErrorAnswers.AddCode);
         services.AddAdminAuthentication(adminPolicy, hostSettings.SessionIdleTimeout);
         services.AddRazorPages(options =>
         {
@@ -109,14 +105,28 @@ public static class HostComposition
             .AddDbContextCheck<BillingDbContext>("database", tags: ["ready"])
             .AddCheck<StripeHealthCheck>("stripe", tags: ["ready"]);
         services.AddOpenApi();
-        services.AddInstanceRateLimits(hostSettings.InstanceRequestsPerMinute);
+        // Instance routes: limited where the library authenticates, by verified organization and by client address.
+        billing.AddInstanceRateLimits(limits =>
+        {
+            limits.RequestsPerMinutePerOrganization = Math.Max(1, hostSettings.InstanceRequestsPerMinute);
+            limits.UnauthenticatedRequestsPerMinutePerAddress = Math.Max(1, hostSettings.UnauthenticatedRequestsPerMinute);
+        });
+        services.AddLoginRateLimit();
+        services.AddForwardedHeaders(hostSettings.ForwardedHeaders);
     }
 
     /// <summary>Adds the middleware and maps the billing API, the dashboard, health and OpenAPI.</summary>
     public static WebApplication UseBillingHost(this WebApplication app)
     {
+        if (app.Services.GetRequiredService<IOptions<BillingHostOptions>>().Value.ForwardedHeaders.Enabled)
+        {
+            // First: everything after it (rate limits, logs) sees the client's address, not the proxy's.
+            app.UseForwardedHeaders();
+        }
+
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // Every error without a body (unmatched route 404, 405, antiforgery 400...) becomes problem details with a code.
+        app.UseStatusCodePages(ErrorAnswers.WriteStatusCodeProblemAsync);
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
@@ -124,19 +134,16 @@ public static class HostComposition
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         app.MapOpenApi().AllowAnonymous();
-        app.MapVaultAIBilling().RequireRateLimiting(InstancePolicy);
+        app.MapVaultAIBilling();
         app.MapRazorPages();
         return app;
     }
 
-    private static void AddInstanceRateLimits(this IServiceCollection services, int requestsPerMinute)
+    private static void AddLoginRateLimit(this IServiceCollection services)
     {
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            options.AddPolicy(InstancePolicy, context => RateLimitPartition.GetFixedWindowLimiter(
-                PartitionKey(context),
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = requestsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
             options.AddPolicy(LoginPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
                 "ip:" + context.Connection.RemoteIpAddress,
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 10, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
@@ -150,13 +157,30 @@ public static class HostComposition
         });
     }
 
-    // One bucket per instance token (hashed, never kept in clear), or per client address for calls without one.
-    private static string PartitionKey(HttpContext context)
+    private static void AddForwardedHeaders(this IServiceCollection services, ForwardedHeadersSettings settings)
     {
-        var authorization = context.Request.Headers.Authorization.ToString();
-        return authorization.Length > 0
-            ? "token:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(authorization)))
-            : "ip:" + context.Connection.RemoteIpAddress;
+        services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            // Only the configured proxies are believed, not the framework's default of loopback.
+            options.KnownProxies.Clear();
+            options.KnownIPNetworks.Clear();
+            foreach (var proxy in settings.KnownProxies)
+            {
+                if (System.Net.IPAddress.TryParse(proxy, out var address))
+                {
+                    options.KnownProxies.Add(address);
+                }
+            }
+
+            foreach (var network in settings.KnownNetworks)
+            {
+                if (System.Net.IPNetwork.TryParse(network, out var parsed))
+                {
+                    options.KnownIPNetworks.Add(parsed);
+                }
+            }
+        });
     }
 }
 

@@ -87,6 +87,27 @@ internal sealed class BillingHostOptionsValidator(HostMode mode) : IValidateOpti
             errors.Add($"{S}:InstanceRequestsPerMinute must be between 1 and 100000.");
         }
 
+        if (options.UnauthenticatedRequestsPerMinute is < 1 or > 100_000)
+        {
+            errors.Add($"{S}:UnauthenticatedRequestsPerMinute must be between 1 and 100000.");
+        }
+
+        for (var i = 0; i < options.ForwardedHeaders.KnownProxies.Count; i++)
+        {
+            if (!System.Net.IPAddress.TryParse(options.ForwardedHeaders.KnownProxies[i], out _))
+            {
+                errors.Add($"{S}:ForwardedHeaders:KnownProxies:{i} must be an IP address such as 10.0.0.5.");
+            }
+        }
+
+        for (var i = 0; i < options.ForwardedHeaders.KnownNetworks.Count; i++)
+        {
+            if (!System.Net.IPNetwork.TryParse(options.ForwardedHeaders.KnownNetworks[i], out _))
+            {
+                errors.Add($"{S}:ForwardedHeaders:KnownNetworks:{i} must be a network in CIDR notation such as 10.0.0.0/8.");
+            }
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -66,7 +66,8 @@ public sealed class IndexModel(BillingAdministration admin, IOptionsMonitor<Vaul
     {
         PendingPage = Math.Max(1, PendingPage);
         LinkedPage = Math.Max(1, LinkedPage);
-        var search = string.IsNullOrWhiteSpace(Search) ? null : Search.Trim();
+        // A search box is free text, but PostgreSQL refuses text with NUL (and control characters never match a name).
+        var search = string.IsNullOrWhiteSpace(Search) ? null : new string(Search.Trim().Where(c => !char.IsControl(c)).Take(200).ToArray());
         Pending = await admin.ListOrganizationsAsync(new OrganizationQuery(search, false, null, (PendingPage - 1) * PageSize, PageSize), cancellationToken);
         Linked = await admin.ListOrganizationsAsync(new OrganizationQuery(search, true, null, (LinkedPage - 1) * PageSize, PageSize), cancellationToken);
         (Total, LinkedCount, PendingCount) = (Pending.Total, Pending.Linked, Pending.Pending);

@@ -52,6 +52,9 @@ public sealed class HostFactory : WebApplicationFactory<Program>
 
     public string DataPath { get; }
 
+    /// <summary>Extra service registrations of a test (applied after the host's own).</summary>
+    public Action<IServiceCollection>? ConfigureTestServices { get; init; }
+
     public CapturingConsole Console { get; } = new();
 
     public EmbeddedStripe Embedded => Services.GetRequiredService<EmbeddedStripe>();
@@ -84,6 +87,10 @@ public sealed class HostFactory : WebApplicationFactory<Program>
             }
         });
         builder.ConfigureServices(services => services.AddSingleton<HostConsole>(Console));
+        if (ConfigureTestServices is { } configure)
+        {
+            builder.ConfigureServices(configure);
+        }
     }
 
     public override async ValueTask DisposeAsync()

@@ -4,16 +4,22 @@ using VaultAI.Billing.Storage;
 namespace VaultAI.Billing.Credentials.Internal;
 
 /// <summary>Checks an instance's bearer token against the stored hash and the organization it claims to act for.</summary>
-internal sealed class InstanceAuthenticator(IBillingStore store, TimeProvider timeProvider)
+internal sealed class InstanceAuthenticator(IBillingStore store, TimeProvider timeProvider, InstanceRequestLimiter? limiter = null)
 {
     private static readonly TimeSpan TouchInterval = TimeSpan.FromHours(1);
 
-    /// <summary>Finds the credential of the request's bearer token; 401 when absent or unknown.</summary>
+    /// <summary>
+    /// Finds the credential of the request's bearer token; 401 when absent or unknown; 429 when rate limits are on
+    /// (<see cref="InstanceRequestLimiter"/>) and the client address or the verified organization is over its limit.
+    /// </summary>
     public async Task<InstanceCredential> AuthenticateAsync(HttpRequest request, CancellationToken cancellationToken)
     {
+        // An address that has spent its budget of failed attempts gets no further token checks: no guessing at speed.
+        limiter?.EnsureAddressNotExhausted(request.HttpContext);
         var token = InstanceTokens.FromAuthorizationHeader(request.Headers.Authorization);
         if (token is null)
         {
+            limiter?.SpendAddress(request.HttpContext);
             throw new BillingException(401, "missing_token", "Send the organization's billing token as 'Authorization: Bearer <token>'.", "Authorization");
         }
 
@@ -21,9 +27,12 @@ internal sealed class InstanceAuthenticator(IBillingStore store, TimeProvider ti
         // The lookup is by hash; compare again in constant time so the decision never depends on a short-circuiting string compare.
         if (credential is null || !InstanceTokens.Matches(token, credential.TokenHash))
         {
+            limiter?.SpendAddress(request.HttpContext);
             throw new BillingException(401, "invalid_token", "The billing token is not valid (unknown, rotated or revoked). Ask the billing administrator for a new one.", "Authorization");
         }
 
+        // Keyed on the organization the token was verified for: changing header text buys nothing.
+        limiter?.SpendOrganization(credential.OrganizationId);
         return credential;
     }
 
@@ -35,6 +44,9 @@ internal sealed class InstanceAuthenticator(IBillingStore store, TimeProvider ti
             throw new BillingException(403, "forbidden_organization", "This billing token belongs to another organization.", "organization_id");
         }
     }
+
+    /// <summary>Spends one unauthenticated request (a registration) of the client's address; 429 when none is left.</summary>
+    public void SpendUnauthenticated(HttpContext context) => limiter?.SpendAddress(context);
 
     /// <summary>Records the use of a credential after a successful request, at most once an hour.</summary>
     public Task TouchAsync(InstanceCredential credential, CancellationToken cancellationToken)

@@ -40,7 +40,7 @@ internal static class AdminEndpoints
             "false" => false,
             _ => throw BillingException.Invalid("linked", "'linked' must be 'true' or 'false'."),
         };
-        var page = await admin.ListOrganizationsAsync(new OrganizationQuery(request.Query["search"].FirstOrDefault(), linked, request.Query["status"].FirstOrDefault(), skip, take), cancellationToken).ConfigureAwait(false);
+        var page = await admin.ListOrganizationsAsync(new OrganizationQuery(QueryText(request, "search", 200), linked, QueryText(request, "status", 32), skip, take), cancellationToken).ConfigureAwait(false);
         var views = page.Items.Select(StatusViews.Admin).ToList();
         var response = new AdminListResponse(
             new AdminSummary(page.Total, page.Linked, page.Pending),
@@ -71,7 +71,7 @@ internal static class AdminEndpoints
         {
             request = new LinkRequest
             {
-                AdminEmail = body.RequiredString("admin_email"),
+                AdminEmail = body.RequiredEmail("admin_email"),
                 DeploymentType = body.RequiredString("deployment_type", 32),
                 PlanKey = body.RequiredString("plan_type", 64),
                 TrialDays = body.OptionalInteger("trial_days", 0, 730),
@@ -95,7 +95,7 @@ internal static class AdminEndpoints
                 DeploymentType = body.RequiredString("deployment_type", 32),
                 SuccessUrl = body.RequiredString("success_url", 2000),
                 CancelUrl = body.RequiredString("cancel_url", 2000),
-                CustomerEmail = body.OptionalString("customer_email"),
+                CustomerEmail = body.OptionalEmail("customer_email"),
                 TrialDays = body.OptionalInteger("trial_days", 0, 730),
                 BillingInterval = body.OptionalString("billing_interval", 16),
             };
@@ -171,8 +171,21 @@ internal static class AdminEndpoints
             : TypedResults.Json(new RetryResponse(true, retried), WireJsonContext.Default.RetryResponse);
     }
 
-    private static Guid ParseId(string value, string field) =>
-        Guid.TryParse(value, out var id) ? id : throw BillingException.Invalid(field, $"'{field}' must be a UUID.");
+    private static Guid ParseId(string value, string field) => JsonBody.ParseId(value, field);
+
+    /// <summary>Free text from the query string: bounded, and without control characters (PostgreSQL refuses NUL in text).</summary>
+    private static string? QueryText(HttpRequest request, string name, int maxLength)
+    {
+        var text = request.Query[name].FirstOrDefault()?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        return text.Length > maxLength || text.Any(char.IsControl)
+            ? throw BillingException.Invalid(name, $"'{name}' must be at most {maxLength} characters, without control characters.")
+            : text;
+    }
 
     private static int QueryInt(HttpRequest request, string name, int fallback, int min, int max)
     {

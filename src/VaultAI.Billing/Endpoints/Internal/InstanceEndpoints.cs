@@ -45,17 +45,14 @@ internal static class InstanceEndpoints
         }
     }
 
-    private static async Task<IResult> RegisterAsync(HttpContext context, RegistrationService registration, IOptionsMonitor<VaultAIBillingOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> RegisterAsync(HttpContext context, RegistrationService registration, InstanceAuthenticator authenticator, IOptionsMonitor<VaultAIBillingOptions> options, CancellationToken cancellationToken)
     {
+        // Registration is open to anyone: each one spends the client address's unauthenticated budget, before any work.
+        authenticator.SpendUnauthenticated(context);
         RegistrationRequest request;
         using (var body = await JsonBody.ReadAsync(context.Request, options.CurrentValue.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false))
         {
-            var email = body.OptionalString("email");
-            if (email is not null && (!email.Contains('@', StringComparison.Ordinal) || email.Any(char.IsWhiteSpace)))
-            {
-                throw BillingException.Invalid("email", "'email' must be an e-mail address.");
-            }
-
+            var email = body.OptionalEmail("email");
             request = new RegistrationRequest(
                 body.RequiredGuid("organization_id"),
                 body.RequiredString("organization_name"),
@@ -122,10 +119,7 @@ internal static class InstanceEndpoints
     private static async Task<IResult> StatusAsync(string organizationId, HttpContext context, InstanceAuthenticator authenticator, IBillingStore store, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var credential = await authenticator.AuthenticateAsync(context.Request, cancellationToken).ConfigureAwait(false);
-        if (!Guid.TryParse(organizationId, out var id))
-        {
-            throw BillingException.Invalid("organization_id", "The organization id in the path must be a UUID.");
-        }
+        var id = JsonBody.ParseId(organizationId, "organization_id");
 
         InstanceAuthenticator.Authorize(credential, id);
         var organization = await store.GetOrganizationAsync(id, cancellationToken).ConfigureAwait(false)
@@ -140,10 +134,7 @@ internal static class InstanceEndpoints
     private static async Task<IResult> CheckEntitlementAsync(string organizationId, HttpContext context, InstanceAuthenticator authenticator, IBillingStore store, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var credential = await authenticator.AuthenticateAsync(context.Request, cancellationToken).ConfigureAwait(false);
-        if (!Guid.TryParse(organizationId, out var id))
-        {
-            throw BillingException.Invalid("organization_id", "The organization id in the path must be a UUID.");
-        }
+        var id = JsonBody.ParseId(organizationId, "organization_id");
 
         InstanceAuthenticator.Authorize(credential, id);
         var settings = options.CurrentValue;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 
 namespace VaultAI.Billing.Endpoints.Internal;
 
@@ -24,22 +25,32 @@ internal sealed class JsonBody : IDisposable
             throw TooLarge(maxBytes);
         }
 
-        if (request.ContentType is { } contentType && !contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        if (!IsJsonContentType(request.ContentType))
         {
-            throw new BillingException(415, "unsupported_media_type", "Send the body as application/json.", "body");
+            throw new BillingException(415, "unsupported_media_type", "Send the body as 'Content-Type: application/json' (charset, if given, utf-8).", "Content-Type");
         }
 
         var buffer = new MemoryStream();
         var chunk = new byte[8192];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        try
         {
-            if (buffer.Length + read > maxBytes)
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                throw TooLarge(maxBytes);
-            }
+                if (buffer.Length + read > maxBytes)
+                {
+                    throw TooLarge(maxBytes);
+                }
 
-            buffer.Write(chunk, 0, read);
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException exception)
+        {
+            // The server refused the body itself (bad chunked framing, over its own size limit, too slow).
+            throw exception.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? TooLarge(maxBytes)
+                : new BillingException(400, "malformed_body", "The request body could not be read.", "body", exception);
         }
 
         if (buffer.Length == 0)
@@ -50,11 +61,17 @@ internal sealed class JsonBody : IDisposable
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 16 });
+            document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false });
+        }
+        catch (InvalidOperationException)
+        {
+            // Checking for duplicate names unescapes every property name; one holding a lone surrogate cannot be unescaped.
+            throw BillingException.Invalid("body", "A property name contains an escape that is not a character (a lone UTF-16 surrogate such as \\ud800).", "invalid_string");
         }
         catch (JsonException exception)
         {
-            throw BillingException.Invalid("body", $"The request body is not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine}).", "malformed_json");
+            // Duplicate property names are refused here too: which of two values counts must never be a guess.
+            throw BillingException.Invalid("body", $"The request body is not valid JSON, or repeats a property (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine}).", "malformed_json");
         }
 
         if (document.RootElement.ValueKind != JsonValueKind.Object)
@@ -69,9 +86,32 @@ internal sealed class JsonBody : IDisposable
     public Guid RequiredGuid(string name)
     {
         var text = RequiredString(name, maxLength: 64);
-        return Guid.TryParse(text, out var value)
+        return ParseId(text, name);
+    }
+
+    /// <summary>A UUID other than the nil UUID, which names nothing and would collide across every careless caller.</summary>
+    public static Guid ParseId(string? text, string field) =>
+        Guid.TryParse(text, out var value) && value != Guid.Empty
             ? value
-            : throw BillingException.Invalid(name, $"'{name}' must be a UUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301.");
+            : throw BillingException.Invalid(field, $"'{field}' must be a UUID other than the nil UUID, such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301.");
+
+    /// <summary>
+    /// <c>application/json</c> or <c>application/*+json</c>, with no charset or utf-8 (RFC 8259 allows no other).
+    /// A missing content type is refused too: a caller who does not say what it sends is not sending JSON on purpose.
+    /// </summary>
+    public static bool IsJsonContentType(string? contentType)
+    {
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var parsed) || !parsed.MediaType.HasValue)
+        {
+            return false;
+        }
+
+        var mediaType = parsed.MediaType.Value!;
+
+        var isJson = mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (mediaType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase) && mediaType.Length > "application/+json".Length);
+        var charset = parsed.Charset.HasValue ? HeaderUtilities.RemoveQuotes(parsed.Charset).ToString() : null;
+        return isJson && (charset is null || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
     }
 
     public string RequiredString(string name, int maxLength = MaxTextLength) =>
@@ -91,7 +131,7 @@ internal sealed class JsonBody : IDisposable
             throw BillingException.Invalid(name, $"'{name}' must be a string.", "wrong_type");
         }
 
-        var value = element.GetString()!.Trim();
+        var value = ReadString(element, name).Trim();
         if (value.Length > maxLength)
         {
             throw BillingException.Invalid(name, $"'{name}' must be at most {maxLength} characters.", "too_long");
@@ -104,6 +144,19 @@ internal sealed class JsonBody : IDisposable
 
         return value.Length == 0 ? null : value;
     }
+
+    /// <summary>An optional e-mail address (<see cref="EmailAddresses"/>); <see langword="null"/> when absent.</summary>
+    public string? OptionalEmail(string name)
+    {
+        var value = OptionalString(name);
+        return value is null || EmailAddresses.IsValid(value)
+            ? value
+            : throw BillingException.Invalid(name, $"'{name}' must be an e-mail address such as ann@example.com, without a display name.", "invalid_email");
+    }
+
+    /// <summary>A required e-mail address (<see cref="EmailAddresses"/>).</summary>
+    public string RequiredEmail(string name) =>
+        OptionalEmail(name) ?? throw BillingException.Invalid(name, $"'{name}' is required.", "missing_field");
 
     public long RequiredInteger(string name, long min, long max)
     {
@@ -155,6 +208,23 @@ internal sealed class JsonBody : IDisposable
     }
 
     public void Dispose() => _document.Dispose();
+
+    /// <summary>
+    /// The string's value. JSON allows escapes such as <c>"\ud800"</c> that name half of a UTF-16 pair; no text can hold
+    /// them, and <see cref="JsonElement.GetString"/> throws <see cref="InvalidOperationException"/> for them. That is the
+    /// caller's error, so it becomes a 400 naming the field.
+    /// </summary>
+    private static string ReadString(JsonElement element, string name)
+    {
+        try
+        {
+            return element.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw BillingException.Invalid(name, $"'{name}' contains an escape that is not a character (a lone UTF-16 surrogate such as \\ud800).", "invalid_string");
+        }
+    }
 
     private static bool HasOffset(string text)
     {

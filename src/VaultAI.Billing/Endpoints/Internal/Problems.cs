@@ -8,8 +8,15 @@ internal static class Problems
 {
     public const string TypeBase = "https://vaultai.dev/problems/";
 
-    public static IResult From(BillingException exception, HttpContext context) =>
-        Create(exception.StatusCode, exception.Code, exception.Message, exception.Field, context, exception.StripeRequestId, exception.StripeErrorCode, exception.DeclineCode);
+    public static IResult From(BillingException exception, HttpContext context)
+    {
+        if (exception.RetryAfter is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = ((long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return Create(exception.StatusCode, exception.Code, exception.Message, exception.Field, context, exception.StripeRequestId, exception.StripeErrorCode, exception.DeclineCode);
+    }
 
     public static IResult Create(int status, string code, string detail, string? field, HttpContext context, string? stripeRequestId = null, string? stripeErrorCode = null, string? declineCode = null)
     {
@@ -56,6 +63,7 @@ internal static class Problems
         404 => "Not found.",
         409 => "The request conflicts with the current state.",
         413 => "The request body is too large.",
+        415 => "The content type is not supported.",
         429 => "Too many requests.",
         502 => "Stripe could not complete the request.",
         503 => "The service is unavailable.",

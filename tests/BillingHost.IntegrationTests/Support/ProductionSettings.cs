@@ -1,0 +1,36 @@
+using BillingHost.Admin;
+using BillingHost.Provisioning;
+using VaultAI.Billing.Testing;
+
+namespace BillingHost.IntegrationTests.Support;
+
+/// <summary>
+/// Complete production settings (PostgreSQL, an emulator standing in for Stripe, its catalog, one admin API key), as
+/// <c>ProductionModeTests</c> builds them; a copy rather than a shared helper so that file merges cleanly with the Stripe.net move.
+/// </summary>
+internal static class ProductionSettings
+{
+    public static async Task<Dictionary<string, string?>> CreateAsync(StripeEmulator stripe, string connectionString, string adminApiKey)
+    {
+        var catalog = await BillingHost.Hosting.StripeClients.UseAsync(
+            o => { o.ApiKey = stripe.ApiKey; o.ApiBase = stripe.BaseAddress; },
+            client => new StripeCatalogProvisioner(client).ProvisionAsync());
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Billing"] = connectionString,
+            ["VaultAI:Billing:Stripe:ApiKey"] = stripe.ApiKey,
+            ["VaultAI:Billing:Stripe:ApiBase"] = stripe.BaseAddress.ToString(),
+            // The setting's name before and after the move onto Stripe.net (branch server); the binder ignores the other one.
+            ["VaultAI:Billing:Stripe:MeterEventsApiBase"] = stripe.BaseAddress.ToString(),
+            ["VaultAI:Billing:Stripe:MeterEventsBase"] = stripe.BaseAddress.ToString(),
+            ["VaultAI:Billing:Webhooks:Secrets:0"] = stripe.WebhookSecret,
+            ["VaultAI:Host:AdminApiKeyHashes:0"] = AdminCredentials.HashApiKey(adminApiKey),
+        };
+        foreach (var (key, value) in catalog.ToConfiguration())
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+}
