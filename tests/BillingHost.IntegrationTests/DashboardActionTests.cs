@@ -98,6 +98,23 @@ public class DashboardActionTests
         Assert.Empty(factory.Stripe.State.Customers);
     }
 
+    [Theory]
+    [InlineData("a@b")]
+    [InlineData("Ann <ann@example.com>")]
+    public async Task LinkForm_EmailTheApiRefuses_IsRefusedByTheFormToo(string email)
+    {
+        await using var factory = new HostFactory();
+        var (id, _) = await RegisterWithReportAsync(factory);
+        using var admin = await Html.SignInAsync(factory);
+
+        using var response = await Html.SubmitAsync(admin, $"/organizations/{id}/link", $"/organizations/{id}/link", LinkFields(email: email));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.Matches("field-error[^>]*data-valmsg-for=\"Input.AdminEmail\"[^>]*>[^<]*e-mail address", html);
+        Assert.Empty(factory.Stripe.State.Customers);
+    }
+
     [Fact]
     public async Task LinkForm_UnknownPlan_ShowsTheLibraryErrorNextToThePlan()
     {

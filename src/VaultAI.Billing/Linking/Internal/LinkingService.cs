@@ -154,10 +154,10 @@ internal sealed partial class LinkingService(
             return;
         }
 
-        if (string.IsNullOrWhiteSpace(email) || email.Length > 200 || !email.Contains('@', StringComparison.Ordinal)
-            || email.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        // One rule for every surface (API bodies and the dashboard's link form): local@domain.tld.
+        if (!Endpoints.Internal.EmailAddresses.IsValid(email))
         {
-            throw BillingException.Invalid(field, $"'{field}' must be an e-mail address of at most 200 characters.");
+            throw BillingException.Invalid(field, $"'{field}' must be an e-mail address such as ops@example.com.", "invalid_email");
         }
     }
 
