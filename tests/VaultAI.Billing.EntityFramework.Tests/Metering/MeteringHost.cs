@@ -9,8 +9,8 @@ namespace VaultAI.Billing.EntityFramework.Tests.Metering;
 /// <summary>A billing host with a metric of each aggregation, and helpers to post usage events and read what was stored.</summary>
 internal static class MeteringHost
 {
-    public static Task<BillingTestHost> StartAsync(StripeEmulator stripe, string priceId = "price_unused", Action<VaultAIBillingOptions>? configure = null) =>
-        BillingTestHost.StartAsync(stripe, priceId, configure: options =>
+    public static Task<BillingTestHost> StartAsync(StripeEmulator stripe, string priceId = "price_unused", Action<VaultAIBillingOptions>? configure = null, string? database = null) =>
+        BillingTestHost.StartAsync(stripe, priceId, database: database is null ? null : o => o.UseSqlite($"Data Source={database}"), configure: options =>
         {
             options.Metrics["call_minutes"] = new MetricDefinition { DisplayName = "Call minutes", Unit = "minutes", Aggregation = MetricAggregation.Sum, Decimals = 2 };
             options.Metrics["api_calls"] = new MetricDefinition { DisplayName = "API calls", Unit = "calls", Aggregation = MetricAggregation.Count };
