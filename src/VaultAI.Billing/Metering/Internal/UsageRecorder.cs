@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using VaultAI.Billing.Diagnostics;
 using VaultAI.Billing.Storage;
 
 namespace VaultAI.Billing.Metering.Internal;
@@ -12,6 +13,7 @@ internal sealed partial class UsageRecorder(
     IBillingStore store,
     IOptionsMonitor<VaultAIBillingOptions> options,
     TimeProvider timeProvider,
+    BillingDiagnostics diagnostics,
     ILogger<UsageRecorder> logger) : IUsageRecorder
 {
     public const string InProcessSource = "in-process";
@@ -63,6 +65,11 @@ internal sealed partial class UsageRecorder(
         }
 
         var accepted = outcomes.Count(o => !o.Duplicate);
+        foreach (var group in events.Zip(outcomes).GroupBy(p => (p.First.Metric, p.Second.Duplicate)))
+        {
+            diagnostics.UsageEvents(group.Key.Duplicate ? "duplicate" : "accepted", group.Key.Metric, group.Count());
+        }
+
         LogRecorded(logger, organizationId, accepted, outcomes.Count - accepted, source);
         return new UsageRecordingResult(accepted, outcomes.Count - accepted, outcomes);
     }
