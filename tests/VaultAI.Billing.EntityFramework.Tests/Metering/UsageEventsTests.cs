@@ -179,6 +179,41 @@ public sealed class UsageEventsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UsageRecorder_SixteenWritersSendingTheSameIdsAtOnce_CountEachIdOnce()
+    {
+        var org = Guid.NewGuid();
+        await InstanceCalls.RegisterAsync(_host.Client, org);
+        var recorder = _host.Services.GetRequiredService<IUsageRecorder>();
+        var at = _stripe.Clock.GetUtcNow();
+
+        // Every writer sends the same 40 ids (in its own order) for a sum, a max and a last metric.
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+        {
+            var ids = Enumerable.Range(0, 40).OrderBy(i => (i * 7 + w) % 40).ToList();
+            var events = ids.SelectMany(i => new[]
+            {
+                new UsageEvent($"sum-{i}", "call_minutes", 0.25m, at),
+                new UsageEvent($"max-{i}", "peak_storage_gb", i * 1.5m, at),
+                new UsageEvent($"last-{i}", "seats", i, at.AddSeconds(-i)),
+            }).ToList();
+            var accepted = 0;
+            foreach (var chunk in events.Chunk(4))
+            {
+                accepted += (await recorder.RecordAsync(org, chunk)).Accepted;
+            }
+
+            return accepted;
+        })));
+
+        Assert.Equal(120, results.Sum());
+        var (events, totals) = await StoredAsync(_host, org);
+        Assert.Equal(120, events);
+        Assert.Equal(10m, totals["call_minutes"]);
+        Assert.Equal(58.5m, totals["peak_storage_gb"]);
+        Assert.Equal(0m, totals["seats"]);
+    }
+
+    [Fact]
     public async Task RecordUsageEvents_AnotherOrganizationsId_Answers403AndStoresNothing()
     {
         var org = Guid.NewGuid();
