@@ -7,7 +7,8 @@ namespace VaultAI.Billing.EntityFramework;
 public static class BillingDatabase
 {
     /// <summary>
-    /// Applies the PostgreSQL migrations; on SQLite (the demo path, which has no migrations) creates the schema if missing.
+    /// Applies the PostgreSQL migrations; on SQLite (the demo path, which has no migrations) creates the schema if missing,
+    /// and adds the tables and indexes a demo database made by an earlier release lacks (new tables only, never new columns).
     /// </summary>
     /// <param name="services">The application's services.</param>
     /// <param name="cancellationToken">Cancels the migration.</param>
@@ -18,7 +19,16 @@ public static class BillingDatabase
         using var db = await factory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         if (db.IsSqlite)
         {
-            await db.Database.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+            if (!await db.Database.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // The file existed: EnsureCreated left it alone. Run the create script made idempotent, so tables added since
+                // (for example the usage ledger) appear and existing ones are untouched.
+                var script = db.Database.GenerateCreateScript()
+                    .Replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", StringComparison.Ordinal)
+                    .Replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ", StringComparison.Ordinal)
+                    .Replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", StringComparison.Ordinal);
+                await db.Database.ExecuteSqlRawAsync(script, cancellationToken).ConfigureAwait(false);
+            }
         }
         else
         {

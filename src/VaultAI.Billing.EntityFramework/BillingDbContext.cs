@@ -27,6 +27,12 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     /// <summary>The usage ledger.</summary>
     public DbSet<UsageReport> UsageReports => Set<UsageReport>();
 
+    /// <summary>The usage event ledger (generic metrics).</summary>
+    public DbSet<UsageEventRecord> UsageEvents => Set<UsageEventRecord>();
+
+    /// <summary>Usage totals per organization, metric and billing period.</summary>
+    public DbSet<UsagePeriodTotal> UsageTotals => Set<UsagePeriodTotal>();
+
     /// <summary>Meter events waiting for, or sent to, Stripe.</summary>
     public DbSet<MeterEventOutboxMessage> MeterEventOutbox => Set<MeterEventOutboxMessage>();
 
@@ -59,6 +65,8 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
         modelBuilder.ApplyConfiguration(new MeterEventOutboxConfiguration());
         modelBuilder.ApplyConfiguration(new WebhookInboxEventConfiguration());
         modelBuilder.ApplyConfiguration(new InvoiceRecordConfiguration());
+        modelBuilder.ApplyConfiguration(new UsageEventRecordConfiguration());
+        modelBuilder.ApplyConfiguration(new UsagePeriodTotalConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

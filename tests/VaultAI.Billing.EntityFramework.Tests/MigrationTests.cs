@@ -15,7 +15,9 @@ public sealed class MigrationTests
         "invoices",
         "meter_event_outbox",
         "organizations",
+        "usage_events",
         "usage_reports",
+        "usage_totals",
         "webhook_events",
     ];
 
@@ -26,6 +28,7 @@ public sealed class MigrationTests
         "IX_meter_event_outbox_usage_report_id",
         "IX_organizations_stripe_customer_id",
         "IX_organizations_stripe_subscription_id",
+        "IX_usage_events_organization_id_event_id",
         "IX_usage_reports_organization_id_idempotency_key",
     ];
 

@@ -1,3 +1,4 @@
+using VaultAI.Billing.Metering;
 using VaultAI.Billing.Plans;
 using VaultAI.Billing.Stripe;
 
@@ -12,9 +13,22 @@ public sealed class VaultAIBillingOptions
     /// <summary>The plan catalog: plan key (for example <c>self-hosted</c>) to plan.</summary>
     public IDictionary<string, BillingPlan> Plans { get; set; } = new Dictionary<string, BillingPlan>(StringComparer.Ordinal);
 
-    /// <summary>The metric that usage reports carry.</summary>
+    /// <summary>The metric that usage reports carry (the seeds' <c>user_count</c>); it must be a key of <see cref="Metrics"/>.</summary>
     /// <value>The default is <c>active_users</c>.</value>
     public string ReportMetric { get; set; } = "active_users";
+
+    /// <summary>
+    /// The metric catalog: key (for example <c>storage_gb</c>) to definition, bound from <c>VaultAI:Billing:Metrics:&lt;key&gt;</c>.
+    /// Usage events may only name a metric of this catalog.
+    /// </summary>
+    /// <value>The default holds <c>active_users</c> (Last, whole numbers), the report metric.</value>
+    public IDictionary<string, MetricDefinition> Metrics { get; set; } = new Dictionary<string, MetricDefinition>(StringComparer.Ordinal)
+    {
+        ["active_users"] = new() { DisplayName = "Active users", Unit = "users", Aggregation = MetricAggregation.Last, Decimals = 0 },
+    };
+
+    /// <summary>Limits of <c>POST /api/usage-events</c> and <see cref="IUsageRecorder"/>.</summary>
+    public UsageEventsOptions UsageEvents { get; set; } = new();
 
     /// <summary>Trial days when linking does not say.</summary>
     /// <value>The default is 4 days.</value>
@@ -54,6 +68,18 @@ public sealed class VaultAIBillingOptions
     /// <summary>Largest accepted user count in one report.</summary>
     /// <value>The default is 10,000,000.</value>
     public long MaxUserCount { get; set; } = 10_000_000;
+}
+
+/// <summary>Limits of usage event batches.</summary>
+public sealed class UsageEventsOptions
+{
+    /// <summary>Most events in one batch (HTTP or in process).</summary>
+    /// <value>The default is 1,000.</value>
+    public int MaxEventsPerBatch { get; set; } = 1000;
+
+    /// <summary>Largest accepted body of <c>POST /api/usage-events</c>, in bytes.</summary>
+    /// <value>The default is 4,194,304 bytes (4 MiB): 1,000 events with full 2 KiB properties fit.</value>
+    public int MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 }
 
 /// <summary>How organizations get linked to Stripe.</summary>

@@ -64,6 +64,8 @@ public static class VaultAIBillingServiceCollectionExtensions
         services.TryAddSingleton<OutboxPlanner>();
         services.TryAddScoped<InstanceAuthenticator>();
         services.TryAddScoped<UsageIngestion>();
+        services.TryAddSingleton<UsageRecorder>();
+        services.TryAddSingleton<IUsageRecorder>(sp => sp.GetRequiredService<UsageRecorder>());
         services.TryAddScoped<LinkingService>();
         services.TryAddScoped<CheckoutService>();
         services.TryAddScoped<RegistrationService>();

@@ -13,6 +13,7 @@ internal sealed class BillingDiagnostics
     private readonly Counter<long> _reports;
     private readonly Counter<long> _dispatched;
     private readonly Counter<long> _webhooks;
+    private readonly Counter<long> _usageEvents;
     private long _outboxDepth;
 
     public BillingDiagnostics(IMeterFactory meterFactory)
@@ -20,6 +21,7 @@ internal sealed class BillingDiagnostics
         var meter = meterFactory.Create(Name);
         _reports = meter.CreateCounter<long>("vaultai.billing.usage.reports", "{report}", "Usage reports by outcome (accepted, duplicate, rejected).");
         _dispatched = meter.CreateCounter<long>("vaultai.billing.meter_events.dispatched", "{event}", "Meter events sent to Stripe by outcome (sent, retry, failed).");
+        _usageEvents = meter.CreateCounter<long>("vaultai.billing.usage.events", "{event}", "Usage events recorded by outcome (accepted, duplicate) and metric.");
         _webhooks = meter.CreateCounter<long>("vaultai.billing.webhooks.received", "{event}", "Stripe webhooks by outcome.");
         meter.CreateObservableGauge("vaultai.billing.outbox.depth", () => Volatile.Read(ref _outboxDepth), "{event}", "Meter events waiting to be sent, as last seen by the dispatcher.");
     }
@@ -29,6 +31,9 @@ internal sealed class BillingDiagnostics
     public void ReportDuplicate() => _reports.Add(1, new KeyValuePair<string, object?>("outcome", "duplicate"));
 
     public void ReportRejected(string code) => _reports.Add(1, new KeyValuePair<string, object?>("outcome", "rejected"), new KeyValuePair<string, object?>("code", code));
+
+    public void UsageEvents(string outcome, string metric, int count) =>
+        _usageEvents.Add(count, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("metric", metric));
 
     public void Dispatched(string outcome, int count = 1) => _dispatched.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
 

@@ -47,6 +47,30 @@ public interface IBillingStore
         Func<Organization, UsageReport, MeterEventOutboxMessage?> createOutbox,
         CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Appends usage events to the ledger, once per (organization, event id), and in the same transaction updates the total of
+    /// each (organization, metric, period) the new events fall in, according to the metric's aggregation. The period of each
+    /// event is <see cref="UsagePeriod.For"/> of the organization as read in the transaction. Safe under concurrent writers:
+    /// totals are updated atomically in the database, never read, changed and written back.
+    /// </summary>
+    /// <param name="organizationId">The organization; 404 <see cref="BillingException"/> when it does not exist.</param>
+    /// <param name="events">The events, with distinct event ids.</param>
+    /// <param name="aggregations">The aggregation of every metric named by the events.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The event ids that were new (the others had been recorded before).</returns>
+    Task<IReadOnlyCollection<string>> AppendUsageEventsAsync(
+        Guid organizationId,
+        IReadOnlyList<UsageEventRecord> events,
+        IReadOnlyDictionary<string, MetricAggregation> aggregations,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>The organization's totals of one period (one indexed read).</summary>
+    /// <param name="organizationId">The organization.</param>
+    /// <param name="periodStart">The period's start.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>One row per metric that has usage in the period.</returns>
+    Task<IReadOnlyList<UsagePeriodTotal>> GetUsageTotalsAsync(Guid organizationId, DateTimeOffset periodStart, CancellationToken cancellationToken = default);
+
     /// <summary>The organization's most recent reports, newest first.</summary>
     Task<IReadOnlyList<UsageReport>> GetRecentReportsAsync(Guid organizationId, int take, CancellationToken cancellationToken = default);
 

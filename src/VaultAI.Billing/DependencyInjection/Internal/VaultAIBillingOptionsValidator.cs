@@ -40,6 +40,21 @@ internal sealed class VaultAIBillingOptionsValidator : IValidateOptions<VaultAIB
         {
             errors.Add($"{S}:ReportMetric must be set (for example active_users).");
         }
+        else if (!options.Metrics.ContainsKey(options.ReportMetric))
+        {
+            errors.Add($"{S}:ReportMetric '{options.ReportMetric}' must be a key of {S}:Metrics (add {S}:Metrics:{options.ReportMetric}:Aggregation=Last).");
+        }
+
+        MetricCatalogValidator.Validate(options.Metrics, errors);
+        if (options.UsageEvents.MaxEventsPerBatch is < 1 or > 10_000)
+        {
+            errors.Add($"{S}:UsageEvents:MaxEventsPerBatch must be between 1 and 10000.");
+        }
+
+        if (options.UsageEvents.MaxRequestBodyBytes is < 1024 or > 64 * 1024 * 1024)
+        {
+            errors.Add($"{S}:UsageEvents:MaxRequestBodyBytes must be between 1024 and 67108864.");
+        }
 
         if (options.DefaultTrialDays is < 0 or > 730)
         {

@@ -53,6 +53,7 @@ internal sealed partial class UsageIngestion(
         };
 
         var result = await store.IngestUsageAsync(report, incoming.OrganizationName, incoming.InstanceUrl, planner.Plan, cancellationToken).ConfigureAwait(false);
+        await RecordInLedgerAsync(result.Report, now, cancellationToken).ConfigureAwait(false);
         if (result.Duplicate)
         {
             diagnostics.ReportDuplicate();
@@ -66,6 +67,31 @@ internal sealed partial class UsageIngestion(
 
         return result;
     }
+
+    /// <summary>
+    /// Feeds the report into the usage ledger and its period total, under an event id derived from the report's id. Done for
+    /// duplicates too: the ledger is idempotent on that id, so a report whose ledger write was interrupted is completed by its retry.
+    /// </summary>
+    private async Task RecordInLedgerAsync(UsageReport report, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        var record = new UsageEventRecord
+        {
+            Id = Guid.CreateVersion7(now),
+            OrganizationId = report.OrganizationId,
+            EventId = LedgerEventId(report.Id),
+            Metric = report.Metric,
+            Quantity = report.Quantity,
+            OccurredAt = report.OccurredAt,
+            ReceivedAt = now,
+            Source = report.Source,
+        };
+        var aggregation = settings.Metrics.TryGetValue(report.Metric, out var metric) ? metric.Aggregation : MetricAggregation.Last;
+        await store.AppendUsageEventsAsync(report.OrganizationId, [record], new Dictionary<string, MetricAggregation>(StringComparer.Ordinal) { [report.Metric] = aggregation }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The ledger event id of a seeds' report.</summary>
+    internal static string LedgerEventId(Guid reportId) => $"usage-report:{reportId:N}";
 
     /// <summary>Without an <c>Idempotency-Key</c>, the same content is the same report.</summary>
     internal static string DeriveKey(IncomingReport report, string metric)

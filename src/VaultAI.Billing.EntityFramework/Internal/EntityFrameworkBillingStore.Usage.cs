@@ -1,0 +1,227 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+using NpgsqlTypes;
+using VaultAI.Billing.Metering;
+
+namespace VaultAI.Billing.EntityFramework.Internal;
+
+/// <summary>The usage ledger and its period totals.</summary>
+internal sealed partial class EntityFrameworkBillingStore
+{
+    private const int MaxDeadlockRetries = 5;
+
+    public async Task<IReadOnlyCollection<string>> AppendUsageEventsAsync(
+        Guid organizationId,
+        IReadOnlyList<UsageEventRecord> events,
+        IReadOnlyDictionary<string, MetricAggregation> aggregations,
+        CancellationToken cancellationToken = default)
+    {
+        if (events.Count == 0)
+        {
+            return [];
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+            using var gate = await RowLocks.EnterAsync(db, cancellationToken).ConfigureAwait(false);
+            using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var organization = await db.Organizations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == organizationId, cancellationToken).ConfigureAwait(false)
+                ?? throw new BillingException(404, "organization_not_found", $"No organization {organizationId}; register first.", "organization_id");
+
+            // One order for every writer (event id, then metric and period) so concurrent batches never wait on each other in a cycle.
+            var ordered = events.OrderBy(e => e.EventId, StringComparer.Ordinal).ToList();
+            foreach (var e in ordered)
+            {
+                var period = UsagePeriod.For(organization, e.OccurredAt);
+                e.OrganizationId = organizationId;
+                e.OccurredAt = e.OccurredAt.ToUniversalTime();
+                e.ReceivedAt = e.ReceivedAt.ToUniversalTime();
+                e.PeriodStart = period.Start;
+                e.PeriodEnd = period.End;
+            }
+
+            try
+            {
+                var inserted = db.IsSqlite
+                    ? await InsertEventsSqliteAsync(db, organizationId, ordered, cancellationToken).ConfigureAwait(false)
+                    : await InsertEventsPostgresAsync(db, transaction, organizationId, ordered, cancellationToken).ConfigureAwait(false);
+
+                // Totals from the new events only, in the order the caller gave them (the last of equal timestamps wins).
+                var deltas = events.Where(e => inserted.Contains(e.EventId))
+                    .GroupBy(e => (e.Metric, e.PeriodStart, e.PeriodEnd))
+                    .OrderBy(g => g.Key.Metric, StringComparer.Ordinal).ThenBy(g => g.Key.PeriodStart)
+                    .Select(g => TotalDelta.From(g.Key.Metric, g.Key.PeriodStart, g.Key.PeriodEnd, aggregations.TryGetValue(g.Key.Metric, out var a) ? a : MetricAggregation.Sum, g.ToList()))
+                    .ToList();
+                var now = events[0].ReceivedAt;
+                foreach (var delta in deltas)
+                {
+                    if (db.IsSqlite)
+                    {
+                        await ApplyTotalSqliteAsync(db, organizationId, delta, now, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await ApplyTotalPostgresAsync(db, transaction, organizationId, delta, now, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return inserted;
+            }
+            catch (PostgresException exception) when (attempt < MaxDeadlockRetries && exception.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            {
+                // The database chose this transaction as a deadlock victim: nothing was written, so run it again.
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<UsagePeriodTotal>> GetUsageTotalsAsync(Guid organizationId, DateTimeOffset periodStart, CancellationToken cancellationToken = default)
+    {
+        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var start = periodStart.ToUniversalTime();
+        return await db.UsageTotals.AsNoTracking()
+            .Where(t => t.OrganizationId == organizationId && t.PeriodStart == start)
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<HashSet<string>> InsertEventsPostgresAsync(BillingDbContext db, IDbContextTransaction transaction, Guid organizationId, List<UsageEventRecord> events, CancellationToken cancellationToken)
+    {
+        const string Sql = """
+            INSERT INTO billing.usage_events (id, organization_id, event_id, metric, quantity, occurred_at, received_at, source, properties, period_start, period_end)
+            SELECT t.id, @organization_id, t.event_id, t.metric, t.quantity, t.occurred_at, t.received_at, t.source, t.properties, t.period_start, t.period_end
+            FROM unnest(@ids, @event_ids, @metrics, @quantities, @occurred, @received, @sources, @properties, @starts, @ends)
+                AS t(id, event_id, metric, quantity, occurred_at, received_at, source, properties, period_start, period_end)
+            ON CONFLICT (organization_id, event_id) DO NOTHING
+            RETURNING event_id
+            """;
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        using var command = new NpgsqlCommand(Sql, connection, (NpgsqlTransaction)transaction.GetDbTransaction());
+        command.Parameters.Add(new NpgsqlParameter("organization_id", NpgsqlDbType.Uuid) { Value = organizationId });
+        command.Parameters.Add(new NpgsqlParameter("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { Value = events.Select(e => e.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("event_ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(e => e.EventId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("metrics", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(e => e.Metric).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("quantities", NpgsqlDbType.Array | NpgsqlDbType.Numeric) { Value = events.Select(e => e.Quantity).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("occurred", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.OccurredAt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("received", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.ReceivedAt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("sources", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(e => e.Source).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("properties", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(e => e.Properties).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("starts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.PeriodStart).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("ends", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.PeriodEnd).ToArray() });
+
+        var inserted = new HashSet<string>(StringComparer.Ordinal);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            inserted.Add(reader.GetString(0));
+        }
+
+        return inserted;
+    }
+
+    private static async Task ApplyTotalPostgresAsync(BillingDbContext db, IDbContextTransaction transaction, Guid organizationId, TotalDelta delta, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // One atomic statement per (metric, period): concurrent writers queue on the row and each adds to what the other committed.
+        var combine = delta.Aggregation switch
+        {
+            MetricAggregation.Max => "GREATEST(t.total, excluded.total)",
+            MetricAggregation.Last => "CASE WHEN t.last_event_at IS NULL OR excluded.last_event_at >= t.last_event_at THEN excluded.total ELSE t.total END",
+            _ => "t.total + excluded.total",
+        };
+        var sql = $"""
+            INSERT INTO billing.usage_totals AS t (organization_id, metric, period_start, period_end, total, event_count, last_event_at, updated_at)
+            VALUES (@organization_id, @metric, @period_start, @period_end, @total, @event_count, @last_event_at, @updated_at)
+            ON CONFLICT (organization_id, period_start, metric) DO UPDATE SET
+                total = {combine},
+                event_count = t.event_count + excluded.event_count,
+                last_event_at = GREATEST(t.last_event_at, excluded.last_event_at),
+                updated_at = excluded.updated_at
+            """;
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        using var command = new NpgsqlCommand(sql, connection, (NpgsqlTransaction)transaction.GetDbTransaction());
+        command.Parameters.Add(new NpgsqlParameter("organization_id", NpgsqlDbType.Uuid) { Value = organizationId });
+        command.Parameters.Add(new NpgsqlParameter("metric", NpgsqlDbType.Text) { Value = delta.Metric });
+        command.Parameters.Add(new NpgsqlParameter("period_start", NpgsqlDbType.TimestampTz) { Value = delta.PeriodStart });
+        command.Parameters.Add(new NpgsqlParameter("period_end", NpgsqlDbType.TimestampTz) { Value = delta.PeriodEnd });
+        command.Parameters.Add(new NpgsqlParameter("total", NpgsqlDbType.Numeric) { Value = delta.Total });
+        command.Parameters.Add(new NpgsqlParameter("event_count", NpgsqlDbType.Bigint) { Value = delta.Count });
+        command.Parameters.Add(new NpgsqlParameter("last_event_at", NpgsqlDbType.TimestampTz) { Value = delta.LastEventAt });
+        command.Parameters.Add(new NpgsqlParameter("updated_at", NpgsqlDbType.TimestampTz) { Value = now.ToUniversalTime() });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // SQLite is the single-process demo: RowLocks' process-wide gate makes this the only writer, so reading and updating is safe there.
+    private static async Task<HashSet<string>> InsertEventsSqliteAsync(BillingDbContext db, Guid organizationId, List<UsageEventRecord> events, CancellationToken cancellationToken)
+    {
+        var ids = events.Select(e => e.EventId).ToList();
+        var existing = await db.UsageEvents.Where(e => e.OrganizationId == organizationId && ids.Contains(e.EventId))
+            .Select(e => e.EventId).ToListAsync(cancellationToken).ConfigureAwait(false);
+        var inserted = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var e in events.Where(e => !existing.Contains(e.EventId, StringComparer.Ordinal)))
+        {
+            db.UsageEvents.Add(e);
+            inserted.Add(e.EventId);
+        }
+
+        return inserted;
+    }
+
+    private static async Task ApplyTotalSqliteAsync(BillingDbContext db, Guid organizationId, TotalDelta delta, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var total = await db.UsageTotals.FirstOrDefaultAsync(
+            t => t.OrganizationId == organizationId && t.PeriodStart == delta.PeriodStart && t.Metric == delta.Metric, cancellationToken).ConfigureAwait(false);
+        if (total is null)
+        {
+            db.UsageTotals.Add(new UsagePeriodTotal
+            {
+                OrganizationId = organizationId,
+                Metric = delta.Metric,
+                PeriodStart = delta.PeriodStart,
+                PeriodEnd = delta.PeriodEnd,
+                Total = delta.Total,
+                EventCount = delta.Count,
+                LastEventAt = delta.LastEventAt,
+                UpdatedAt = now,
+            });
+            return;
+        }
+
+        total.Total = delta.Aggregation switch
+        {
+            MetricAggregation.Max => Math.Max(total.Total, delta.Total),
+            MetricAggregation.Last => total.LastEventAt is null || delta.LastEventAt >= total.LastEventAt ? delta.Total : total.Total,
+            _ => total.Total + delta.Total,
+        };
+        total.EventCount += delta.Count;
+        total.LastEventAt = total.LastEventAt is { } last && last > delta.LastEventAt ? last : delta.LastEventAt;
+        total.UpdatedAt = now;
+    }
+
+    /// <summary>What one batch adds to one (metric, period) total.</summary>
+    private sealed record TotalDelta(string Metric, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd, MetricAggregation Aggregation, decimal Total, long Count, DateTimeOffset LastEventAt)
+    {
+        public static TotalDelta From(string metric, DateTimeOffset start, DateTimeOffset end, MetricAggregation aggregation, List<UsageEventRecord> events)
+        {
+            // The latest timestamp wins; among equal timestamps, the one given last.
+            var latest = events[0];
+            foreach (var e in events)
+            {
+                if (e.OccurredAt >= latest.OccurredAt)
+                {
+                    latest = e;
+                }
+            }
+
+            var total = aggregation switch
+            {
+                MetricAggregation.Count => events.Count,
+                MetricAggregation.Max => events.Max(e => e.Quantity),
+                MetricAggregation.Last => latest.Quantity,
+                _ => events.Sum(e => e.Quantity),
+            };
+            return new TotalDelta(metric, start, end, aggregation, total, events.Count, latest.OccurredAt);
+        }
+    }
+}
