@@ -171,6 +171,11 @@ internal sealed class FuzzCaseGenerator(Random random, FuzzTargets targets, int 
             authDescription += $" Idempotency-Key {Shorten(header.Value.Value)}";
         }
 
+        if (route.Wrap is { } wrap)
+        {
+            body = wrap(body);
+        }
+
         return new FuzzCase(route, description + authDescription, path, body, contentType, authorization, header);
     }
 

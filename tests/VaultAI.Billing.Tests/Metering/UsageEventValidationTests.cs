@@ -57,6 +57,14 @@ public sealed class UsageEventValidationTests
     }
 
     [Fact]
+    public void ValidateBatch_InProcessIdWithHalfASurrogatePair_IsRefusedNotStored()
+    {
+        var good = new UsageEvent("a\ud83d\ude00", "storage_gb", 1m, Now); // a whole pair (an emoji) is fine
+        UsageEventValidator.ValidateBatch([good], Options(), Now);
+        Assert.Equal(("events[0].id", "invalid_string"), Fields(Reject(good with { Id = "a\ud800" })));
+    }
+
+    [Fact]
     public void ValidateBatch_LimitsThemselves_AreAccepted()
     {
         var properties = JsonSerializer.SerializeToElement(new { n = new string('x', 2048 - 8) });
@@ -97,6 +105,10 @@ public sealed class UsageEventValidationTests
     [InlineData("""{"events":[null]}""", "events[0]", "wrong_type")]
     [InlineData("""{"events":"a"}""", "events", "wrong_type")]
     [InlineData("""{}""", "events", "missing_field")]
+    [InlineData("""{"events":[{"id":"\ud800","metric":"storage_gb","quantity":1,"timestamp":"2026-11-29T11:00:00Z"}]}""", "events[0].id", "invalid_string")]
+    [InlineData("""{"events":[{"id":"a","metric":"storage_gb","quantity":1,"timestamp":"\udfff"}]}""", "events[0].timestamp", "invalid_string")]
+    [InlineData("""{"events":[{"id":"a","metric":"storage_gb","quantity":1,"timestamp":"2026-11-29T11:00:00Z","properties":{"k":"\ud800"}}]}""", "events[0].properties", "invalid_string")]
+    [InlineData("""{"events":[{"id":"a","metric":"storage_gb","quantity":1,"timestamp":"2026-11-29T11:00:00Z","properties":{"k\u0000":1}}]}""", "events[0].properties", "invalid_string")]
     public void ReadBody_WrongShape_NamesTheField(string body, string field, string code)
     {
         using var document = JsonDocument.Parse(body);

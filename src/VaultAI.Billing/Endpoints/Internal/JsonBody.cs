@@ -214,7 +214,7 @@ internal sealed class JsonBody : IDisposable
     /// them, and <see cref="JsonElement.GetString"/> throws <see cref="InvalidOperationException"/> for them. That is the
     /// caller's error, so it becomes a 400 naming the field.
     /// </summary>
-    private static string ReadString(JsonElement element, string name)
+    internal static string ReadString(JsonElement element, string name)
     {
         try
         {

@@ -64,7 +64,7 @@ internal static class UsageEventsBody
         }
 
         return value.ValueKind == JsonValueKind.String
-            ? value.GetString()!
+            ? JsonBody.ReadString(value, field)
             : throw BillingException.Invalid(field, $"'{field}' must be a string.", "wrong_type");
     }
 
@@ -94,7 +94,7 @@ internal static class UsageEventsBody
         }
 
         var text = value.ValueKind == JsonValueKind.String
-            ? value.GetString()!
+            ? JsonBody.ReadString(value, field)
             : throw BillingException.Invalid(field, $"'{field}' must be a string such as 2026-11-03T03:00:00Z.", "wrong_type");
 
         // Same rule as the seeds' routes: an offset is required, a bare local time would be read differently on every host.

@@ -90,6 +90,61 @@ internal static class UsageEventValidator
         {
             throw BillingException.Invalid(field, $"'{field}' must not contain control characters.");
         }
+
+        // In-process callers can build strings no database text can hold (half of a UTF-16 pair).
+        if (!IsWellFormed(id))
+        {
+            throw BillingException.Invalid(field, $"'{field}' contains half of a UTF-16 surrogate pair.", "invalid_string");
+        }
+    }
+
+    private static bool IsWellFormed(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(text[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // Every name and string inside must be text: JSON lets "\ud800" through, and a reader of the stored
+    // properties would fail on it later.
+    private static bool HoldsOnlyText(JsonElement element)
+    {
+        try
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.String:
+                    return element.GetString() is { } text && !text.Contains('\0', StringComparison.Ordinal);
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        if (property.Name.Contains('\0', StringComparison.Ordinal) || !HoldsOnlyText(property.Value))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return true;
+                case JsonValueKind.Array:
+                    return element.EnumerateArray().All(HoldsOnlyText);
+                default:
+                    return true;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private static void ValidateQuantity(string field, decimal quantity, MetricDefinition metric)
@@ -126,6 +181,11 @@ internal static class UsageEventValidator
         if (Encoding.UTF8.GetByteCount(properties.GetRawText()) > MaxPropertiesBytes)
         {
             throw BillingException.Invalid(field, $"'{field}' must be at most {MaxPropertiesBytes} bytes of JSON.", "properties_too_large");
+        }
+
+        if (!HoldsOnlyText(properties))
+        {
+            throw BillingException.Invalid(field, $"'{field}' holds a string that is not text (a NUL or half of a UTF-16 surrogate pair).", "invalid_string");
         }
     }
 
