@@ -76,6 +76,7 @@ internal sealed partial class EntityFrameworkBillingStore
             [WebhookEventStatus.Processed] = 0,
             [WebhookEventStatus.Ignored] = 0,
             [WebhookEventStatus.Failed] = 0,
+            [WebhookEventStatus.Parked] = 0,
         };
         foreach (var row in counts)
         {
