@@ -182,8 +182,8 @@ internal static class StripeEvents
     /// <summary>When Stripe created the event.</summary>
     public static DateTimeOffset CreatedAt(this Event stripeEvent) => stripeEvent.Created.ToUtcOffset();
 
-    /// <summary>Whether <paramref name="id"/> can be a Stripe id: 1 to 255 printable ASCII characters, no spaces.</summary>
-    public static bool IsStripeId(string? id) => id is { Length: > 0 and <= 255 } && id.All(c => c is > ' ' and <= '~');
+    /// <summary>Whether <paramref name="id"/> can be a Stripe id: 1 to 255 ASCII letters, digits, <c>_</c>, <c>-</c> or <c>.</c>.</summary>
+    public static bool IsStripeId(string? id) => id is { Length: > 0 and <= 255 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
 
     /// <summary>Requires an id Stripe could have made (or none, when <paramref name="required"/> is false).</summary>
     /// <exception cref="MalformedEventException">When the value cannot be a Stripe id.</exception>
