@@ -89,7 +89,9 @@ internal static class StripeEvents
             if (type is null || !IsEventType(type))
             {
                 problem = "'type' is not a Stripe event type.";
-                type = type is null ? "" : WebhookText.Safe(type, 60);
+                // Escaping can lengthen it: the column holds 100 characters.
+                var safe = type is null ? "" : WebhookText.Safe(type, 60);
+                type = safe.Length > 100 ? safe[..100] : safe;
             }
 
             DateTimeOffset? created = root.TryGetProperty("created", out var createdElement) ? StripeTime.TryRead(createdElement) : null;

@@ -86,6 +86,12 @@ internal sealed partial class WebhookProcessor(
             return await ParkAsync(envelope.Id, envelope.Type, exception.Message).ConfigureAwait(false);
         }
 
+        if (!string.Equals(stripeEvent.Id, envelope.Id, StringComparison.Ordinal))
+        {
+            // Stripe.net and System.Text.Json read different ids (keys differing in case, say): the row is not this event.
+            return await ParkAsync(envelope.Id, envelope.Type, "The event id is ambiguous.").ConfigureAwait(false);
+        }
+
         return await ProcessAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
     }
 

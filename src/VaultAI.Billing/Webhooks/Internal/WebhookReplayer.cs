@@ -68,6 +68,12 @@ internal sealed partial class WebhookReplayer(IBillingStore store, StripeClient 
             return WebhookEventStatus.Parked;
         }
 
+        if (!string.Equals(stripeEvent.Id, row.Id, StringComparison.Ordinal))
+        {
+            await store.CompleteWebhookEventAsync(eventId, WebhookEventStatus.Parked, "The event id is ambiguous.", timeProvider.GetUtcNow(), null, cancellationToken).ConfigureAwait(false);
+            return WebhookEventStatus.Parked;
+        }
+
         var outcome = await processor.ProcessAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
         return outcome switch
         {
