@@ -38,6 +38,32 @@ public class WebhookAndInvoiceTests
     }
 
     [Fact]
+    public async Task ParkedWebhook_IsListedWithItsReasonAndCounted_AndTheRetryButtonKeepsItParkedWhileItCannotApply()
+    {
+        await using var factory = new HostFactory();
+        var store = factory.Services.GetRequiredService<IBillingStore>();
+        var now = DateTimeOffset.UtcNow;
+        var eventId = "evt_" + Guid.NewGuid().ToString("N");
+        var payload = $$$$"""{"id":"{{{{eventId}}}}","object":"event","type":"customer.subscription.updated","created":9223372036854775807,"data":{"object":{"id":"sub_x","object":"subscription","status":"active"}}}""";
+        Assert.True(await store.TryInsertWebhookEventAsync(new WebhookInboxEvent { Id = eventId, Type = "customer.subscription.updated", Created = now, ReceivedAt = now, Payload = payload }));
+        await store.CompleteWebhookEventAsync(eventId, WebhookEventStatus.Parked, "$.created is not a Stripe time", now, null);
+        using var admin = await Html.SignInAsync(factory);
+
+        var dashboard = await admin.GetStringAsync("/");
+        var table = dashboard[dashboard.IndexOf("id=\"failed-webhooks\"", StringComparison.Ordinal)..];
+        Assert.Contains(eventId, table, StringComparison.Ordinal);
+        Assert.Contains("$.created is not a Stripe time", table, StringComparison.Ordinal);
+        Assert.Contains("data-status=\"parked\"", table, StringComparison.Ordinal);
+        Assert.Contains("id=\"count-parked-webhooks\">1<", dashboard, StringComparison.Ordinal);
+
+        using var retry = await Html.SubmitAsync(admin, "/", $"/?handler=RetryWebhook&eventId={eventId}");
+
+        Assert.Equal(HttpStatusCode.Redirect, retry.StatusCode);
+        Assert.Contains($"Stripe event {eventId} processed again: parked", await admin.GetStringAsync("/"), StringComparison.Ordinal);
+        Assert.Equal(WebhookEventStatus.Parked, (await store.GetWebhookEventAsync(eventId))!.Status);
+    }
+
+    [Fact]
     public async Task OrganizationPage_ShowsMirroredInvoices()
     {
         await using var factory = new HostFactory();

@@ -55,11 +55,14 @@ public sealed class IndexModel(BillingAdministration admin, IOptionsMonitor<Vaul
     /// <summary>How many meter events failed.</summary>
     public int FailedMeterEventCount { get; private set; }
 
-    /// <summary>Stripe events whose processing failed.</summary>
+    /// <summary>Stripe events whose processing failed or that are parked, newest first.</summary>
     public IReadOnlyList<WebhookInboxEvent> FailedWebhooks { get; private set; } = [];
 
     /// <summary>How many Stripe events failed.</summary>
     public int FailedWebhookCount { get; private set; }
+
+    /// <summary>How many Stripe events are parked (they can never apply as sent).</summary>
+    public int ParkedWebhookCount { get; private set; }
 
     /// <summary>Loads the dashboard.</summary>
     public async Task OnGetAsync(CancellationToken cancellationToken)
@@ -76,9 +79,12 @@ public sealed class IndexModel(BillingAdministration admin, IOptionsMonitor<Vaul
         FailedMeterEvents = await admin.ListMeterEventsAsync(OutboxStatus.Failed, 50, cancellationToken);
         var counts = await admin.CountMeterEventsAsync(cancellationToken);
         FailedMeterEventCount = counts.TryGetValue(OutboxStatus.Failed, out var failed) ? failed : 0;
-        FailedWebhooks = await admin.ListWebhookEventsAsync(WebhookEventStatus.Failed, 50, cancellationToken);
+        var failedWebhookRows = await admin.ListWebhookEventsAsync(WebhookEventStatus.Failed, 50, cancellationToken);
+        var parkedWebhookRows = await admin.ListWebhookEventsAsync(WebhookEventStatus.Parked, 50, cancellationToken);
+        FailedWebhooks = [.. failedWebhookRows.Concat(parkedWebhookRows).OrderByDescending(e => e.ReceivedAt).ThenByDescending(e => e.Id, StringComparer.Ordinal).Take(50)];
         var webhookCounts = await admin.CountWebhookEventsAsync(cancellationToken);
         FailedWebhookCount = webhookCounts.TryGetValue(WebhookEventStatus.Failed, out var failedWebhooks) ? failedWebhooks : 0;
+        ParkedWebhookCount = webhookCounts.TryGetValue(WebhookEventStatus.Parked, out var parkedWebhooks) ? parkedWebhooks : 0;
     }
 
     /// <summary>Processes one failed Stripe event again.</summary>

@@ -30,7 +30,8 @@ internal sealed partial class EntityFrameworkBillingStore
     public async Task CompleteWebhookEventAsync(string eventId, string status, string? error, DateTimeOffset at, DateTimeOffset? nextAttemptAt, CancellationToken cancellationToken = default)
     {
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var message = error is { Length: > 2000 } ? error[..2000] : error;
+        // Cut at the column's length without splitting a surrogate pair (PostgreSQL refuses a lone surrogate).
+        var message = error is { Length: > 2000 } ? error[..(char.IsHighSurrogate(error[1999]) ? 1999 : 2000)] : error;
         await db.WebhookEvents.Where(e => e.Id == eventId).ExecuteUpdateAsync(
             s => s.SetProperty(e => e.Status, status)
                 .SetProperty(e => e.LastError, message)
@@ -76,6 +77,7 @@ internal sealed partial class EntityFrameworkBillingStore
             [WebhookEventStatus.Processed] = 0,
             [WebhookEventStatus.Ignored] = 0,
             [WebhookEventStatus.Failed] = 0,
+            [WebhookEventStatus.Parked] = 0,
         };
         foreach (var row in counts)
         {

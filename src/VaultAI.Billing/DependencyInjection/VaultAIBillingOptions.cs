@@ -169,4 +169,12 @@ public sealed class WebhookOptions
     /// <summary>How often the background pass retries failed events.</summary>
     /// <value>The default is 30 seconds.</value>
     public TimeSpan RetryInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many times an event whose failure might be transient (the database, Stripe) is tried before it is parked:
+    /// kept, shown to administrators with the reason, answered 2xx so Stripe stops, and retried only by an administrator.
+    /// An event that can never apply (malformed) is parked at once.
+    /// </summary>
+    /// <value>The default is 5 attempts.</value>
+    public int MaxAttempts { get; set; } = 5;
 }

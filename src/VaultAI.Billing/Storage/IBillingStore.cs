@@ -118,7 +118,7 @@ public interface IBillingStore
     /// <summary>Lists inbox rows (all, or with a status), newest first.</summary>
     Task<IReadOnlyList<WebhookInboxEvent>> ListWebhookEventsAsync(string? status, int take, CancellationToken cancellationToken = default);
 
-    /// <summary>Failed inbox rows whose retry time has come, oldest first.</summary>
+    /// <summary>Failed inbox rows whose retry time has come (and abandoned received ones), oldest first; never parked rows.</summary>
     Task<IReadOnlyList<WebhookInboxEvent>> ListDueWebhookRetriesAsync(DateTimeOffset now, int take, CancellationToken cancellationToken = default);
 
     /// <summary>Counts inbox rows by status.</summary>

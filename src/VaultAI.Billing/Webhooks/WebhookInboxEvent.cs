@@ -27,7 +27,7 @@ public sealed class WebhookInboxEvent
     /// <summary>How many times processing was attempted.</summary>
     public int Attempts { get; set; }
 
-    /// <summary>The last processing error, or why the event was ignored.</summary>
+    /// <summary>The last processing error, why the event was ignored, or why it was parked (escaped, capped).</summary>
     public string? LastError { get; set; }
 
     /// <summary>When a failed event is next retried by the background pass.</summary>
@@ -49,6 +49,13 @@ public static class WebhookEventStatus
     /// <summary>Stored and deliberately not applied (unknown type, unknown customer...).</summary>
     public const string Ignored = "ignored";
 
-    /// <summary>Processing failed; retried in the background and by hand.</summary>
+    /// <summary>Processing failed in a way that might be transient; retried in the background and by hand.</summary>
     public const string Failed = "failed";
+
+    /// <summary>
+    /// Dead-lettered: the event can never apply as it is (malformed, values out of range, a shape the code rejects), or
+    /// failed <see cref="WebhookOptions.MaxAttempts"/> times. Kept with the reason in <see cref="WebhookInboxEvent.LastError"/>,
+    /// answered 2xx so Stripe stops, never retried in the background; an administrator's retry applies it if it now can.
+    /// </summary>
+    public const string Parked = "parked";
 }

@@ -20,6 +20,7 @@ public sealed class OptionsValidationTests
     [InlineData("BatchSize", "VaultAI:Billing:Dispatcher:BatchSize")]
     [InlineData("Secret", "VaultAI:Billing:Webhooks:Secrets")]
     [InlineData("Metered", "VaultAI:Billing:Plans:basic:Metered:0")]
+    [InlineData("MaxAttempts", "VaultAI:Billing:Webhooks:MaxAttempts")]
     public void Validate_BadSetting_MessageNamesTheKey(string broken, string expectedKey)
     {
         var error = ValidationError(options =>
@@ -39,6 +40,9 @@ public sealed class OptionsValidationTests
                     break;
                 case "Secret":
                     options.Webhooks.Secrets = ["not-a-secret"];
+                    break;
+                case "MaxAttempts":
+                    options.Webhooks.MaxAttempts = 0;
                     break;
                 case "Metered":
                     options.Plans["basic"].Metered.Add(new MeteredComponent { Metric = "active_users", MeterEventName = "" });

@@ -110,6 +110,11 @@ internal sealed class VaultAIBillingOptionsValidator : IValidateOptions<VaultAIB
             }
         }
 
+        if (options.Webhooks.MaxAttempts is < 1 or > 100)
+        {
+            errors.Add($"{S}:Webhooks:MaxAttempts must be between 1 and 100.");
+        }
+
         if (options.Webhooks.Tolerance <= TimeSpan.Zero)
         {
             errors.Add($"{S}:Webhooks:Tolerance must be positive.");

@@ -64,11 +64,10 @@ internal static partial class WebhookEndpoints
         }
 
         var json = Encoding.UTF8.GetString(payload.Span);
-        global::Stripe.Event stripeEvent;
         try
         {
             // The clock is the injected TimeProvider, so a test on a fake clock verifies signatures made on it.
-            stripeEvent = StripeEvents.Verify(json, context.Request.Headers["Stripe-Signature"].FirstOrDefault(), settings.Secrets, settings.Tolerance, timeProvider.GetUtcNow());
+            StripeEvents.Verify(json, context.Request.Headers["Stripe-Signature"].FirstOrDefault(), settings.Secrets, settings.Tolerance, timeProvider.GetUtcNow());
         }
         catch (BillingException exception) when (exception.Code.StartsWith("signature_", StringComparison.Ordinal))
         {
@@ -77,16 +76,18 @@ internal static partial class WebhookEndpoints
             throw;
         }
 
-        var outcome = await processor.ReceiveAsync(stripeEvent, json, cancellationToken).ConfigureAwait(false);
+        // A verified body with an event id is kept whatever it holds: applied, ignored, or parked (answered 2xx so Stripe
+        // stops); a body with no usable id is a 400 invalid_event and stores nothing.
+        var outcome = await processor.ReceiveAsync(json, cancellationToken).ConfigureAwait(false);
         return TypedResults.Json(new WebhookAnswer(true, outcome.ToString().ToLowerInvariant()), WebhookJsonContext.Default.WebhookAnswer);
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, BillingAdministration admin, CancellationToken cancellationToken)
     {
         var status = request.Query["status"].FirstOrDefault();
-        if (status is not (null or "" or WebhookEventStatus.Received or WebhookEventStatus.Processed or WebhookEventStatus.Ignored or WebhookEventStatus.Failed))
+        if (status is not (null or "" or WebhookEventStatus.Received or WebhookEventStatus.Processed or WebhookEventStatus.Ignored or WebhookEventStatus.Failed or WebhookEventStatus.Parked))
         {
-            throw BillingException.Invalid("status", "'status' must be 'received', 'processed', 'ignored' or 'failed'.");
+            throw BillingException.Invalid("status", "'status' must be 'received', 'processed', 'ignored', 'failed' or 'parked'.");
         }
 
         var rows = await admin.ListWebhookEventsAsync(string.IsNullOrEmpty(status) ? null : status, 200, cancellationToken).ConfigureAwait(false);

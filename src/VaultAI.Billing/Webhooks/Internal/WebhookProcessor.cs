@@ -16,12 +16,15 @@ internal enum WebhookOutcome
     Processed,
     Ignored,
     Duplicate,
+    Parked,
 }
 
 /// <summary>
 /// Stores every Stripe event once (by id) and applies it. Subscription state never moves backwards: an event
 /// older than the last one applied to the organization changes nothing, and a tie on <c>created</c> is broken by
 /// asking Stripe for the subscription as it is now. Stripe is only called outside any database transaction.
+/// An event that can never apply is parked (kept with the reason, answered 2xx, retried only by an administrator):
+/// at once when it is malformed, or after <see cref="WebhookOptions.MaxAttempts"/> failures that might be transient.
 /// </summary>
 internal sealed partial class WebhookProcessor(
     IBillingStore store,
@@ -35,37 +38,67 @@ internal sealed partial class WebhookProcessor(
     private static readonly TimeSpan RetryBase = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan RetryMax = TimeSpan.FromHours(6);
 
-    /// <summary>Stores a verified event (with its raw JSON) and applies it unless it was already applied.</summary>
-    public async Task<WebhookOutcome> ReceiveAsync(Event stripeEvent, string json, CancellationToken cancellationToken)
+    /// <summary>Stores a verified body (the raw JSON) under its event id and applies it unless it was already applied or parked.</summary>
+    /// <exception cref="BillingException">400 <c>invalid_event</c> when the body has no usable event id; 500 on a transient failure (recorded).</exception>
+    public async Task<WebhookOutcome> ReceiveAsync(string json, CancellationToken cancellationToken)
     {
+        var envelope = StripeEvents.ReadEnvelope(json);
+        var now = timeProvider.GetUtcNow();
         var row = new WebhookInboxEvent
         {
-            Id = stripeEvent.Id,
-            Type = stripeEvent.Type,
-            Created = stripeEvent.CreatedAt(),
-            ApiVersion = stripeEvent.ApiVersion,
-            ReceivedAt = timeProvider.GetUtcNow(),
+            Id = envelope.Id,
+            Type = envelope.Type,
+            Created = envelope.Created ?? now,
+            ApiVersion = envelope.ApiVersion,
+            ReceivedAt = now,
             Status = WebhookEventStatus.Received,
             Payload = json,
         };
 
         if (!await store.TryInsertWebhookEventAsync(row, cancellationToken).ConfigureAwait(false))
         {
-            var existing = await store.GetWebhookEventAsync(stripeEvent.Id, cancellationToken).ConfigureAwait(false);
+            var existing = await store.GetWebhookEventAsync(envelope.Id, cancellationToken).ConfigureAwait(false);
             if (existing is { Status: WebhookEventStatus.Processed or WebhookEventStatus.Ignored })
             {
                 diagnostics.Webhook("duplicate");
-                LogDuplicate(logger, stripeEvent.Id, stripeEvent.Type);
+                LogDuplicate(logger, WebhookText.Safe(envelope.Id), WebhookText.Safe(envelope.Type));
                 return WebhookOutcome.Duplicate;
+            }
+
+            if (existing is { Status: WebhookEventStatus.Parked })
+            {
+                // Parked is final until an administrator retries it: Stripe's redelivery changes nothing.
+                diagnostics.Webhook("duplicate");
+                LogDuplicate(logger, WebhookText.Safe(envelope.Id), WebhookText.Safe(envelope.Type));
+                return WebhookOutcome.Parked;
             }
 
             // A failed (or interrupted) event delivered again: Stripe is retrying, so try again too.
         }
 
+        Event stripeEvent;
+        try
+        {
+            stripeEvent = StripeEvents.Parse(json);
+        }
+        catch (MalformedEventException exception)
+        {
+            return await ParkAsync(envelope.Id, envelope.Type, exception.Message).ConfigureAwait(false);
+        }
+
+        if (!string.Equals(stripeEvent.Id, envelope.Id, StringComparison.Ordinal))
+        {
+            // Stripe.net and System.Text.Json read different ids (keys differing in case, say): the row is not this event.
+            return await ParkAsync(envelope.Id, envelope.Type, "The event id is ambiguous.").ConfigureAwait(false);
+        }
+
         return await ProcessAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Applies a stored event and records the outcome; a failure is recorded and rethrown.</summary>
+    /// <summary>
+    /// Applies a stored event and records the outcome. A malformed event is parked; another failure is recorded for a
+    /// retry and rethrown as a 500, until the attempts run out and the event is parked.
+    /// </summary>
     public async Task<WebhookOutcome> ProcessAsync(Event stripeEvent, CancellationToken cancellationToken)
     {
         (string Status, string? Note) result;
@@ -73,32 +106,73 @@ internal sealed partial class WebhookProcessor(
         {
             result = await ApplyAsync(stripeEvent, cancellationToken).ConfigureAwait(false);
         }
+        catch (Exception exception) when (IsPermanent(exception))
+        {
+            return await ParkAsync(stripeEvent.Id, stripeEvent.Type, Reason(exception)).ConfigureAwait(false);
+        }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             var existing = await TryGetAsync(stripeEvent.Id).ConfigureAwait(false);
             var attempts = (existing?.Attempts ?? 0) + 1;
+            var maxAttempts = options.CurrentValue.Webhooks.MaxAttempts;
+            if (attempts >= maxAttempts && existing is not null)
+            {
+                LogFailed(logger, exception, WebhookText.Safe(stripeEvent.Id), WebhookText.Safe(stripeEvent.Type));
+                return await ParkAsync(stripeEvent.Id, stripeEvent.Type, $"Gave up after {attempts} attempts: {StripeErrors.Describe(exception)}").ConfigureAwait(false);
+            }
+
             var delay = TimeSpan.FromTicks(Math.Min(RetryMax.Ticks, RetryBase.Ticks * (1L << Math.Min(attempts - 1, 16))));
             var now = timeProvider.GetUtcNow();
             try
             {
-                await store.CompleteWebhookEventAsync(stripeEvent.Id, WebhookEventStatus.Failed, StripeErrors.Describe(exception), now, now + delay, CancellationToken.None).ConfigureAwait(false);
+                await store.CompleteWebhookEventAsync(stripeEvent.Id, WebhookEventStatus.Failed, WebhookText.Safe(StripeErrors.Describe(exception), 2000), now, now + delay, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception recordFailure)
             {
                 // The database itself may be what failed; Stripe will deliver again and the row is still 'received'.
-                LogRecordFailed(logger, recordFailure, stripeEvent.Id);
+                LogRecordFailed(logger, recordFailure, WebhookText.Safe(stripeEvent.Id));
             }
 
             diagnostics.Webhook("failed");
-            LogFailed(logger, exception, stripeEvent.Id, stripeEvent.Type);
-            throw new BillingException(500, "webhook_processing_failed", $"Event {stripeEvent.Id} could not be processed; it is recorded and will be retried.", innerException: exception);
+            LogFailed(logger, exception, WebhookText.Safe(stripeEvent.Id), WebhookText.Safe(stripeEvent.Type));
+            throw new BillingException(500, "webhook_processing_failed", $"Event {WebhookText.Safe(stripeEvent.Id)} could not be processed; it is recorded and will be retried.", innerException: exception);
         }
 
-        await store.CompleteWebhookEventAsync(stripeEvent.Id, result.Status, result.Note, timeProvider.GetUtcNow(), null, cancellationToken).ConfigureAwait(false);
+        var note = result.Note is null ? null : WebhookText.Safe(result.Note, 2000);
+        await store.CompleteWebhookEventAsync(stripeEvent.Id, result.Status, note, timeProvider.GetUtcNow(), null, cancellationToken).ConfigureAwait(false);
         diagnostics.Webhook(result.Status);
-        LogApplied(logger, stripeEvent.Id, stripeEvent.Type, result.Status, result.Note);
+        LogApplied(logger, WebhookText.Safe(stripeEvent.Id), WebhookText.Safe(stripeEvent.Type), result.Status, note is null ? null : WebhookText.Safe(note));
         return result.Status == WebhookEventStatus.Ignored ? WebhookOutcome.Ignored : WebhookOutcome.Processed;
     }
+
+    /// <summary>Marks an event parked with the reason; a failure to record it is transient (500, Stripe redelivers).</summary>
+    private async Task<WebhookOutcome> ParkAsync(string eventId, string type, string reason)
+    {
+        var safeReason = WebhookText.Safe(reason, 1000);
+        try
+        {
+            await store.CompleteWebhookEventAsync(eventId, WebhookEventStatus.Parked, safeReason, timeProvider.GetUtcNow(), null, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            LogRecordFailed(logger, exception, WebhookText.Safe(eventId));
+            throw new BillingException(500, "webhook_processing_failed", $"Event {WebhookText.Safe(eventId)} could not be recorded; it will be retried.", innerException: exception);
+        }
+
+        diagnostics.Webhook(WebhookEventStatus.Parked);
+        LogParked(logger, WebhookText.Safe(eventId), WebhookText.Safe(type), WebhookText.Safe(safeReason));
+        return WebhookOutcome.Parked;
+    }
+
+    /// <summary>Failures no retry can fix: the event itself is wrong (or our code cannot take its shape).</summary>
+    private static bool IsPermanent(Exception exception) => exception is MalformedEventException
+        or Newtonsoft.Json.JsonException or System.Text.Json.JsonException or FormatException or OverflowException
+        or InvalidCastException or ArgumentException;
+
+    /// <summary>A reason to store and show: our own messages as they are, others by type only (they may quote the body).</summary>
+    private static string Reason(Exception exception) => exception is MalformedEventException
+        ? exception.Message
+        : $"The event cannot be applied ({exception.GetType().Name}).";
 
     private async Task<WebhookInboxEvent?> TryGetAsync(string eventId)
     {
@@ -125,7 +199,7 @@ internal sealed partial class WebhookProcessor(
 
     private async Task<(string, string?)> ApplySubscriptionAsync(Event stripeEvent, CancellationToken cancellationToken)
     {
-        var subscription = StripeEvents.DataObject<Subscription>(stripeEvent);
+        var subscription = ReadSubscription(stripeEvent);
         var organization = await store.FindOrganizationByStripeAsync(subscription.CustomerId, subscription.Id, cancellationToken).ConfigureAwait(false);
         if (organization is null)
         {
@@ -238,7 +312,7 @@ internal sealed partial class WebhookProcessor(
 
     private async Task<(string, string?)> ApplyTrialWillEndAsync(Event stripeEvent, CancellationToken cancellationToken)
     {
-        var subscription = StripeEvents.DataObject<Subscription>(stripeEvent);
+        var subscription = ReadSubscription(stripeEvent);
         var organization = await store.FindOrganizationByStripeAsync(subscription.CustomerId, subscription.Id, cancellationToken).ConfigureAwait(false);
         if (organization is null)
         {
@@ -256,9 +330,22 @@ internal sealed partial class WebhookProcessor(
 
     private async Task<(string, string?)> ApplyInvoiceAsync(Event stripeEvent, CancellationToken cancellationToken)
     {
-        var invoice = StripeEvents.DataObject<Invoice>(stripeEvent);
+        var invoice = StripeEvents.DataObject<Invoice>(stripeEvent, "invoice");
         // Since API 2025-03-31.basil an invoice names its subscription under parent.subscription_details.
         var invoiceSubscription = invoice.Parent?.SubscriptionDetails?.SubscriptionId;
+        // Everything below may reach a column or a log: check it all before anything is written.
+        StripeEvents.RequireId(invoice.Id, "data.object.id");
+        StripeEvents.RequireId(invoice.CustomerId, "data.object.customer", required: false);
+        StripeEvents.RequireId(invoiceSubscription, "data.object.parent.subscription_details.subscription", required: false);
+        StripeEvents.RequireText(invoice.Number, "data.object.number", 100);
+        StripeEvents.RequireText(invoice.Status, "data.object.status", 32);
+        StripeEvents.RequireText(invoice.HostedInvoiceUrl, "data.object.hosted_invoice_url", 2000);
+        StripeEvents.RequireText(invoice.InvoicePdf, "data.object.invoice_pdf", 2000);
+        if (invoice.Currency is not null && (invoice.Currency.Length != 3 || !invoice.Currency.All(char.IsAsciiLetter)))
+        {
+            throw new MalformedEventException("data.object.currency is not a three-letter currency code.");
+        }
+
         var organization = await store.FindOrganizationByStripeAsync(invoice.CustomerId, invoiceSubscription, cancellationToken).ConfigureAwait(false);
         if (organization is null || invoice.Id is null)
         {
@@ -330,7 +417,9 @@ internal sealed partial class WebhookProcessor(
 
     private async Task<(string, string?)> ApplyCheckoutAsync(Event stripeEvent, CancellationToken cancellationToken)
     {
-        var session = StripeEvents.DataObject<CheckoutSession>(stripeEvent);
+        var session = StripeEvents.DataObject<CheckoutSession>(stripeEvent, "checkout.session");
+        StripeEvents.RequireId(session.SubscriptionId, "data.object.subscription", required: false);
+        StripeEvents.RequireId(session.CustomerId, "data.object.customer", required: false);
         var reference = session.ClientReferenceId ?? (session.Metadata?.TryGetValue("organization_id", out var fromMetadata) == true ? fromMetadata : null);
         if (!Guid.TryParse(reference, out var organizationId))
         {
@@ -368,6 +457,16 @@ internal sealed partial class WebhookProcessor(
             SubscriptionState.Apply(org, subscription);
         }, planner.Plan, cancellationToken).ConfigureAwait(false);
         return (WebhookEventStatus.Processed, null);
+    }
+
+    /// <summary>The event's subscription, checked before anything reaches the database, Stripe or a log.</summary>
+    private static Subscription ReadSubscription(Event stripeEvent)
+    {
+        var subscription = StripeEvents.DataObject<Subscription>(stripeEvent, "subscription");
+        StripeEvents.RequireId(subscription.Id, "data.object.id");
+        StripeEvents.RequireId(subscription.CustomerId, "data.object.customer", required: false);
+        StripeEvents.RequireSubscriptionStatus(subscription.Status);
+        return subscription;
     }
 
     /// <summary>The plan whose price the subscription carries, through the catalog.</summary>
@@ -410,4 +509,7 @@ internal sealed partial class WebhookProcessor(
 
     [LoggerMessage(EventId = 1504, Level = LogLevel.Error, Message = "Could not record the failure of Stripe event {EventId}")]
     private static partial void LogRecordFailed(ILogger logger, Exception exception, string eventId);
+
+    [LoggerMessage(EventId = 1505, Level = LogLevel.Warning, Message = "Stripe event {EventId} ({Type}) parked: {Reason}. It is answered 2xx and retried only by an administrator")]
+    private static partial void LogParked(ILogger logger, string eventId, string type, string reason);
 }
