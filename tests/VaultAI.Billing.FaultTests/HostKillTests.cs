@@ -4,6 +4,7 @@ using VaultAI.Billing.Testing;
 namespace VaultAI.Billing.FaultTests;
 
 /// <summary>The billing host is killed (SIGKILL, whole process tree) in the middle of its work and started again on the same database.</summary>
+[Collection(FaultCollection.Name)]
 public class HostKillTests
 {
     private const int Organizations = 24;
@@ -21,8 +22,8 @@ public class HostKillTests
             tokens[id] = await rig.RegisterAndLinkAsync(first, id);
         }
 
-        // From here Stripe counts each meter event at once but answers only 3 s later.
-        var stub = LostAnswers.HoldAnswers(rig.Stripe, "/v1/billing/meter_events", TimeSpan.FromSeconds(3));
+        // From here Stripe counts each meter event at once but answers only 5 s later.
+        var stub = LostAnswers.HoldAnswers(rig.Stripe, "/v1/billing/meter_events", TimeSpan.FromSeconds(5));
         var n = 0;
         foreach (var (id, token) in tokens)
         {
@@ -72,7 +73,7 @@ public class HostKillTests
             organizations.Add(id);
         }
 
-        await rig.Stripe.Deliveries.FlushAsync();
+        await rig.Stripe.Deliveries.FlushAsync().WaitAsync(TimeSpan.FromSeconds(60));
         var before = rig.Stripe.Deliveries.Delivered.Count;
         var advance = rig.Stripe.AdvanceTimeAsync(TimeSpan.FromDays(2));
         await Poll.UntilAsync(() => rig.Stripe.Deliveries.Delivered.Count >= before + 6, TimeSpan.FromSeconds(60));

@@ -5,6 +5,7 @@ using VaultAI.Billing.FaultTests.Support;
 namespace VaultAI.Billing.FaultTests;
 
 /// <summary>PostgreSQL goes away under a running host (fast shutdown) and comes back; the host is not restarted.</summary>
+[Collection(FaultCollection.Name)]
 public class PostgresRestartTests
 {
     private const int Organizations = 8;

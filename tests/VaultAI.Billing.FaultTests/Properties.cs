@@ -1,3 +1,12 @@
-// The fault tests start and kill host processes, a PostgreSQL cluster and slow Stripe down on purpose; run them one at a
-// time so each one's timing is its own (the machine has 2 cores) and a kill never lands in another test's host.
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
+namespace VaultAI.Billing.FaultTests;
+
+/// <summary>
+/// Every fault test is in this one collection, so they run one at a time: they start and kill host processes, stop
+/// PostgreSQL and slow Stripe down on purpose, and each one's timing should be its own on a 2-core machine. (A collection
+/// rather than turning parallelization off: xunit enforces <c>Timeout</c> only while parallelization is on.)
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class FaultCollection
+{
+    public const string Name = "Faults, one at a time";
+}

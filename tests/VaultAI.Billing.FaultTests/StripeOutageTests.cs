@@ -11,6 +11,7 @@ namespace VaultAI.Billing.FaultTests;
 /// row has been refused <see cref="AttemptsDuringOutage"/> times, which with the default backoff (base 5 s, doubling)
 /// is 5 + 10 + 20 + 40 + 80 + 160 s = 5.25 minutes of waiting. No test sleeps five real minutes.
 /// </summary>
+[Collection(FaultCollection.Name)]
 public class StripeOutageTests
 {
     private const int Organizations = 12;

@@ -4,6 +4,7 @@ using VaultAI.Billing.Testing;
 namespace VaultAI.Billing.FaultTests;
 
 /// <summary>Two billing host processes on one database, both dispatching meter events and both receiving Stripe's webhooks.</summary>
+[Collection(FaultCollection.Name)]
 public class TwoHostTests
 {
     private const int Organizations = 16;
@@ -59,7 +60,7 @@ public class TwoHostTests
         await sampling.CancelAsync();
         await sampler;
         rig.Stripe.Server.DeleteMapping(slow);
-        await rig.Stripe.AdvanceTimeAsync(TimeSpan.FromDays(2));
+        await rig.Stripe.AdvanceTimeAsync(TimeSpan.FromDays(2)).WaitAsync(TimeSpan.FromSeconds(90));
         await rig.AssertEveryWebhookAppliedOnceAsync(TimeSpan.FromSeconds(30));
 
         // Both hosts did dispatch.

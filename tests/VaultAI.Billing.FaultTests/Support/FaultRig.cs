@@ -167,7 +167,7 @@ internal sealed class FaultRig : IAsyncDisposable
     /// <summary>Every Stripe event the emulator delivered and the host handles is in the inbox once, applied (not failed, not stuck).</summary>
     public async Task AssertEveryWebhookAppliedOnceAsync(TimeSpan timeout)
     {
-        await Stripe.Deliveries.FlushAsync();
+        await Stripe.Deliveries.FlushAsync().WaitAsync(timeout);
         var delivered = Stripe.Deliveries.Delivered;
         Assert.All(delivered, d => Assert.True(d.Succeeded, $"delivery of {d.EventId} ({d.EventType}) to {d.Endpoint} failed after {d.Attempts} attempts, last status {d.LastStatusCode}"));
         var eventIds = delivered.Select(d => d.EventId).ToHashSet(StringComparer.Ordinal);
