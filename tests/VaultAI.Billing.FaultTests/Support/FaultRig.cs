@@ -22,6 +22,7 @@ internal sealed class FaultRig : IAsyncDisposable
 
     private FaultRig(StripeEmulator stripe, string connectionString, string adminApiKey, Dictionary<string, string> environment)
     {
+        KeysPath = environment["VaultAI__Host__DataProtectionKeysPath"];
         Stripe = stripe;
         ConnectionString = connectionString;
         AdminApiKey = adminApiKey;
@@ -30,6 +31,9 @@ internal sealed class FaultRig : IAsyncDisposable
     }
 
     public StripeEmulator Stripe { get; }
+
+    /// <summary>The Data Protection key ring every host of this rig shares, as hosts behind one load balancer do.</summary>
+    public string KeysPath { get; }
 
     public string ConnectionString { get; }
 
@@ -188,6 +192,10 @@ internal sealed class FaultRig : IAsyncDisposable
         }
 
         await Stripe.DisposeAsync();
+        if (Directory.Exists(KeysPath))
+        {
+            Directory.Delete(KeysPath, recursive: true);
+        }
     }
 }
 
