@@ -42,12 +42,56 @@ public class HostKillTests
 
         // The kill landed in the window that matters: Stripe had counted events the ledger still held as pending.
         Assert.NotEmpty(unrecorded);
-        var resent = rig.Stripe.Requests
+        // WireMock logs the held request only when its (unread) answer is done, which may be after the resend.
+        List<IGrouping<string, RecordedRequest>> Resent() => rig.Stripe.Requests
             .Where(r => r.Path == "/v1/billing/meter_events" && !r.Headers.ContainsKey("X-Fault-Forwarded") && r.Form.TryGetValue("identifier", out var identifier) && unrecorded.Any(u => u.Identifier == identifier))
             .GroupBy(r => r.Form["identifier"])
             .ToList();
-        Assert.Contains(resent, g => g.Count() >= 2);
-        Assert.All(resent, g => Assert.Single(g.Select(r => r.IdempotencyKey).Distinct()));
+        await Poll.UntilAsync(() => Resent().Any(g => g.Count() >= 2), TimeSpan.FromSeconds(20));
+        Assert.All(Resent(), g => Assert.Single(g.Select(r => r.IdempotencyKey).Distinct()));
+        Assert.False(second.HasExited, second.Output);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Dispatch_V2StreamHostKilledWhileStripeHasCountedButNotAnswered_RestartedHostBillsEveryReportExactlyOnce()
+    {
+        await using var rig = await FaultRig.StartAsync(settings: new Dictionary<string, string> { ["VaultAI:Billing:Dispatcher:Transport"] = "V2Stream" });
+        var first = await rig.StartHostAsync();
+        var now = DateTimeOffset.UtcNow;
+        var tokens = new Dictionary<Guid, string>();
+        for (var i = 0; i < Organizations; i++)
+        {
+            var id = Guid.NewGuid();
+            tokens[id] = await rig.RegisterAndLinkAsync(first, id);
+        }
+
+        // The stream counts a whole batch at once; its answer comes 5 s later.
+        var stub = LostAnswers.HoldAnswers(rig.Stripe, "/v2/billing/meter_event_stream", TimeSpan.FromSeconds(5));
+        var n = 0;
+        foreach (var (id, token) in tokens)
+        {
+            using var response = await FaultRig.ReportAsync(first.Client, token, id, 10 + n++, now.AddMinutes(-1));
+            Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        await Poll.UntilAsync(() => rig.Stripe.State.MeterEvents.Count >= 1, TimeSpan.FromSeconds(30));
+        await first.KillAsync();
+        var countedByStripe = rig.Stripe.State.MeterEvents.Select(e => e.Identifier).ToHashSet(StringComparer.Ordinal);
+        var unrecorded = (await rig.Ledger.OutboxAsync()).Where(r => r.Status == "pending" && countedByStripe.Contains(r.Identifier)).ToList();
+        rig.Stripe.Server.DeleteMapping(stub);
+
+        var second = await rig.StartHostAsync();
+        await rig.AssertEveryReportBilledExactlyOnceAsync(Organizations, TimeSpan.FromSeconds(60));
+
+        Assert.NotEmpty(unrecorded);
+        // The same identifier went out twice (the held request, logged once its answer is done, and the resend).
+        await Poll.UntilAsync(
+            () =>
+            {
+                var streamed = rig.Stripe.Requests.Where(r => r.Path == "/v2/billing/meter_event_stream" && !r.Headers.ContainsKey("X-Fault-Forwarded")).ToList();
+                return unrecorded.Any(u => streamed.Count(r => r.Body.Contains($"\"{u.Identifier}\"", StringComparison.Ordinal)) >= 2);
+            },
+            TimeSpan.FromSeconds(20));
         Assert.False(second.HasExited, second.Output);
     }
 

@@ -34,9 +34,14 @@ internal static class LostAnswers
 
     private static async Task<IResponseMessage> ForwardThenHoldAsync(HttpClient forwarder, IRequestMessage request, TimeSpan answerDelay)
     {
+        // v1 bodies are forms, the v2 stream's are JSON: forward the caller's own media type.
+        var mediaType = request.Headers is { } sent && sent.TryGetValue("Content-Type", out var contentType)
+            && contentType.FirstOrDefault() is { } value
+            ? value.Split(';')[0].Trim()
+            : "application/x-www-form-urlencoded";
         using var forward = new HttpRequestMessage(new HttpMethod(request.Method), request.Path)
         {
-            Content = new StringContent(request.Body ?? "", Encoding.UTF8, "application/x-www-form-urlencoded"),
+            Content = new StringContent(request.Body ?? "", Encoding.UTF8, mediaType),
         };
         foreach (var (name, values) in request.Headers ?? new Dictionary<string, WireMockList<string>>())
         {
