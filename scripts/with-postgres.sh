@@ -5,7 +5,8 @@
 #
 # Installs Debian's postgresql when its binaries are missing, starts a cluster on 127.0.0.1 with a free port
 # in a temp folder (scram-sha-256 password, fsync off: for tests and benchmarks, not durability numbers),
-# exports VAULTAI_BILLING_TEST_POSTGRES, runs the command, and stops and removes the cluster on exit,
+# exports VAULTAI_BILLING_TEST_POSTGRES (and VAULTAI_BILLING_TEST_PGBIN, the server binaries, for the fault test that
+# starts and restarts a private cluster of its own), runs the command, and stops and removes the cluster on exit,
 # also on failure or Ctrl-C. Exits with the command's status.
 set -euo pipefail
 
@@ -56,6 +57,9 @@ run_pg "$bin/pg_ctl" -D "$work/data" -l "$work/postgres.log" -w \
   start >/dev/null
 
 export VAULTAI_BILLING_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=vaultai;Password=$password;Database=postgres;Pooling=true;Maximum Pool Size=40"
+# The fault suite restarts PostgreSQL under a host. It does so on a private cluster made with these binaries, never on
+# this shared one: other test projects run against this cluster at the same time.
+export VAULTAI_BILLING_TEST_PGBIN="$bin"
 
 set +e
 "$@"

@@ -95,6 +95,7 @@ public static class HostComposition
 
         var adminPolicy = configuration[$"{VaultAIBillingOptions.SectionName}:AdminPolicy"] is { Length: > 0 } policy ? policy : new VaultAIBillingOptions().AdminPolicy;
         services.AddProblemDetails(options => options.CustomizeProblemDetails = ErrorAnswers.AddCode);
+        services.AddExceptionHandler<DatabaseUnavailableHandler>();
         services.AddAdminAuthentication(adminPolicy, hostSettings.SessionIdleTimeout);
         services.AddRazorPages(options =>
         {
