@@ -69,8 +69,10 @@ internal sealed class FaultRig : IAsyncDisposable
                 ["VaultAI:Billing:Dispatcher:RetryMaxDelay"] = "00:00:01",
                 ["VaultAI:Host:AdminApiKeyHashes:0"] = AdminCredentials.HashApiKey(apiKey),
                 ["VaultAI:Host:MigrateAtStart"] = "true",
-                // Registration is limited per client address; every test instance here shares 127.0.0.1.
+                // Limits are not under test here: every test instance shares 127.0.0.1, and registration (unauthenticated)
+                // is limited per client address.
                 ["VaultAI:Host:InstanceRequestsPerMinute"] = "100000",
+                ["VaultAI:Host:UnauthenticatedRequestsPerMinute"] = "100000",
                 ["VaultAI:Host:DataProtectionKeysPath"] = Path.Combine(Path.GetTempPath(), "vaultai-fault-keys", Guid.NewGuid().ToString("N")),
             };
             foreach (var (key, value) in catalog.ToConfiguration())
