@@ -12,7 +12,6 @@ namespace VaultAI.Billing.Client;
 internal sealed class UsageEventFlusher : BackgroundService
 {
     private readonly UsageEventSender _sender;
-    private readonly UsageEventSpool _spool;
     private readonly TimeProvider _timeProvider;
     private readonly BillingClientTuning _tuning;
     private readonly VaultAIBillingClientOptions _options;
@@ -20,14 +19,12 @@ internal sealed class UsageEventFlusher : BackgroundService
 
     public UsageEventFlusher(
         UsageEventSender sender,
-        UsageEventSpool spool,
         TimeProvider timeProvider,
         BillingClientTuning tuning,
         IOptions<VaultAIBillingClientOptions> options,
         ILogger<UsageEventFlusher> logger)
     {
         _sender = sender;
-        _spool = spool;
         _timeProvider = timeProvider;
         _tuning = tuning;
         _options = options.Value;
@@ -37,7 +34,6 @@ internal sealed class UsageEventFlusher : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
-        _spool.CleanUpTempFiles();
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -26,6 +26,10 @@ internal sealed class UsageEventSpool
         _logger = logger;
         EventsDirectory = Path.Combine(Path.GetFullPath(options.Value.SpoolDirectory!), EventsFolderName);
         RejectedDirectory = Path.Combine(EventsDirectory, RejectedFolderName);
+
+        // Here, before any write can go through this (singleton) spool, and not in the sender: the application records
+        // events at any moment, and a cleanup running later would delete the temp file of a write in progress.
+        CleanUpTempFiles();
     }
 
     public string EventsDirectory { get; }
@@ -107,7 +111,7 @@ internal sealed class UsageEventSpool
         });
 
     /// <summary>Removes temp files left by a crash in the middle of an atomic write.</summary>
-    public void CleanUpTempFiles()
+    private void CleanUpTempFiles()
     {
         if (!Directory.Exists(EventsDirectory))
         {
