@@ -214,6 +214,8 @@ public sealed class OptionsTests
 
         Assert.Equal(HandlerActions(onceProvider), HandlerActions(twiceProvider));
         Assert.Single(twiceProvider.GetServices<IHostedService>().OfType<DailyUsageReporter>());
+        Assert.Single(twiceProvider.GetServices<IHostedService>().OfType<UsageEventFlusher>());
+        Assert.Same(twiceProvider.GetRequiredService<IUsageRecorderClient>(), twiceProvider.GetRequiredService<IUsageRecorderClient>());
         Assert.Equal("seats", twiceProvider.GetRequiredService<IOptions<VaultAIBillingClientOptions>>().Value.Metric);
     }
 

@@ -358,4 +358,26 @@ public sealed class UsageRecorderTests
 
         Assert.True(ex.IsTransient);
     }
+
+    [Fact]
+    public async Task FlushUsageAsync_UnreadableSpoolFileAndCrashLeftovers_SetAsideAndTheOthersDelivered()
+    {
+        await using var server = await ContractBillingHost.StartAsync();
+        using var folder = new TempFolder();
+        var events = Path.Combine(folder.Path, UsageEventSpool.EventsFolderName);
+        Directory.CreateDirectory(events);
+        await File.WriteAllTextAsync(Path.Combine(events, "torn.json"), "{\"id\":\"half");
+        var leftover = Path.Combine(events, "x.json.0123" + AtomicFile.TempSuffix);
+        await File.WriteAllTextAsync(leftover, "{");
+        await using var instance = ClientHarness.Create(server.BaseAddress, folder.Path, FakeClock.At(Start));
+        await instance.Usage.RecordUsageAsync("call_minutes", 1m, id: "fine");
+
+        var result = await instance.Usage.FlushUsageAsync();
+
+        Assert.Equal(new UsageFlushResult(1, 0, 0, 0, true), result);
+        Assert.Equal("fine", Assert.Single(server.StoredEvents).Id);
+        Assert.True(File.Exists(Path.Combine(instance.EventSpool.RejectedDirectory, "torn.json")));
+        Assert.False(File.Exists(leftover));
+        Assert.Contains(instance.Logs.GetSnapshot(), e => e.Id.Name == "SpoolEntryUnreadable");
+    }
 }
