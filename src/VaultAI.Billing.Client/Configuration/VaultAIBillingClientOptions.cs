@@ -63,4 +63,16 @@ public sealed class VaultAIBillingClientOptions
     /// <summary>Gets or sets the name of the metric the daily report carries; it is part of the idempotency key.</summary>
     /// <value>The default is <c>active_users</c>.</value>
     public string Metric { get; set; } = "active_users";
+
+    /// <summary>Gets or sets how many spooled usage events are sent in one <c>POST /api/usage-events</c> request.</summary>
+    /// <value>The default is 500. Must be between 1 and 1,000 (the host's limit).</value>
+    public int UsageBatchSize { get; set; } = 500;
+
+    /// <summary>Gets or sets how often the background sender sends the usage event spool (it also sends at start, and on <see cref="IUsageRecorderClient.FlushUsageAsync"/>).</summary>
+    /// <value>The default is 1 minute. Must be between 1 second and 1 day.</value>
+    public TimeSpan UsageFlushInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Gets or sets how long a usage answer fetched from the billing host is served from the cache without a new call.</summary>
+    /// <value>The default is 1 minute. Zero asks the host every time (the cache then only serves during an outage).</value>
+    public TimeSpan UsageCacheLifetime { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -6,7 +6,7 @@ using VaultAI.Billing.Client;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers the VaultAI billing client: typed client, token store, daily reporter with its spool, status cache.</summary>
+/// <summary>Registers the VaultAI billing client: typed client, token store, daily reporter with its spool, status cache, usage event recorder (<see cref="IUsageRecorderClient"/>) with its spool and sender.</summary>
 public static class VaultAIBillingClientServiceCollectionExtensions
 {
     /// <summary>Adds the billing client, bound to the <c>VaultAI:BillingClient</c> configuration section.</summary>
@@ -107,6 +107,11 @@ public static class VaultAIBillingClientServiceCollectionExtensions
             Path.Combine(sp.GetRequiredService<IOptions<VaultAIBillingClientOptions>>().Value.SpoolDirectory!, FileBillingTokenStore.DefaultFileName)));
         services.TryAddSingleton<IVaultAIBillingClient, BillingClient>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DailyUsageReporter>());
+        services.TryAddSingleton<UsageEventSpool>();
+        services.TryAddSingleton<UsageEventSender>();
+        services.TryAddSingleton<UsageCache>();
+        services.TryAddSingleton<IUsageRecorderClient, UsageRecorderClient>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, UsageEventFlusher>());
         services.TryAddTransient<BillingAuthHandler>();
 
         var http = services.AddHttpClient(BillingClient.HttpClientName, static (sp, client) =>

@@ -12,6 +12,10 @@ internal sealed class BillingClientMetrics
     private readonly Counter<long>? _sent;
     private readonly Counter<long>? _rejected;
     private readonly Counter<long>? _deliveryFailures;
+    private readonly Counter<long>? _eventsSpooled;
+    private readonly Counter<long>? _eventsSent;
+    private readonly Counter<long>? _eventsRejected;
+    private readonly Counter<long>? _eventDeliveryFailures;
 
     public BillingClientMetrics(IServiceProvider services)
     {
@@ -25,6 +29,10 @@ internal sealed class BillingClientMetrics
         _sent = meter.CreateCounter<long>("vaultai.billing.client.reports.sent", "{report}", "Usage reports acknowledged by the billing host.");
         _rejected = meter.CreateCounter<long>("vaultai.billing.client.reports.rejected", "{report}", "Usage reports refused for good and moved to rejected/.");
         _deliveryFailures = meter.CreateCounter<long>("vaultai.billing.client.delivery.failures", "{failure}", "Passes over the spool that stopped on a transient failure or a token problem.");
+        _eventsSpooled = meter.CreateCounter<long>("vaultai.billing.client.usage_events.spooled", "{event}", "Usage events written to the local spool.");
+        _eventsSent = meter.CreateCounter<long>("vaultai.billing.client.usage_events.sent", "{event}", "Usage events acknowledged by the billing host (accepted or duplicate).");
+        _eventsRejected = meter.CreateCounter<long>("vaultai.billing.client.usage_events.rejected", "{event}", "Usage events refused for good and moved to events/rejected/.");
+        _eventDeliveryFailures = meter.CreateCounter<long>("vaultai.billing.client.usage_events.delivery.failures", "{failure}", "Passes over the usage event spool that stopped before sending everything.");
     }
 
     public void Spooled() => _spooled?.Add(1);
@@ -34,4 +42,23 @@ internal sealed class BillingClientMetrics
     public void Rejected(int statusCode) => _rejected?.Add(1, new KeyValuePair<string, object?>("http.response.status_code", statusCode));
 
     public void DeliveryFailed(string reason) => _deliveryFailures?.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void UsageEventSpooled() => _eventsSpooled?.Add(1);
+
+    public void UsageEventsSent(int accepted, int duplicates)
+    {
+        if (accepted > 0)
+        {
+            _eventsSent?.Add(accepted, new KeyValuePair<string, object?>("duplicate", false));
+        }
+
+        if (duplicates > 0)
+        {
+            _eventsSent?.Add(duplicates, new KeyValuePair<string, object?>("duplicate", true));
+        }
+    }
+
+    public void UsageEventRejected(string? code) => _eventsRejected?.Add(1, new KeyValuePair<string, object?>("error.type", code ?? "unknown"));
+
+    public void UsageDeliveryFailed() => _eventDeliveryFailures?.Add(1);
 }

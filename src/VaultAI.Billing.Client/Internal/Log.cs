@@ -62,4 +62,22 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 19, Level = LogLevel.Error, Message = "The billing host refused the request {Method} {Path} with HTTP {StatusCode} ({ProblemCode})")]
     public static partial void RequestRefused(ILogger logger, string method, string? path, HttpStatusCode statusCode, string? problemCode);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Debug, Message = "Usage event {EventId} ({Metric}) written to the spool")]
+    public static partial void UsageEventSpooled(ILogger logger, string eventId, string metric);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "Usage events acknowledged by the billing host: {Accepted} accepted, {Duplicates} duplicate(s); {Unanswered} not answered stay in the spool")]
+    public static partial void UsageEventsSent(ILogger logger, int accepted, int duplicates, int unanswered);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Error, Message = "Usage event {EventId} ({Metric}) was rejected by the billing host (HTTP {StatusCode}, code {ProblemCode}, field {Field}); it was moved to {RejectedPath} and will not be sent again")]
+    public static partial void UsageEventRejected(ILogger logger, string eventId, string metric, int statusCode, string? problemCode, string? field, string rejectedPath);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "Sending usage events stopped (host unreachable or failing, or the token is lost or refused); {PendingCount} event(s) stay in the spool")]
+    public static partial void UsageFlushStopped(ILogger logger, int pendingCount);
+
+    [LoggerMessage(EventId = 24, Level = LogLevel.Error, Message = "The usage event sender failed unexpectedly; it tries again later")]
+    public static partial void UsageFlushLoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 25, Level = LogLevel.Warning, Message = "The billing host could not be reached; serving the usage retrieved at {RetrievedAt:o} (stale)")]
+    public static partial void UsageServedStale(ILogger logger, DateTimeOffset retrievedAt, Exception exception);
 }

@@ -73,6 +73,30 @@ public sealed class OptionsTests
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0, "00:01:00", "VaultAI:BillingClient:UsageBatchSize must be between 1 and 1000")]
+    [InlineData(1001, "00:01:00", "VaultAI:BillingClient:UsageBatchSize must be between 1 and 1000")]
+    [InlineData(500, "00:00:00.500", "VaultAI:BillingClient:UsageFlushInterval must be between 00:00:01 and 1.00:00:00")]
+    [InlineData(500, "1.00:00:01", "VaultAI:BillingClient:UsageFlushInterval must be between 00:00:01 and 1.00:00:00")]
+    public async Task Validation_BadUsageEventSettings_NameTheirSettings(int batchSize, string interval, string expected)
+    {
+        var ex = await StartFailsAsync(o =>
+        {
+            o.UsageBatchSize = batchSize;
+            o.UsageFlushInterval = TimeSpan.Parse(interval, System.Globalization.CultureInfo.InvariantCulture);
+        });
+
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Validation_NegativeUsageCacheLifetime_NamesTheSetting()
+    {
+        var ex = await StartFailsAsync(o => o.UsageCacheLifetime = TimeSpan.FromSeconds(-1));
+
+        Assert.Contains("VaultAI:BillingClient:UsageCacheLifetime must not be negative", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Validation_BadDurations_NameTheirSettings()
     {
@@ -169,6 +193,9 @@ public sealed class OptionsTests
         Assert.Equal(4, options.MaxRetryAttempts);
         Assert.Equal("active_users", options.Metric);
         Assert.Equal("vaultai-billing", Path.GetFileName(options.SpoolDirectory));
+        Assert.Equal(500, options.UsageBatchSize);
+        Assert.Equal(TimeSpan.FromMinutes(1), options.UsageFlushInterval);
+        Assert.Equal(TimeSpan.FromMinutes(1), options.UsageCacheLifetime);
     }
 
     [Fact]
@@ -187,6 +214,8 @@ public sealed class OptionsTests
 
         Assert.Equal(HandlerActions(onceProvider), HandlerActions(twiceProvider));
         Assert.Single(twiceProvider.GetServices<IHostedService>().OfType<DailyUsageReporter>());
+        Assert.Single(twiceProvider.GetServices<IHostedService>().OfType<UsageEventFlusher>());
+        Assert.Same(twiceProvider.GetRequiredService<IUsageRecorderClient>(), twiceProvider.GetRequiredService<IUsageRecorderClient>());
         Assert.Equal("seats", twiceProvider.GetRequiredService<IOptions<VaultAIBillingClientOptions>>().Value.Metric);
     }
 

@@ -32,6 +32,10 @@ internal sealed class ClientHarness : IAsyncDisposable
 
     public UsageSpool Spool => Services.GetRequiredService<UsageSpool>();
 
+    public IUsageRecorderClient Usage => Services.GetRequiredService<IUsageRecorderClient>();
+
+    public UsageEventSpool EventSpool => Services.GetRequiredService<UsageEventSpool>();
+
     public ReporterActivity Activity => Services.GetRequiredService<ReporterActivity>();
 
     public IBillingTokenStore TokenStore => Services.GetRequiredService<IBillingTokenStore>();

@@ -24,6 +24,8 @@ internal sealed class ContractBillingHost : IAsyncDisposable
     public const string Register = "register";
     public const string Usage = "usage";
     public const string Status = "status";
+    public const string UsageEvents = "usage-events";
+    public const string UsageRead = "usage-read";
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -37,6 +39,9 @@ internal sealed class ContractBillingHost : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ConcurrentQueue<Fault>> _faults = new();
     private readonly Lock _lock = new();
     private readonly List<Report> _accepted = [];
+    private readonly ConcurrentDictionary<(Guid, string), StoredEvent> _events = new();
+    private readonly HashSet<(Guid, string)> _seen = [];
+    private int _dropAfterStoring;
 
     private ContractBillingHost(WebApplication app)
     {
@@ -70,6 +75,24 @@ internal sealed class ContractBillingHost : IAsyncDisposable
 
     public int OrganizationCount => _organizations.Count;
 
+    /// <summary>Gets or sets the metric keys of the host's catalog; an event naming another answers 400 <c>unknown_metric</c>.</summary>
+    public HashSet<string> KnownMetrics { get; } = new(StringComparer.Ordinal) { "active_users", "call_minutes", "storage_gb" };
+
+    /// <summary>Gets every usage event the host stored, once per id.</summary>
+    public IReadOnlyList<StoredEvent> StoredEvents => [.. _events.Values.OrderBy(e => e.Sequence)];
+
+    /// <summary>Gets how many usage events were answered "duplicate".</summary>
+    public int DuplicateEventAnswers { get; private set; }
+
+    /// <summary>Gets the number of events in each <c>POST /api/usage-events</c> body that reached the handler, in order.</summary>
+    public ConcurrentQueue<int> UsageEventBatchSizes { get; } = new();
+
+    /// <summary>Gets or sets the plan's hard limit per metric, sent back by the usage route.</summary>
+    public Dictionary<string, decimal> Limits { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The next <paramref name="count"/> usage event batches are stored, then the connection is dropped before the answer.</summary>
+    public void DropAfterStoring(int count) => Interlocked.Exchange(ref _dropAfterStoring, count);
+
     public static async Task<ContractBillingHost> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -81,6 +104,8 @@ internal sealed class ContractBillingHost : IAsyncDisposable
         app.MapPost("/api/organizations/register", (Func<HttpContext, Task<IResult>>)host.RegisterAsync);
         app.MapPost("/api/usage-report", (Func<HttpContext, Task<IResult>>)host.UsageAsync);
         app.MapGet("/api/organizations/{id:guid}/status", (Func<HttpContext, Guid, IResult>)host.StatusAsync);
+        app.MapPost("/api/usage-events", (Func<HttpContext, Task<IResult>>)host.UsageEventsAsync);
+        app.MapGet("/api/organizations/{id:guid}/usage", (Func<HttpContext, Guid, IResult>)host.UsageReadAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         host.BaseAddress = new Uri(address.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal) + "/");
@@ -118,6 +143,8 @@ internal sealed class ContractBillingHost : IAsyncDisposable
     private static string RouteOf(PathString path) =>
         path.StartsWithSegments("/api/organizations/register") ? Register
         : path.StartsWithSegments("/api/usage-report") ? Usage
+        : path.StartsWithSegments("/api/usage-events") ? UsageEvents
+        : path.Value?.EndsWith("/usage", StringComparison.Ordinal) == true ? UsageRead
         : Status;
 
     private async Task FaultMiddleware(HttpContext context, Func<Task> next)
@@ -305,6 +332,151 @@ internal sealed class ContractBillingHost : IAsyncDisposable
             Json);
     }
 
+    /// <summary>
+    /// The server's <c>POST /api/usage-events</c> wire shape: every event checked before anything is stored; the first
+    /// bad one answers 400 naming <c>events[i].field</c>; an id seen before is answered "duplicate" and not stored again.
+    /// </summary>
+    private async Task<IResult> UsageEventsAsync(HttpContext context)
+    {
+        var organization = Authenticate(context);
+        if (organization is null)
+        {
+            return Problem(401, "invalid_token", "The bearer token is missing or invalid.");
+        }
+
+        using var document = await JsonDocument.ParseAsync(context.Request.Body);
+        if (!document.RootElement.TryGetProperty("events", out var array) || array.ValueKind != JsonValueKind.Array)
+        {
+            return Problem(400, "missing_field", "'events' is required: an array of usage events.", "events");
+        }
+
+        var count = array.GetArrayLength();
+        if (count == 0 || count > 1000)
+        {
+            return Problem(400, count == 0 ? "empty_batch" : "too_many_events", "'events' must hold 1 to 1000 events.", "events");
+        }
+
+        UsageEventBatchSizes.Enqueue(count);
+        var parsed = new List<StoredEvent>(count);
+        var index = 0;
+        foreach (var element in array.EnumerateArray())
+        {
+            var prefix = $"events[{index}]";
+            if (!element.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String || id.GetString() is not { Length: > 0 and <= 255 } idText)
+            {
+                return Problem(400, "missing_field", $"'{prefix}.id' is required.", prefix + ".id");
+            }
+
+            if (!element.TryGetProperty("metric", out var metric) || metric.ValueKind != JsonValueKind.String || metric.GetString() is not { Length: > 0 } metricText)
+            {
+                return Problem(400, "missing_field", $"'{prefix}.metric' is required.", prefix + ".metric");
+            }
+
+            if (!KnownMetrics.Contains(metricText))
+            {
+                return Problem(400, "unknown_metric", $"'{prefix}.metric' names an unknown metric.", prefix + ".metric");
+            }
+
+            if (!element.TryGetProperty("quantity", out var quantity) || quantity.ValueKind != JsonValueKind.Number || !quantity.TryGetDecimal(out var amount))
+            {
+                return Problem(400, "wrong_type", $"'{prefix}.quantity' must be a JSON number.", prefix + ".quantity");
+            }
+
+            if (amount < 0)
+            {
+                return Problem(400, "negative_quantity", $"'{prefix}.quantity' must be 0 or more.", prefix + ".quantity");
+            }
+
+            if (!element.TryGetProperty("timestamp", out var timestamp) || timestamp.ValueKind != JsonValueKind.String
+                || timestamp.GetString() is not { } timestampText || !(timestampText.EndsWith('Z') || timestampText.Contains('+', StringComparison.Ordinal))
+                || !DateTimeOffset.TryParse(timestampText, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var at))
+            {
+                return Problem(400, "invalid_timestamp", $"'{prefix}.timestamp' must be an ISO 8601 date and time with an offset.", prefix + ".timestamp");
+            }
+
+            parsed.Add(new StoredEvent(organization.Id, idText, metricText, amount, at.ToUniversalTime(), quantity.GetRawText(), 0));
+            index++;
+        }
+
+        var statuses = new List<object>(parsed.Count);
+        int accepted = 0, duplicates = 0;
+        lock (_lock)
+        {
+            foreach (var candidate in parsed)
+            {
+                var key = (organization.Id, candidate.Id);
+                var duplicate = !_seen.Add(key);
+                if (!duplicate)
+                {
+                    _events[key] = candidate with { Sequence = _events.Count + 1 };
+                }
+
+                if (duplicate)
+                {
+                    duplicates++;
+                    DuplicateEventAnswers++;
+                }
+                else
+                {
+                    accepted++;
+                }
+
+                statuses.Add(new { id = candidate.Id, status = duplicate ? "duplicate" : "accepted" });
+            }
+        }
+
+        if (Interlocked.Decrement(ref _dropAfterStoring) >= 0)
+        {
+            // Stored, then the connection dies before the answer: the client cannot know the events arrived.
+            context.Abort();
+            return Results.Empty;
+        }
+
+        return Results.Json(new { accepted, duplicates, events = statuses }, Json);
+    }
+
+    /// <summary>The server's <c>GET /api/organizations/{id}/usage</c> wire shape: the sum of the stored events per known metric.</summary>
+    private IResult UsageReadAsync(HttpContext context, Guid id)
+    {
+        var organization = Authenticate(context);
+        if (organization is null)
+        {
+            return Problem(401, "invalid_token", "The bearer token is missing or invalid.");
+        }
+
+        if (organization.Id != id)
+        {
+            return Problem(403, "forbidden_organization", "This token belongs to another organization.");
+        }
+
+        var events = StoredEvents.Where(e => e.OrganizationId == id).ToList();
+        var usage = KnownMetrics.Order(StringComparer.Ordinal).Select(metric =>
+        {
+            var current = events.Where(e => e.Metric == metric).Sum(e => e.Quantity);
+            decimal? limit = Limits.TryGetValue(metric, out var max) ? max : null;
+            decimal? percentage = limit is > 0 ? decimal.Round(current * 100m / limit.Value, 2) : null;
+            return new Dictionary<string, object?>
+            {
+                ["metric"] = metric,
+                ["unit"] = metric == "call_minutes" ? "minutes" : metric == "storage_gb" ? "GB" : "users",
+                ["current"] = current,
+                ["included"] = null,
+                ["limit"] = limit,
+                ["percentage"] = percentage,
+                ["unlimited"] = limit is null,
+            };
+        }).ToList();
+        return Results.Json(
+            new Dictionary<string, object?>
+            {
+                ["organization_id"] = id,
+                ["period"] = new { start = "2026-11-01T00:00:00+00:00", end = "2026-12-01T00:00:00+00:00" },
+                ["plan"] = Limits.Count > 0 ? "starter" : null,
+                ["usage"] = usage,
+            },
+            Json);
+    }
+
     private Organization? Authenticate(HttpContext context) =>
         BearerHash(context) is { } hash
             ? _organizations.Values.FirstOrDefault(o => CryptographicOperations.FixedTimeEquals(o.TokenHash, hash))
@@ -373,6 +545,8 @@ internal sealed class ContractBillingHost : IAsyncDisposable
     private static string NewToken() => "vaultai_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
 
     private static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    public sealed record StoredEvent(Guid OrganizationId, string Id, string Metric, decimal Quantity, DateTimeOffset Timestamp, string RawQuantity, int Sequence);
 
     public sealed record Report(Guid ReportId, Guid OrganizationId, string IdempotencyKey, long UserCount, DateTimeOffset Timestamp);
 

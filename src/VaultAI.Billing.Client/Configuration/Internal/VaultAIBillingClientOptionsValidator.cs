@@ -61,6 +61,21 @@ internal sealed partial class VaultAIBillingClientOptionsValidator(IServiceProvi
             failures.Add($"{Prefix}StatusCacheLifetime must not be negative; got {options.StatusCacheLifetime}.");
         }
 
+        if (options.UsageBatchSize is < 1 or > 1000)
+        {
+            failures.Add($"{Prefix}UsageBatchSize must be between 1 and 1000 (the billing host accepts at most 1,000 events per request); got {options.UsageBatchSize}.");
+        }
+
+        if (options.UsageFlushInterval < TimeSpan.FromSeconds(1) || options.UsageFlushInterval > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{Prefix}UsageFlushInterval must be between 00:00:01 and 1.00:00:00; got {options.UsageFlushInterval}.");
+        }
+
+        if (options.UsageCacheLifetime < TimeSpan.Zero)
+        {
+            failures.Add($"{Prefix}UsageCacheLifetime must not be negative; got {options.UsageCacheLifetime}.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.Metric) || !MetricPattern().IsMatch(options.Metric))
         {
             failures.Add($"{Prefix}Metric must be 1 to 64 lowercase letters, digits, '_', '.' or '-' starting with a letter or digit (for example active_users); got '{options.Metric}'.");

@@ -181,6 +181,41 @@ internal sealed class BillingClient : IVaultAIBillingClient
         return new UsageReportResult(wire.ReportId, wire.OrganizationStatus, wire.Duplicate);
     }
 
+    /// <summary>
+    /// Sends one request with the organization token (registering first if none is stored) and reads the JSON answer.
+    /// A 401 marks the token invalid, as on the status and report routes; any other failure throws the typed exception.
+    /// </summary>
+    internal async Task<T> SendAuthorizedAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
+        where T : class
+    {
+        await EnsureRegisteredAsync(cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            if (response.StatusCode == HttpStatusCode.Unauthorized)
+            {
+                _state = BillingClientState.TokenInvalid;
+                var info = await _organization.GetAsync(cancellationToken).ConfigureAwait(false);
+                Log.TokenRejected(_logger, info.OrganizationId);
+            }
+
+            throw await FailureAsync(request, response, cancellationToken).ConfigureAwait(false);
+        }
+
+        T? body;
+        try
+        {
+            body = await response.Content.ReadFromJsonAsync<T>(WireJson.Options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new VaultAIBillingException(response.StatusCode, null, "The billing host answered a body that is not the expected JSON.", ex);
+        }
+
+        _state = BillingClientState.Registered;
+        return body ?? throw new VaultAIBillingException(response.StatusCode, null, "The billing host answered an empty body.");
+    }
+
     private async Task<RegistrationResult> RegisterCoreAsync(CancellationToken cancellationToken)
     {
         var info = await _organization.GetAsync(cancellationToken).ConfigureAwait(false);
