@@ -69,7 +69,8 @@ internal sealed class FaultRig : IAsyncDisposable
                 ["VaultAI:Billing:Dispatcher:RetryMaxDelay"] = "00:00:01",
                 ["VaultAI:Host:AdminApiKeyHashes:0"] = AdminCredentials.HashApiKey(apiKey),
                 ["VaultAI:Host:MigrateAtStart"] = "true",
-                // Registration is limited per client address; every test instance here shares 127.0.0.1.
+                // Registration is limited per client address (every test instance here shares 127.0.0.1), reports per organization.
+                ["VaultAI:Host:UnauthenticatedRequestsPerMinute"] = "100000",
                 ["VaultAI:Host:InstanceRequestsPerMinute"] = "100000",
                 ["VaultAI:Host:DataProtectionKeysPath"] = Path.Combine(Path.GetTempPath(), "vaultai-fault-keys", Guid.NewGuid().ToString("N")),
             };
