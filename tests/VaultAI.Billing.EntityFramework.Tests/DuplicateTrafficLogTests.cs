@@ -14,12 +14,15 @@ namespace VaultAI.Billing.EntityFramework.Tests;
 /// </summary>
 public sealed class DuplicateTrafficLogTests
 {
-    [Fact]
-    public async Task Webhook_SameSignedEventDeliveredTwiceConcurrently_AppliedOnceAndNothingLoggedAtErrorLevel()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Webhook_SameSignedEventDeliveredTwiceConcurrently_AppliedOnceAndNothingLoggedAtErrorLevel(bool sqlite)
     {
         var logs = new FakeLogCollector();
+        using var file = new SqliteFile(sqlite);
         await using var stripe = await StripeEmulator.StartAsync();
-        await using var host = await BillingTestHost.StartAsync(stripe, "price_unused", logging: l => l.AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Debug));
+        await using var host = await StartAsync(stripe, "price_unused", logs, file);
         var org = await WebhookTests.SeedLinkedAsync(host, "sub_dup_logs");
         logs.Clear(); // only the traffic counts: migrating a fresh database logs EF's own failed history query
         var json = WebhookTests.SubscriptionEvent("evt_dup_logs", "customer.subscription.updated", "sub_dup_logs", "cus_sub_dup_logs", "past_due", stripe.Clock.GetUtcNow().AddMinutes(-1));
@@ -49,13 +52,16 @@ public sealed class DuplicateTrafficLogTests
         AssertNoErrors(logs);
     }
 
-    [Fact]
-    public async Task UsageReport_SameReportSentTwiceConcurrentlyAndAgain_StoredAndQueuedOnceAndNothingLoggedAtErrorLevel()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task UsageReport_SameReportSentTwiceConcurrentlyAndAgain_StoredAndQueuedOnceAndNothingLoggedAtErrorLevel(bool sqlite)
     {
         var logs = new FakeLogCollector();
+        using var file = new SqliteFile(sqlite);
         await using var stripe = await StripeEmulator.StartAsync();
         var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
-        await using var host = await BillingTestHost.StartAsync(stripe, price, logging: l => l.AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Debug));
+        await using var host = await StartAsync(stripe, price, logs, file);
         var orgId = Guid.NewGuid();
         var token = await InstanceCalls.RegisterAsync(host.Client, orgId);
         (await InstanceCalls.LinkAsync(host.Admin, orgId)).EnsureSuccessStatusCode();
@@ -87,10 +93,32 @@ public sealed class DuplicateTrafficLogTests
         AssertNoErrors(logs);
     }
 
+    // PostgreSQL (production), or SQLite (the demo) when a file is given.
+    private static Task<BillingTestHost> StartAsync(StripeEmulator stripe, string price, FakeLogCollector logs, SqliteFile file) =>
+        BillingTestHost.StartAsync(
+            stripe,
+            price,
+            database: file.Path is { } path ? o => o.UseSqlite($"Data Source={path}") : null,
+            logging: l => l.AddProvider(new FakeLoggerProvider(logs)).SetMinimumLevel(LogLevel.Debug));
+
     private static void AssertNoErrors(FakeLogCollector logs)
     {
         Assert.NotEmpty(logs.GetSnapshot()); // the collector is wired: the traffic logged something
         var errors = logs.GetSnapshot().Where(r => r.Level >= LogLevel.Error).Select(r => $"{r.Category}: {r.Message}").ToList();
         Assert.True(errors.Count == 0, string.Join(Environment.NewLine, errors));
+    }
+
+    private sealed class SqliteFile(bool sqlite) : IDisposable
+    {
+        public string? Path { get; } = sqlite ? System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"vaultai-billing-{Guid.NewGuid():N}.db") : null;
+
+        public void Dispose()
+        {
+            if (Path is not null)
+            {
+                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                File.Delete(Path);
+            }
+        }
     }
 }
