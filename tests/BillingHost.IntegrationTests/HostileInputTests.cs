@@ -336,7 +336,7 @@ public class HostileInputTests
     }
 
     /// <summary>TestServer has no socket: this gives every request the address a real connection would have.</summary>
-    private sealed class RemoteAddressFilter(string address) : IStartupFilter
+    internal sealed class RemoteAddressFilter(string address) : IStartupFilter
     {
         public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
         {

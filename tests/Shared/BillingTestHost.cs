@@ -60,7 +60,8 @@ internal sealed class BillingTestHost : IAsyncDisposable
         string? connectionString = null,
         TimeProvider? timeProvider = null,
         Action<VaultAIBillingOptions>? configure = null,
-        Action<DbContextOptionsBuilder>? database = null)
+        Action<DbContextOptionsBuilder>? database = null,
+        Action<ILoggingBuilder>? logging = null)
     {
         connectionString ??= database is null ? await TestDatabase.CreateDatabaseAsync("billing") : "";
         var builder = WebApplication.CreateSlimBuilder();
@@ -70,6 +71,8 @@ internal sealed class BillingTestHost : IAsyncDisposable
         {
             builder.Logging.AddSimpleConsole();
         }
+
+        logging?.Invoke(builder.Logging);
         builder.Services.AddSingleton(timeProvider ?? stripe.Clock);
         builder.Services.AddVaultAIBilling(options =>
             {

@@ -159,6 +159,59 @@ public sealed class DispatcherTests
         Assert.Single(stripe.State.MeterEvents);
     }
 
+    [Fact]
+    public async Task StripeRateLimitWithRetryAfter_NotRetriedBeforeRetryAfterAndSentOnceAfter()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price);
+        var identifier = (await SeedLinkedReportsAsync(host, stripe, organizations: 1, reportsEach: 1)).Single();
+        stripe.InjectFault(MeterEventsPath, StripeFault.Status(429, retryAfterSeconds: 30), count: 1);
+        var dispatcher = host.Services.GetRequiredService<IMeterEventDispatcher>();
+        int Sends() => stripe.Requests.Count(r => r.Path == MeterEventsPath);
+
+        Assert.Equal(1, await dispatcher.DispatchOnceAsync());
+        Assert.Equal(1, Sends()); // the Stripe client does not retry a 429 in-call
+
+        // The default backoff (5 s, jittered) would retry long before this; Retry-After wins.
+        stripe.Clock.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(0, await dispatcher.DispatchOnceAsync());
+        Assert.Equal(1, Sends());
+        Assert.Empty(stripe.State.MeterEvents);
+
+        stripe.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await dispatcher.DispatchOnceAsync());
+        Assert.Equal(2, Sends());
+        Assert.Equal(identifier, Assert.Single(stripe.State.MeterEvents).Identifier);
+        await using var db = host.CreateDbContext();
+        Assert.Equal(OutboxStatus.Sent, (await db.MeterEventOutbox.SingleAsync()).Status);
+    }
+
+    [Fact]
+    public async Task StripeRateLimitWithLongRetryAfter_WaitIsCappedByMaxRetryAfter()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price);
+        await SeedLinkedReportsAsync(host, stripe, organizations: 1, reportsEach: 1);
+        stripe.InjectFault(MeterEventsPath, StripeFault.Status(429, retryAfterSeconds: 3600), count: 1);
+        var dispatcher = host.Services.GetRequiredService<IMeterEventDispatcher>();
+        var refusedAt = stripe.Clock.GetUtcNow();
+
+        Assert.Equal(1, await dispatcher.DispatchOnceAsync());
+        await using (var db = host.CreateDbContext())
+        {
+            var row = await db.MeterEventOutbox.SingleAsync();
+            Assert.Equal(OutboxStatus.Pending, row.Status);
+            // Stripe:MaxRetryAfter, 60 s by default (PostgreSQL keeps microseconds, the clock has ticks).
+            Assert.InRange(row.NextAttemptAt - refusedAt, TimeSpan.FromSeconds(59.999), TimeSpan.FromSeconds(60));
+        }
+
+        stripe.Clock.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(1, await dispatcher.DispatchOnceAsync());
+        Assert.Single(stripe.State.MeterEvents);
+    }
+
     internal static async Task<List<string>> SeedLinkedReportsAsync(BillingTestHost host, StripeEmulator stripe, int organizations, int reportsEach)
     {
         var identifiers = new List<string>();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -10,7 +11,8 @@ namespace BillingHost.Admin;
 /// <summary>
 /// Admin sign-in: a cookie for people (the dashboard) and the <c>X-Admin-Api-Key</c> header for automation, behind one
 /// policy scheme that picks the header when it is present. Unauthenticated API calls and wrong API keys get 401 problem
-/// details; unauthenticated page requests are redirected to <c>/login</c>.
+/// details, and an address over its budget of wrong keys (<see cref="AdminApiKeyLimiter"/>) 429; unauthenticated page
+/// requests are redirected to <c>/login</c>.
 /// </summary>
 public static class AdminAuthentication
 {
@@ -30,6 +32,7 @@ public static class AdminAuthentication
     public static IServiceCollection AddAdminAuthentication(this IServiceCollection services, string policyName, TimeSpan idleTimeout)
     {
         services.AddSingleton<AdminCredentials>();
+        services.AddSingleton<AdminApiKeyLimiter>();
         services.AddAuthentication(Scheme)
             .AddPolicyScheme(Scheme, "Administrator", options =>
                 options.ForwardDefaultSelector = context => context.Request.Headers.ContainsKey(ApiKeyHeader) ? ApiKeyScheme : CookieScheme)
@@ -67,7 +70,12 @@ public static class AdminAuthentication
         var problem = new ProblemDetails
         {
             Status = status,
-            Title = status == StatusCodes.Status401Unauthorized ? "Authentication is required." : "Access is denied.",
+            Title = status switch
+            {
+                StatusCodes.Status401Unauthorized => "Authentication is required.",
+                StatusCodes.Status429TooManyRequests => "Too many requests.",
+                _ => "Access is denied.",
+            },
             Detail = detail,
             Type = "https://vaultai.dev/problems/" + code.Replace('_', '-'),
             Instance = context.Request.Path,
@@ -85,9 +93,12 @@ public static class AdminAuthentication
         return Task.CompletedTask;
     }
 
-    private sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AdminCredentials credentials)
+    private sealed class ApiKeyHandler(
+        IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AdminCredentials credentials, AdminApiKeyLimiter limiter)
         : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
     {
+        private TimeSpan? _retryAfter;
+
         protected override Task<AuthenticateResult> HandleAuthenticateAsync()
         {
             var key = Request.Headers[ApiKeyHeader].ToString();
@@ -96,15 +107,36 @@ public static class AdminAuthentication
                 return Task.FromResult(AuthenticateResult.NoResult());
             }
 
-            return Task.FromResult(credentials.VerifyApiKey(key)
-                ? AuthenticateResult.Success(new AuthenticationTicket(Principal("api-key", ApiKeyScheme), ApiKeyScheme))
-                : AuthenticateResult.Fail($"The {ApiKeyHeader} header does not match a configured key."));
+            // An address that has sent too many wrong keys gets no check at all, so it learns nothing more until its
+            // window ends; the check itself stays constant-time (AdminCredentials.VerifyApiKey).
+            _retryAfter = limiter.RetryAfter(Context);
+            if (_retryAfter is not null)
+            {
+                return Task.FromResult(AuthenticateResult.Fail("Too many wrong admin API keys from this address."));
+            }
+
+            if (credentials.VerifyApiKey(key))
+            {
+                return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(Principal("api-key", ApiKeyScheme), ApiKeyScheme)));
+            }
+
+            limiter.RecordFailure(Context);
+            return Task.FromResult(AuthenticateResult.Fail($"The {ApiKeyHeader} header does not match a configured key."));
         }
 
-        protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-            Request.Headers.ContainsKey(ApiKeyHeader)
+        protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+        {
+            if (_retryAfter is { } wait)
+            {
+                var seconds = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
+                Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                return WriteProblemAsync(Context, StatusCodes.Status429TooManyRequests, "rate_limited", $"Too many wrong admin API keys from this address; retry after {seconds} seconds.");
+            }
+
+            return Request.Headers.ContainsKey(ApiKeyHeader)
                 ? WriteProblemAsync(Context, StatusCodes.Status401Unauthorized, "invalid_admin_api_key", $"The {ApiKeyHeader} header does not match a configured key.")
                 : WriteProblemAsync(Context, StatusCodes.Status401Unauthorized, "admin_authentication_required", $"Send an admin API key in {ApiKeyHeader}.");
+        }
 
         protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
             WriteProblemAsync(Context, StatusCodes.Status403Forbidden, "admin_forbidden", "This key may not use the admin API.");

@@ -37,6 +37,13 @@ public sealed class BillingHostOptions
     public int UnauthenticatedRequestsPerMinute { get; set; } = 20;
 
     /// <summary>
+    /// Wrong <c>X-Admin-Api-Key</c> values per minute one client address may send (IPv6 by /64, the forwarded client behind
+    /// a configured proxy). Once spent, that address's admin API key checks answer 429 until the minute is over; valid keys
+    /// cost nothing. The default is 10.
+    /// </summary>
+    public int FailedAdminApiKeysPerMinute { get; set; } = 10;
+
+    /// <summary>
     /// The reverse proxies whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> the host believes (the client address
     /// then comes from the header, for rate limits and logs). Off by default: with no proxy configured the headers are
     /// ignored, since any caller could send them.

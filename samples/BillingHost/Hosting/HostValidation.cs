@@ -92,6 +92,11 @@ internal sealed class BillingHostOptionsValidator(HostMode mode) : IValidateOpti
             errors.Add($"{S}:UnauthenticatedRequestsPerMinute must be between 1 and 100000.");
         }
 
+        if (options.FailedAdminApiKeysPerMinute is < 1 or > 100_000)
+        {
+            errors.Add($"{S}:FailedAdminApiKeysPerMinute must be between 1 and 100000.");
+        }
+
         for (var i = 0; i < options.ForwardedHeaders.KnownProxies.Count; i++)
         {
             if (!System.Net.IPAddress.TryParse(options.ForwardedHeaders.KnownProxies[i], out _))

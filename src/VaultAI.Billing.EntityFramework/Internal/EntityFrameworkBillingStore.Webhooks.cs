@@ -9,16 +9,34 @@ internal sealed partial class EntityFrameworkBillingStore
     public async Task<bool> TryInsertWebhookEventAsync(WebhookInboxEvent webhookEvent, CancellationToken cancellationToken = default)
     {
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        db.WebhookEvents.Add(webhookEvent);
-        try
+
+        // A redelivery, or the same event at two hosts, is normal traffic: the insert must not fail on the key, since EF
+        // Core logs every failed command at Error level and operators would see errors for nothing.
+        if (!db.IsSqlite)
         {
-            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-            return true;
+            var e = webhookEvent;
+            var inserted = await db.Database.ExecuteSqlAsync(
+                $"""
+                INSERT INTO billing.webhook_events (id, type, created, api_version, received_at, processed_at, status, attempts, last_error, next_attempt_at, payload)
+                VALUES ({e.Id}, {e.Type}, {e.Created.ToUniversalTime()}, {e.ApiVersion}, {e.ReceivedAt.ToUniversalTime()}, {e.ProcessedAt?.ToUniversalTime()},
+                        {e.Status}, {e.Attempts}, {e.LastError}, {e.NextAttemptAt?.ToUniversalTime()}, {e.Payload})
+                ON CONFLICT (id) DO NOTHING
+                """,
+                cancellationToken).ConfigureAwait(false);
+            return inserted == 1;
         }
-        catch (DbUpdateException exception) when (DbErrors.IsUniqueViolation(exception))
+
+        // SQLite (the demo, one process): the process-wide writer gate makes look-then-insert atomic. Not INSERT OR IGNORE:
+        // the SQLite model stores DateTimeOffset through a value converter that raw SQL would bypass.
+        using var gate = await RowLocks.EnterAsync(db, cancellationToken).ConfigureAwait(false);
+        if (await db.WebhookEvents.AnyAsync(x => x.Id == webhookEvent.Id, cancellationToken).ConfigureAwait(false))
         {
             return false;
         }
+
+        db.WebhookEvents.Add(webhookEvent);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     public async Task<WebhookInboxEvent?> GetWebhookEventAsync(string eventId, CancellationToken cancellationToken = default)

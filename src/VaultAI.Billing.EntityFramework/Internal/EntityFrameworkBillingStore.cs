@@ -105,6 +105,16 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
             var organization = await db.Organizations.FirstOrDefaultAsync(o => o.Id == report.OrganizationId, cancellationToken).ConfigureAwait(false)
                 ?? throw new BillingException(404, "organization_not_found", $"No organization {report.OrganizationId}; register first.", "organization_id");
 
+            // Look again under the organization's lock: the same report sent twice at once waited here for the first,
+            // whose row is now committed. Inserting it anyway would fail on the unique key, which EF Core logs at Error
+            // level, and a retried report is normal traffic.
+            var raced = await db.UsageReports.AsNoTracking()
+                .FirstOrDefaultAsync(r => r.OrganizationId == report.OrganizationId && r.IdempotencyKey == report.IdempotencyKey, cancellationToken).ConfigureAwait(false);
+            if (raced is not null)
+            {
+                return new IngestResult(raced, organization, Duplicate: true, Outbox: null);
+            }
+
             var outbox = createOutbox(organization, report);
             if (organization.LastReportAt is null || report.ReceivedAt >= organization.LastReportAt)
             {

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -69,28 +67,7 @@ internal sealed partial class InstanceRequestLimiter : IDisposable
     }
 
     /// <summary>The client address; an IPv6 client by its /64, which one subscriber usually holds whole.</summary>
-    internal static string AddressKey(HttpContext context)
-    {
-        var address = context.Connection.RemoteIpAddress;
-        if (address is null)
-        {
-            return "none"; // in-process callers (tests, TestServer) share one budget
-        }
-
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        if (address.AddressFamily == AddressFamily.InterNetworkV6)
-        {
-            var bytes = address.GetAddressBytes();
-            Array.Clear(bytes, 8, 8);
-            return new IPAddress(bytes).ToString() + "/64";
-        }
-
-        return address.ToString();
-    }
+    internal static string AddressKey(HttpContext context) => ClientAddress.PartitionKey(context);
 
     private static FixedWindowRateLimiterOptions PerMinute(int permits) =>
         new() { PermitLimit = permits, Window = TimeSpan.FromMinutes(1), QueueLimit = 0, AutoReplenishment = true };

@@ -230,6 +230,13 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
             else
             {
                 var delay = Backoff(row.Attempts, settings);
+                // Stripe's 429 says when to come back; the client does not wait in-call for it (that would hold a lease),
+                // so the next attempt is moved instead: no earlier than Retry-After, capped by Stripe:MaxRetryAfter.
+                if (StripeRetryAfter(exception, _options.CurrentValue.Stripe.MaxRetryAfter, now) is { } asked && asked > delay)
+                {
+                    delay = asked;
+                }
+
                 completion = new OutboxCompletion(OutboxStatus.Pending, now, NextAttemptAt: now + delay, Error: StripeErrors.Describe(exception));
                 LogRetry(_logger, row.Id, row.Attempts, delay, exception.GetType().Name);
             }
@@ -246,6 +253,19 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         {
             LogLeaseLost(_logger, row.Id);
         }
+    }
+
+    /// <summary>The wait a Stripe error's <c>Retry-After</c> asks for, capped to <paramref name="max"/>; <see langword="null"/> when there is none.</summary>
+    internal static TimeSpan? StripeRetryAfter(Exception exception, TimeSpan max, DateTimeOffset now)
+    {
+        var header = exception is StripeException { StripeResponse: { } response } ? response.Headers?.RetryAfter : null;
+        var delay = header switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date - now,
+            _ => (TimeSpan?)null,
+        };
+        return delay is { } d ? TimeSpan.FromTicks(Math.Clamp(d.Ticks, 0, Math.Max(0, max.Ticks))) : null;
     }
 
     private static bool IsDuplicateIdentifier(StripeException exception) =>
