@@ -140,7 +140,7 @@ namespace VaultAI.Billing.EntityFramework.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("timestamp");
 
-                    b.Property<Guid>("UsageReportId")
+                    b.Property<Guid?>("UsageReportId")
                         .HasColumnType("uuid")
                         .HasColumnName("usage_report_id");
 
@@ -601,8 +601,7 @@ namespace VaultAI.Billing.EntityFramework.Migrations
                     b.HasOne("VaultAI.Billing.Metering.UsageReport", null)
                         .WithMany()
                         .HasForeignKey("UsageReportId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Restrict);
                 });
 
             modelBuilder.Entity("VaultAI.Billing.Metering.UsageEventRecord", b =>
