@@ -167,6 +167,41 @@ public sealed class RollupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentWritersAndDispatcher_OneClosedWindow_StripeReceivesTheLedgerTotalExactly()
+    {
+        var window = WindowStart(_stripe.Clock.GetUtcNow()) - (2 * Hour);
+        _stripe.Clock.Advance(TimeSpan.FromMinutes(10));
+        var recorder = _host.Services.GetRequiredService<IUsageRecorder>();
+        var dispatcher = _host.Services.GetRequiredService<IMeterEventDispatcher>();
+        using var done = new CancellationTokenSource();
+        var dispatching = Task.Run(async () =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                await dispatcher.DispatchOnceAsync();
+            }
+        });
+        var writers = Enumerable.Range(0, 20).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await recorder.RecordAsync(_org, new UsageEvent($"cw-{w}-{i}", "call_minutes", 1.01m, window.AddSeconds((w * 10) + i)));
+            }
+        })).ToList();
+        await Task.WhenAll(writers);
+        await done.CancelAsync();
+        await dispatching;
+        await DrainAsync();
+
+        var sent = Sent("call_minutes");
+        Assert.Equal(200 * 101, sent.Sum(e => e.Value));
+        Assert.Equal(sent.Count, sent.Select(e => e.Identifier).Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(202m, (await MeteringHost.StoredAsync(_host, _org)).Totals["call_minutes"]);
+        await using var db = _host.CreateDbContext();
+        Assert.Equal(0, await db.MeterEventOutbox.CountAsync(m => m.Status != OutboxStatus.Sent));
+    }
+
+    [Fact]
     public async Task Events_OlderThanStripesWindow_OrTrackedOnly_AreNotQueued()
     {
         var now = _stripe.Clock.GetUtcNow();
