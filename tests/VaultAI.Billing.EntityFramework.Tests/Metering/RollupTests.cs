@@ -13,6 +13,7 @@ public sealed class RollupTests : IAsyncLifetime
     private StripeEmulator _stripe = null!;
     private BillingTestHost _host = null!;
     private Guid _org;
+    private string _token = "";
 
     public async Task InitializeAsync()
     {
@@ -28,7 +29,7 @@ public sealed class RollupTests : IAsyncLifetime
             o.Metrics["tracked_only"] = new MetricDefinition { Aggregation = MetricAggregation.Sum };
         });
         _org = Guid.NewGuid();
-        await InstanceCalls.RegisterAsync(_host.Client, _org, "Rollup Org");
+        _token = await InstanceCalls.RegisterAsync(_host.Client, _org, "Rollup Org");
         (await InstanceCalls.LinkAsync(_host.Admin, _org)).EnsureSuccessStatusCode();
     }
 
@@ -199,6 +200,22 @@ public sealed class RollupTests : IAsyncLifetime
         Assert.Equal(202m, (await MeteringHost.StoredAsync(_host, _org)).Totals["call_minutes"]);
         await using var db = _host.CreateDbContext();
         Assert.Equal(0, await db.MeterEventOutbox.CountAsync(m => m.Status != OutboxStatus.Sent));
+    }
+
+    [Fact]
+    public async Task HttpRoute_SumBatchAndResend_ReachesStripeOnceInSmallestUnits()
+    {
+        var window = WindowStart(_stripe.Clock.GetUtcNow()) - Hour;
+        var body = MeteringHost.Batch(
+            MeteringHost.Event("h1", "call_minutes", "1.5", window.AddMinutes(1)),
+            MeteringHost.Event("h2", "call_minutes", "0.25", window.AddMinutes(2)));
+        await MeteringHost.PostOkAsync(_host, _token, body);
+        var resend = await MeteringHost.PostOkAsync(_host, _token, body);
+        Assert.Equal(2, resend.GetProperty("duplicates").GetInt32());
+
+        await CloseAndDrainAsync();
+
+        Assert.Equal(175, Assert.Single(Sent("call_minutes")).Value);
     }
 
     [Fact]
