@@ -41,6 +41,10 @@ internal sealed partial class EntityFrameworkBillingStore
                 e.ReceivedAt = e.ReceivedAt.ToUniversalTime();
                 e.PeriodStart = period.Start;
                 e.PeriodEnd = period.End;
+                if (rollup is not null && rollup.Metrics.ContainsKey(e.Metric) && !rollup.IsBillable(rollup.WindowStart(e.OccurredAt)))
+                {
+                    e.NotBillableReason = UsageRollup.OutsideStripeWindowReason;
+                }
             }
 
             try
@@ -213,10 +217,10 @@ internal sealed partial class EntityFrameworkBillingStore
     private static async Task<HashSet<string>> InsertEventsPostgresAsync(BillingDbContext db, IDbContextTransaction transaction, Guid organizationId, List<UsageEventRecord> events, CancellationToken cancellationToken)
     {
         const string Sql = """
-            INSERT INTO billing.usage_events (id, organization_id, event_id, metric, quantity, occurred_at, received_at, source, properties, period_start, period_end)
-            SELECT t.id, @organization_id, t.event_id, t.metric, t.quantity, t.occurred_at, t.received_at, t.source, t.properties, t.period_start, t.period_end
-            FROM unnest(@ids, @event_ids, @metrics, @quantities, @occurred, @received, @sources, @properties, @starts, @ends)
-                AS t(id, event_id, metric, quantity, occurred_at, received_at, source, properties, period_start, period_end)
+            INSERT INTO billing.usage_events (id, organization_id, event_id, metric, quantity, occurred_at, received_at, source, properties, not_billable_reason, period_start, period_end)
+            SELECT t.id, @organization_id, t.event_id, t.metric, t.quantity, t.occurred_at, t.received_at, t.source, t.properties, t.not_billable_reason, t.period_start, t.period_end
+            FROM unnest(@ids, @event_ids, @metrics, @quantities, @occurred, @received, @sources, @properties, @reasons, @starts, @ends)
+                AS t(id, event_id, metric, quantity, occurred_at, received_at, source, properties, not_billable_reason, period_start, period_end)
             ON CONFLICT (organization_id, event_id) DO NOTHING
             RETURNING event_id
             """;
@@ -231,6 +235,7 @@ internal sealed partial class EntityFrameworkBillingStore
         command.Parameters.Add(new NpgsqlParameter("received", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.ReceivedAt).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("sources", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(e => e.Source).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("properties", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(e => e.Properties).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("reasons", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(e => e.NotBillableReason).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("starts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.PeriodStart).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("ends", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.PeriodEnd).ToArray() });
 

@@ -179,6 +179,11 @@ namespace VaultAI.Billing.EntityFramework.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("metric");
 
+                    b.Property<string>("NotBillableReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("not_billable_reason");
+
                     b.Property<DateTimeOffset>("OccurredAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("occurred_at");

@@ -19,6 +19,9 @@ public sealed record UsageRollup(IReadOnlyDictionary<string, MetricDefinition> M
     /// <summary>Stripe accepts meter events up to 35 days old; keep an hour of margin for the time a row may wait in the outbox.</summary>
     public static readonly TimeSpan StripeWindow = TimeSpan.FromDays(35) - TimeSpan.FromHours(1);
 
+    /// <summary>The <see cref="UsageEventRecord.NotBillableReason"/> of a billed metric's event too old for Stripe.</summary>
+    public const string OutsideStripeWindowReason = "The event is older than Stripe's 35-day window for meter events.";
+
     /// <summary>The start of the window an instant falls in (windows are aligned to the Unix epoch).</summary>
     /// <param name="at">The instant.</param>
     /// <returns>The window's first instant (UTC).</returns>

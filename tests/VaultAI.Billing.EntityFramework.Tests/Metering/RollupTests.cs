@@ -219,7 +219,7 @@ public sealed class RollupTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Events_OlderThanStripesWindow_OrTrackedOnly_AreNotQueued()
+    public async Task Events_OlderThanStripesWindowOrTrackedOnly_AreNotQueued_OldOnesMarkedNotBillable()
     {
         var now = _stripe.Clock.GetUtcNow();
         var recorder = _host.Services.GetRequiredService<IUsageRecorder>();
@@ -230,6 +230,10 @@ public sealed class RollupTests : IAsyncLifetime
         Assert.Empty(_stripe.State.MeterEvents);
         var stored = await MeteringHost.StoredAsync(_host, _org);
         Assert.Equal(2, stored.Events);
+        await using var db = _host.CreateDbContext();
+        var reasons = await db.UsageEvents.Where(e => e.OrganizationId == _org).ToDictionaryAsync(e => e.EventId, e => e.NotBillableReason);
+        Assert.Equal(UsageRollup.OutsideStripeWindowReason, reasons["old"]);
+        Assert.Null(reasons["t1"]);
     }
 
     private static DateTimeOffset WindowStart(DateTimeOffset at) => new UsageRollup(new Dictionary<string, MetricDefinition>(), Hour, TimeSpan.Zero, at).WindowStart(at);
