@@ -16,6 +16,7 @@ internal sealed class UsageEventRecordConfiguration : IEntityTypeConfiguration<U
         builder.Property(e => e.Metric).HasMaxLength(64).IsRequired();
         builder.Property(e => e.Quantity).HasPrecision(28, 6);
         builder.Property(e => e.Source).HasMaxLength(32).IsRequired();
+        builder.Property(e => e.NotBillableReason).HasMaxLength(200);
         // The final guard of idempotency, and the arbiter of INSERT ... ON CONFLICT DO NOTHING.
         builder.HasIndex(e => new { e.OrganizationId, e.EventId }).IsUnique();
         builder.HasIndex(e => new { e.OrganizationId, e.Metric, e.OccurredAt });

@@ -15,6 +15,7 @@ internal sealed partial class EntityFrameworkBillingStore
         Guid organizationId,
         IReadOnlyList<UsageEventRecord> events,
         IReadOnlyDictionary<string, MetricAggregation> aggregations,
+        UsageRollup? rollup = null,
         CancellationToken cancellationToken = default)
     {
         if (events.Count == 0)
@@ -40,6 +41,10 @@ internal sealed partial class EntityFrameworkBillingStore
                 e.ReceivedAt = e.ReceivedAt.ToUniversalTime();
                 e.PeriodStart = period.Start;
                 e.PeriodEnd = period.End;
+                if (rollup is not null && rollup.Metrics.ContainsKey(e.Metric) && !rollup.IsBillable(rollup.WindowStart(e.OccurredAt)))
+                {
+                    e.NotBillableReason = UsageRollup.OutsideStripeWindowReason;
+                }
             }
 
             try
@@ -67,6 +72,23 @@ internal sealed partial class EntityFrameworkBillingStore
                     }
                 }
 
+                // The demo's SQLite store tracks metrics only; roll-ups to Stripe need PostgreSQL's locks.
+                if (rollup is not null && !db.IsSqlite && organization.IsLinked && organization.Status != Organizations.OrganizationStatus.Canceled && organization.StripeCustomerId is not null)
+                {
+                    var windows = events.Where(e => inserted.Contains(e.EventId) && rollup.Metrics.ContainsKey(e.Metric))
+                        .Select(e => (e.Metric, Start: rollup.WindowStart(e.OccurredAt)))
+                        .Where(w => rollup.IsBillable(w.Start))
+                        .Distinct()
+                        .Select(w => (w.Metric, w.Start, Prefix: UsageRollup.IdentifierPrefix(organizationId, w.Metric, w.Start)))
+                        .OrderBy(w => w.Prefix, StringComparer.Ordinal)
+                        .ToList();
+                    await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                    foreach (var window in windows)
+                    {
+                        await RollUpWindowAsync(db, transaction, organization, rollup, window.Metric, window.Start, window.Prefix, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
                 await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return inserted;
@@ -87,13 +109,118 @@ internal sealed partial class EntityFrameworkBillingStore
             .ToListAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Brings one (organization, metric, window)'s outbox rows up to date with the ledger, under a transaction-scoped lock of
+    /// the window so concurrent writers take turns and each sees what the other committed. Only a row no dispatcher ever
+    /// claimed (attempts 0, no lease) is changed; otherwise the difference goes into a new row with the next sequence number.
+    /// </summary>
+    private static async Task RollUpWindowAsync(BillingDbContext db, IDbContextTransaction transaction, Organizations.Organization organization, UsageRollup rollup, string metric, DateTimeOffset windowStart, string prefix, CancellationToken cancellationToken)
+    {
+        var definition = rollup.Metrics[metric];
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        var tx = (NpgsqlTransaction)transaction.GetDbTransaction();
+        var windowEnd = windowStart + rollup.Window;
+
+        using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, tx))
+        {
+            lockCommand.Parameters.Add(new NpgsqlParameter("key", NpgsqlDbType.Bigint) { Value = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(prefix)), 0) });
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        const string AggregateSql = """
+            SELECT COALESCE(SUM(quantity), 0), COUNT(*), COALESCE(MAX(quantity), 0),
+                   COALESCE((SELECT quantity FROM billing.usage_events
+                             WHERE organization_id = @o AND metric = @m AND occurred_at >= @ws AND occurred_at < @we
+                             ORDER BY occurred_at DESC, received_at DESC, id DESC LIMIT 1), 0)
+            FROM billing.usage_events
+            WHERE organization_id = @o AND metric = @m AND occurred_at >= @ws AND occurred_at < @we
+            """;
+        long target;
+        using (var aggregate = new NpgsqlCommand(AggregateSql, connection, tx))
+        {
+            aggregate.Parameters.Add(new NpgsqlParameter("o", NpgsqlDbType.Uuid) { Value = organization.Id });
+            aggregate.Parameters.Add(new NpgsqlParameter("m", NpgsqlDbType.Text) { Value = metric });
+            aggregate.Parameters.Add(new NpgsqlParameter("ws", NpgsqlDbType.TimestampTz) { Value = windowStart });
+            aggregate.Parameters.Add(new NpgsqlParameter("we", NpgsqlDbType.TimestampTz) { Value = windowEnd });
+            using var reader = await aggregate.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            target = definition.Aggregation switch
+            {
+                MetricAggregation.Count => reader.GetInt64(1),
+                MetricAggregation.Max => UsageRollup.ToSmallestUnits(reader.GetDecimal(2), definition.Decimals),
+                MetricAggregation.Last => UsageRollup.ToSmallestUnits(reader.GetDecimal(3), definition.Decimals),
+                _ => UsageRollup.ToSmallestUnits(reader.GetDecimal(0), definition.Decimals),
+            };
+        }
+
+        var rows = await db.MeterEventOutbox.AsNoTracking()
+            .Where(m => m.OrganizationId == organization.Id && m.UsageReportId == null && m.Identifier.StartsWith(prefix))
+            .Select(m => new { m.Id, m.Identifier, m.Value, m.Status, m.Attempts, m.LeaseOwner })
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        var ordered = rows.OrderBy(r => long.Parse(r.Identifier.AsSpan(prefix.Length), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var open = ordered.LastOrDefault(r => r.Status == OutboxStatus.Pending && r.Attempts == 0 && r.LeaseOwner == null);
+        var frozen = ordered.Where(r => open is null || r.Id != open.Id).ToList();
+        var additive = definition.Aggregation is MetricAggregation.Sum or MetricAggregation.Count;
+
+        if (open is not null)
+        {
+            var value = additive ? target - frozen.Sum(r => r.Value) : target;
+            var changed = await db.MeterEventOutbox
+                .Where(m => m.Id == open.Id && m.Status == OutboxStatus.Pending && m.Attempts == 0 && m.LeaseOwner == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.Value, value), cancellationToken).ConfigureAwait(false);
+            if (changed == 1)
+            {
+                return;
+            }
+
+            // A dispatcher claimed it meanwhile: it is frozen with the value it had.
+            frozen = ordered;
+        }
+
+        long next;
+        if (additive)
+        {
+            next = target - frozen.Sum(r => r.Value);
+            if (next <= 0)
+            {
+                return;
+            }
+        }
+        else
+        {
+            next = target;
+            if (frozen.Count > 0 && frozen[^1].Value == target)
+            {
+                return;
+            }
+        }
+
+        var seq = ordered.Count;
+        var now = rollup.Now;
+        db.MeterEventOutbox.Add(new MeterEventOutboxMessage
+        {
+            Id = Guid.CreateVersion7(now),
+            UsageReportId = null,
+            OrganizationId = organization.Id,
+            EventName = definition.MeterEventName!,
+            StripeCustomerId = organization.StripeCustomerId!,
+            Value = next,
+            Identifier = prefix + seq.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Timestamp = windowStart.AddSeconds(Math.Min(seq, (long)rollup.Window.TotalSeconds - 1)),
+            Status = OutboxStatus.Pending,
+            NextAttemptAt = windowEnd + rollup.Grace,
+            CreatedAt = now,
+        });
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private static async Task<HashSet<string>> InsertEventsPostgresAsync(BillingDbContext db, IDbContextTransaction transaction, Guid organizationId, List<UsageEventRecord> events, CancellationToken cancellationToken)
     {
         const string Sql = """
-            INSERT INTO billing.usage_events (id, organization_id, event_id, metric, quantity, occurred_at, received_at, source, properties, period_start, period_end)
-            SELECT t.id, @organization_id, t.event_id, t.metric, t.quantity, t.occurred_at, t.received_at, t.source, t.properties, t.period_start, t.period_end
-            FROM unnest(@ids, @event_ids, @metrics, @quantities, @occurred, @received, @sources, @properties, @starts, @ends)
-                AS t(id, event_id, metric, quantity, occurred_at, received_at, source, properties, period_start, period_end)
+            INSERT INTO billing.usage_events (id, organization_id, event_id, metric, quantity, occurred_at, received_at, source, properties, not_billable_reason, period_start, period_end)
+            SELECT t.id, @organization_id, t.event_id, t.metric, t.quantity, t.occurred_at, t.received_at, t.source, t.properties, t.not_billable_reason, t.period_start, t.period_end
+            FROM unnest(@ids, @event_ids, @metrics, @quantities, @occurred, @received, @sources, @properties, @reasons, @starts, @ends)
+                AS t(id, event_id, metric, quantity, occurred_at, received_at, source, properties, not_billable_reason, period_start, period_end)
             ON CONFLICT (organization_id, event_id) DO NOTHING
             RETURNING event_id
             """;
@@ -108,6 +235,7 @@ internal sealed partial class EntityFrameworkBillingStore
         command.Parameters.Add(new NpgsqlParameter("received", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.ReceivedAt).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("sources", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(e => e.Source).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("properties", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(e => e.Properties).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("reasons", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = events.Select(e => e.NotBillableReason).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("starts", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.PeriodStart).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("ends", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = events.Select(e => e.PeriodEnd).ToArray() });
 

@@ -140,7 +140,7 @@ namespace VaultAI.Billing.EntityFramework.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("timestamp");
 
-                    b.Property<Guid>("UsageReportId")
+                    b.Property<Guid?>("UsageReportId")
                         .HasColumnType("uuid")
                         .HasColumnName("usage_report_id");
 
@@ -178,6 +178,11 @@ namespace VaultAI.Billing.EntityFramework.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("metric");
+
+                    b.Property<string>("NotBillableReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("not_billable_reason");
 
                     b.Property<DateTimeOffset>("OccurredAt")
                         .HasColumnType("timestamp with time zone")
@@ -601,8 +606,7 @@ namespace VaultAI.Billing.EntityFramework.Migrations
                     b.HasOne("VaultAI.Billing.Metering.UsageReport", null)
                         .WithMany()
                         .HasForeignKey("UsageReportId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
+                        .OnDelete(DeleteBehavior.Restrict);
                 });
 
             modelBuilder.Entity("VaultAI.Billing.Metering.UsageEventRecord", b =>

@@ -30,6 +30,9 @@ public sealed class VaultAIBillingOptions
     /// <summary>Limits of <c>POST /api/usage-events</c> and <see cref="IUsageRecorder"/>.</summary>
     public UsageEventsOptions UsageEvents { get; set; } = new();
 
+    /// <summary>How metrics other than the report metric are rolled up into Stripe meter events (<c>VaultAI:Billing:Metering</c>).</summary>
+    public MeteringOptions Metering { get; set; } = new();
+
     /// <summary>Trial days when linking does not say.</summary>
     /// <value>The default is 4 days.</value>
     public int DefaultTrialDays { get; set; } = 4;
@@ -70,7 +73,19 @@ public sealed class VaultAIBillingOptions
     public long MaxUserCount { get; set; } = 10_000_000;
 }
 
-/// <summary>Limits of usage event batches.</summary>
+/// <summary>How tracked metrics are rolled up per window into Stripe meter events.</summary>
+public sealed class MeteringOptions
+{
+    /// <summary>The roll-up window: one meter event per (organization, metric, window), plus corrections.</summary>
+    /// <value>The default is one hour. Windows are aligned to the Unix epoch (UTC).</value>
+    public TimeSpan RollupWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long after a window's end it stays open for events still on their way before it is sent.</summary>
+    /// <value>The default is 5 minutes.</value>
+    public TimeSpan RollupGrace { get; set; } = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>Limits of <c>POST /api/usage-events</c> and <see cref="Metering.IUsageRecorder"/>.</summary>
 public sealed class UsageEventsOptions
 {
     /// <summary>Most events in one batch (HTTP or in process).</summary>

@@ -6,8 +6,8 @@ public sealed class MeterEventOutboxMessage
     /// <summary>The row id.</summary>
     public Guid Id { get; set; }
 
-    /// <summary>The report this event bills.</summary>
-    public Guid UsageReportId { get; set; }
+    /// <summary>The report this event bills; <see langword="null"/> for a roll-up of a metric's window (see <see cref="UsageRollup"/>).</summary>
+    public Guid? UsageReportId { get; set; }
 
     /// <summary>The organization.</summary>
     public Guid OrganizationId { get; set; }

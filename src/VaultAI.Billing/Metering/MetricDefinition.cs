@@ -24,8 +24,9 @@ public sealed class MetricDefinition
 
     /// <summary>
     /// The Stripe meter's <c>event_name</c>, for a metric billed through Stripe. Leave it unset for a metric that is
-    /// only tracked (or limited). In this release only the report metric reaches Stripe, through the plan's
-    /// <see cref="Plans.BillingPlan.Metered"/> components; other metrics are tracked in the ledger and totals only.
+    /// only tracked (or limited). The report metric reaches Stripe per report, through the plan's
+    /// <see cref="Plans.BillingPlan.Metered"/> components; any other metric with a meter event name is rolled up per
+    /// window and sent in its smallest unit (see <see cref="UsageRollup"/>).
     /// </summary>
     public string? MeterEventName { get; set; }
 }

@@ -32,6 +32,12 @@ public sealed class UsageEventRecord
     /// <summary>The event's properties as JSON text, if any.</summary>
     public string? Properties { get; set; }
 
+    /// <summary>
+    /// Why the event will never reach Stripe although its metric is billed, for example because it is older than Stripe's
+    /// 35-day window for meter events; <see langword="null"/> otherwise. The event still counts in its period total.
+    /// </summary>
+    public string? NotBillableReason { get; set; }
+
     /// <summary>Start of the billing period the event counts in.</summary>
     public DateTimeOffset PeriodStart { get; set; }
 

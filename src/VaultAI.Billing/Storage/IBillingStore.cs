@@ -56,12 +56,17 @@ public interface IBillingStore
     /// <param name="organizationId">The organization; 404 <see cref="BillingException"/> when it does not exist.</param>
     /// <param name="events">The events, with distinct event ids.</param>
     /// <param name="aggregations">The aggregation of every metric named by the events.</param>
+    /// <param name="rollup">
+    /// When given, and the organization is linked and not canceled, the same transaction also brings the outbox row of every
+    /// (metric, window) the new events fall in up to date (see <see cref="UsageRollup"/>).
+    /// </param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The event ids that were new (the others had been recorded before).</returns>
     Task<IReadOnlyCollection<string>> AppendUsageEventsAsync(
         Guid organizationId,
         IReadOnlyList<UsageEventRecord> events,
         IReadOnlyDictionary<string, MetricAggregation> aggregations,
+        UsageRollup? rollup = null,
         CancellationToken cancellationToken = default);
 
     /// <summary>The organization's totals of one period (one indexed read).</summary>

@@ -63,7 +63,7 @@ internal sealed record TokenResponse(bool Success, Guid OrganizationId, string B
 
 internal sealed record ActionResponse(bool Success, string Message);
 
-internal sealed record OutboxView(Guid Id, Guid OrganizationId, Guid UsageReportId, string EventName, string StripeCustomerId, long Value, string Identifier, DateTimeOffset Timestamp, string Status, int Attempts, string? LastError, DateTimeOffset CreatedAt);
+internal sealed record OutboxView(Guid Id, Guid OrganizationId, Guid? UsageReportId, string EventName, string StripeCustomerId, long Value, string Identifier, DateTimeOffset Timestamp, string Status, int Attempts, string? LastError, DateTimeOffset CreatedAt);
 
 internal sealed record OutboxListResponse(IReadOnlyDictionary<string, int> Counts, IReadOnlyList<OutboxView> Items);
 

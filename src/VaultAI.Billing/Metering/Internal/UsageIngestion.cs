@@ -87,7 +87,7 @@ internal sealed partial class UsageIngestion(
             Source = report.Source,
         };
         var aggregation = settings.Metrics.TryGetValue(report.Metric, out var metric) ? metric.Aggregation : MetricAggregation.Last;
-        await store.AppendUsageEventsAsync(report.OrganizationId, [record], new Dictionary<string, MetricAggregation>(StringComparer.Ordinal) { [report.Metric] = aggregation }, cancellationToken).ConfigureAwait(false);
+        await store.AppendUsageEventsAsync(report.OrganizationId, [record], new Dictionary<string, MetricAggregation>(StringComparer.Ordinal) { [report.Metric] = aggregation }, rollup: null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The ledger event id of a seeds' report.</summary>

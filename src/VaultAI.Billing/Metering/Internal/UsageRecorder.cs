@@ -54,7 +54,12 @@ internal sealed partial class UsageRecorder(
         }
 
         var aggregations = settings.Metrics.ToDictionary(m => m.Key, m => m.Value.Aggregation, StringComparer.Ordinal);
-        var inserted = await store.AppendUsageEventsAsync(organizationId, records, aggregations, cancellationToken).ConfigureAwait(false);
+        // Billed through roll-ups: every metric with a Stripe meter, except the report metric, which keeps its per-report path.
+        var billed = settings.Metrics
+            .Where(m => !string.IsNullOrEmpty(m.Value.MeterEventName) && !string.Equals(m.Key, settings.ReportMetric, StringComparison.Ordinal))
+            .ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
+        var rollup = billed.Count == 0 ? null : new UsageRollup(billed, settings.Metering.RollupWindow, settings.Metering.RollupGrace, now);
+        var inserted = await store.AppendUsageEventsAsync(organizationId, records, aggregations, rollup, cancellationToken).ConfigureAwait(false);
 
         // Only the first occurrence of a new id is accepted; every other occurrence is a duplicate.
         var pending = new HashSet<string>(inserted, StringComparer.Ordinal);
