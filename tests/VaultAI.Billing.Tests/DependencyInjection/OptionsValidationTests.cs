@@ -21,6 +21,9 @@ public sealed class OptionsValidationTests
     [InlineData("Secret", "VaultAI:Billing:Webhooks:Secrets")]
     [InlineData("Metered", "VaultAI:Billing:Plans:basic:Metered:0")]
     [InlineData("MaxAttempts", "VaultAI:Billing:Webhooks:MaxAttempts")]
+    [InlineData("RollupWindowZero", "VaultAI:Billing:Metering:RollupWindow")]
+    [InlineData("RollupWindowUneven", "VaultAI:Billing:Metering:RollupWindow")]
+    [InlineData("RollupGrace", "VaultAI:Billing:Metering:RollupGrace")]
     public void Validate_BadSetting_MessageNamesTheKey(string broken, string expectedKey)
     {
         var error = ValidationError(options =>
@@ -43,6 +46,15 @@ public sealed class OptionsValidationTests
                     break;
                 case "MaxAttempts":
                     options.Webhooks.MaxAttempts = 0;
+                    break;
+                case "RollupWindowZero":
+                    options.Metering.RollupWindow = TimeSpan.Zero;
+                    break;
+                case "RollupWindowUneven":
+                    options.Metering.RollupWindow = TimeSpan.FromMinutes(7);
+                    break;
+                case "RollupGrace":
+                    options.Metering.RollupGrace = TimeSpan.FromMinutes(-1);
                     break;
                 case "Metered":
                     options.Plans["basic"].Metered.Add(new MeteredComponent { Metric = "active_users", MeterEventName = "" });

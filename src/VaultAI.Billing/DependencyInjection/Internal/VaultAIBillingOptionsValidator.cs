@@ -115,6 +115,18 @@ internal sealed class VaultAIBillingOptionsValidator : IValidateOptions<VaultAIB
             errors.Add($"{S}:Webhooks:MaxAttempts must be between 1 and 100.");
         }
 
+        // Windows are aligned to the Unix epoch, so a window must divide a day evenly; an hour or less keeps corrections rare.
+        if (options.Metering.RollupWindow < TimeSpan.FromMinutes(1) || options.Metering.RollupWindow > TimeSpan.FromDays(1)
+            || TimeSpan.FromDays(1).Ticks % options.Metering.RollupWindow.Ticks != 0)
+        {
+            errors.Add($"{S}:Metering:RollupWindow must be between 00:01:00 and 1.00:00:00 and divide a day evenly (for example 01:00:00).");
+        }
+
+        if (options.Metering.RollupGrace < TimeSpan.Zero || options.Metering.RollupGrace > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{S}:Metering:RollupGrace must be between 00:00:00 and 1.00:00:00.");
+        }
+
         if (options.Webhooks.Tolerance <= TimeSpan.Zero)
         {
             errors.Add($"{S}:Webhooks:Tolerance must be positive.");
