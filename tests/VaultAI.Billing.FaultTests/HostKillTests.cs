@@ -13,32 +13,8 @@ public class HostKillTests
     public async Task Dispatch_HostKilledWhileStripeHasCountedButNotAnswered_RestartedHostBillsEveryReportExactlyOnce()
     {
         await using var rig = await FaultRig.StartAsync();
-        var first = await rig.StartHostAsync();
-        var now = DateTimeOffset.UtcNow;
-        var tokens = new Dictionary<Guid, string>();
-        for (var i = 0; i < Organizations; i++)
-        {
-            var id = Guid.NewGuid();
-            tokens[id] = await rig.RegisterAndLinkAsync(first, id);
-        }
-
         // From here Stripe counts each meter event at once but answers only 5 s later.
-        var stub = LostAnswers.HoldAnswers(rig.Stripe, "/v1/billing/meter_events", TimeSpan.FromSeconds(5));
-        var n = 0;
-        foreach (var (id, token) in tokens)
-        {
-            using var response = await FaultRig.ReportAsync(first.Client, token, id, 10 + n++, now.AddMinutes(-1));
-            Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
-
-        await Poll.UntilAsync(() => rig.Stripe.State.MeterEvents.Count >= 2, TimeSpan.FromSeconds(30));
-        await first.KillAsync();
-        var countedByStripe = rig.Stripe.State.MeterEvents.Select(e => e.Identifier).ToHashSet(StringComparer.Ordinal);
-        var unrecorded = (await rig.Ledger.OutboxAsync()).Where(r => r.Status == "pending" && countedByStripe.Contains(r.Identifier)).ToList();
-        rig.Stripe.Server.DeleteMapping(stub);
-
-        var second = await rig.StartHostAsync();
-        await rig.AssertEveryReportBilledExactlyOnceAsync(Organizations, TimeSpan.FromSeconds(60));
+        var (second, unrecorded) = await KillWhileStripeHoldsItsAnswerAsync(rig, "/v1/billing/meter_events", countedBeforeKill: 2);
 
         // The kill landed in the window that matters: Stripe had counted events the ledger still held as pending.
         Assert.NotEmpty(unrecorded);
@@ -56,32 +32,8 @@ public class HostKillTests
     public async Task Dispatch_V2StreamHostKilledWhileStripeHasCountedButNotAnswered_RestartedHostBillsEveryReportExactlyOnce()
     {
         await using var rig = await FaultRig.StartAsync(settings: new Dictionary<string, string> { ["VaultAI:Billing:Dispatcher:Transport"] = "V2Stream" });
-        var first = await rig.StartHostAsync();
-        var now = DateTimeOffset.UtcNow;
-        var tokens = new Dictionary<Guid, string>();
-        for (var i = 0; i < Organizations; i++)
-        {
-            var id = Guid.NewGuid();
-            tokens[id] = await rig.RegisterAndLinkAsync(first, id);
-        }
-
         // The stream counts a whole batch at once; its answer comes 5 s later.
-        var stub = LostAnswers.HoldAnswers(rig.Stripe, "/v2/billing/meter_event_stream", TimeSpan.FromSeconds(5));
-        var n = 0;
-        foreach (var (id, token) in tokens)
-        {
-            using var response = await FaultRig.ReportAsync(first.Client, token, id, 10 + n++, now.AddMinutes(-1));
-            Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
-
-        await Poll.UntilAsync(() => rig.Stripe.State.MeterEvents.Count >= 1, TimeSpan.FromSeconds(30));
-        await first.KillAsync();
-        var countedByStripe = rig.Stripe.State.MeterEvents.Select(e => e.Identifier).ToHashSet(StringComparer.Ordinal);
-        var unrecorded = (await rig.Ledger.OutboxAsync()).Where(r => r.Status == "pending" && countedByStripe.Contains(r.Identifier)).ToList();
-        rig.Stripe.Server.DeleteMapping(stub);
-
-        var second = await rig.StartHostAsync();
-        await rig.AssertEveryReportBilledExactlyOnceAsync(Organizations, TimeSpan.FromSeconds(60));
+        var (second, unrecorded) = await KillWhileStripeHoldsItsAnswerAsync(rig, "/v2/billing/meter_event_stream", countedBeforeKill: 1);
 
         Assert.NotEmpty(unrecorded);
         // The same identifier went out twice (the held request, logged once its answer is done, and the resend).
@@ -131,5 +83,41 @@ public class HostKillTests
         var states = await rig.Ledger.OrganizationsAsync();
         Assert.All(organizations, id => Assert.Equal(("active", "active"), states.Where(o => o.Id == id).Select(o => (o.Status, o.StripeSubscriptionStatus ?? "")).Single()));
         Assert.False(second.HasExited, second.Output);
+    }
+
+    /// <summary>
+    /// Registers and links <see cref="Organizations"/> organizations on a first host, makes Stripe count what arrives on
+    /// <paramref name="path"/> at once but hold its answer, reports once per organization, kills the host once Stripe has
+    /// counted <paramref name="countedBeforeKill"/> events, then starts a second host and waits until every report is billed
+    /// exactly once. Returns the second host and the outbox rows Stripe had counted while the ledger still held them pending.
+    /// </summary>
+    private static async Task<(HostProcess Second, List<OutboxRow> Unrecorded)> KillWhileStripeHoldsItsAnswerAsync(FaultRig rig, string path, int countedBeforeKill)
+    {
+        var first = await rig.StartHostAsync();
+        var now = DateTimeOffset.UtcNow;
+        var tokens = new Dictionary<Guid, string>();
+        for (var i = 0; i < Organizations; i++)
+        {
+            var id = Guid.NewGuid();
+            tokens[id] = await rig.RegisterAndLinkAsync(first, id);
+        }
+
+        var stub = LostAnswers.HoldAnswers(rig.Stripe, path, TimeSpan.FromSeconds(5));
+        var n = 0;
+        foreach (var (id, token) in tokens)
+        {
+            using var response = await FaultRig.ReportAsync(first.Client, token, id, 10 + n++, now.AddMinutes(-1));
+            Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        await Poll.UntilAsync(() => rig.Stripe.State.MeterEvents.Count >= countedBeforeKill, TimeSpan.FromSeconds(30));
+        await first.KillAsync();
+        var countedByStripe = rig.Stripe.State.MeterEvents.Select(e => e.Identifier).ToHashSet(StringComparer.Ordinal);
+        var unrecorded = (await rig.Ledger.OutboxAsync()).Where(r => r.Status == "pending" && countedByStripe.Contains(r.Identifier)).ToList();
+        rig.Stripe.Server.DeleteMapping(stub);
+
+        var second = await rig.StartHostAsync();
+        await rig.AssertEveryReportBilledExactlyOnceAsync(Organizations, TimeSpan.FromSeconds(60));
+        return (second, unrecorded);
     }
 }
