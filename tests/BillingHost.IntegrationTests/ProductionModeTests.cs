@@ -14,28 +14,8 @@ public class ProductionModeTests
 
     private static readonly string ApiKey = AdminCredentials.NewApiKey();
 
-    /// <summary>Complete production settings against an emulator standing in for Stripe.</summary>
-    private static async Task<Dictionary<string, string?>> ProductionSettingsAsync(StripeEmulator stripe, string connectionString)
-    {
-        var catalog = await BillingHost.Hosting.StripeClients.UseAsync(
-            o => { o.ApiKey = stripe.ApiKey; o.ApiBase = stripe.BaseAddress; },
-            client => new StripeCatalogProvisioner(client).ProvisionAsync());
-        var settings = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Billing"] = connectionString,
-            ["VaultAI:Billing:Stripe:ApiKey"] = stripe.ApiKey,
-            ["VaultAI:Billing:Stripe:ApiBase"] = stripe.BaseAddress.ToString(),
-            ["VaultAI:Billing:Stripe:MeterEventsBase"] = stripe.BaseAddress.ToString(),
-            ["VaultAI:Billing:Webhooks:Secrets:0"] = stripe.WebhookSecret,
-            ["VaultAI:Host:AdminApiKeyHashes:0"] = AdminCredentials.HashApiKey(ApiKey),
-        };
-        foreach (var (key, value) in catalog.ToConfiguration())
-        {
-            settings[key] = value;
-        }
-
-        return settings;
-    }
+    private static Task<Dictionary<string, string?>> ProductionSettingsAsync(StripeEmulator stripe, string connectionString) =>
+        ProductionSettings.CreateAsync(stripe, connectionString, ApiKey);
 
     private static string StartFailure(HostFactory factory)
     {

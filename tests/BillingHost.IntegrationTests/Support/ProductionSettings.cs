@@ -5,8 +5,7 @@ using VaultAI.Billing.Testing;
 namespace BillingHost.IntegrationTests.Support;
 
 /// <summary>
-/// Complete production settings (PostgreSQL, an emulator standing in for Stripe, its catalog, one admin API key), as
-/// <c>ProductionModeTests</c> builds them; a copy rather than a shared helper so that file merges cleanly with the Stripe.net move.
+/// Complete production settings: PostgreSQL, an emulator standing in for Stripe, its catalog, one admin API key.
 /// </summary>
 internal static class ProductionSettings
 {
@@ -20,8 +19,6 @@ internal static class ProductionSettings
             ["ConnectionStrings:Billing"] = connectionString,
             ["VaultAI:Billing:Stripe:ApiKey"] = stripe.ApiKey,
             ["VaultAI:Billing:Stripe:ApiBase"] = stripe.BaseAddress.ToString(),
-            // The setting's name before and after the move onto Stripe.net (branch server); the binder ignores the other one.
-            ["VaultAI:Billing:Stripe:MeterEventsApiBase"] = stripe.BaseAddress.ToString(),
             ["VaultAI:Billing:Stripe:MeterEventsBase"] = stripe.BaseAddress.ToString(),
             ["VaultAI:Billing:Webhooks:Secrets:0"] = stripe.WebhookSecret,
             ["VaultAI:Host:AdminApiKeyHashes:0"] = AdminCredentials.HashApiKey(adminApiKey),
