@@ -41,10 +41,7 @@ internal sealed partial class EntityFrameworkBillingStore
                 e.ReceivedAt = e.ReceivedAt.ToUniversalTime();
                 e.PeriodStart = period.Start;
                 e.PeriodEnd = period.End;
-                if (rollup is not null && rollup.Metrics.ContainsKey(e.Metric) && !rollup.IsBillable(rollup.WindowStart(e.OccurredAt)))
-                {
-                    e.NotBillableReason = UsageRollup.OutsideStripeWindowReason;
-                }
+                e.NotBillableReason = rollup?.NotBillableReason(organization, e.Metric, e.OccurredAt);
             }
 
             try
@@ -72,20 +69,13 @@ internal sealed partial class EntityFrameworkBillingStore
                     }
                 }
 
-                // The demo's SQLite store tracks metrics only; roll-ups to Stripe need PostgreSQL's locks.
-                if (rollup is not null && !db.IsSqlite && organization.IsLinked && organization.Status != Organizations.OrganizationStatus.Canceled && organization.StripeCustomerId is not null)
+                if (rollup is not null && organization.IsLinked && organization.Status != Organizations.OrganizationStatus.Canceled && organization.StripeCustomerId is not null)
                 {
-                    var windows = events.Where(e => inserted.Contains(e.EventId) && rollup.Metrics.ContainsKey(e.Metric))
-                        .Select(e => (e.Metric, Start: rollup.WindowStart(e.OccurredAt)))
-                        .Where(w => rollup.IsBillable(w.Start))
-                        .Distinct()
-                        .Select(w => (w.Metric, w.Start, Prefix: UsageRollup.IdentifierPrefix(organizationId, w.Metric, w.Start)))
-                        .OrderBy(w => w.Prefix, StringComparer.Ordinal)
-                        .ToList();
+                    var targets = RollupTargets(organizationId, rollup, events.Where(e => inserted.Contains(e.EventId)));
                     await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-                    foreach (var window in windows)
+                    foreach (var target in targets)
                     {
-                        await RollUpWindowAsync(db, transaction, organization, rollup, window.Metric, window.Start, window.Prefix, cancellationToken).ConfigureAwait(false);
+                        await RollUpWindowAsync(db, transaction, organization, rollup, target, cancellationToken).ConfigureAwait(false);
                     }
                 }
 
@@ -110,49 +100,128 @@ internal sealed partial class EntityFrameworkBillingStore
     }
 
     /// <summary>
-    /// Brings one (organization, metric, window)'s outbox rows up to date with the ledger, under a transaction-scoped lock of
-    /// the window so concurrent writers take turns and each sees what the other committed. Only a row no dispatcher ever
-    /// claimed (attempts 0, no lease) is changed; otherwise the difference goes into a new row with the next sequence number.
+    /// The roll-ups a batch's new events touch, in lock order. Sum, Count and Last roll up per (metric, part of a window): a
+    /// window is cut where a billing period starts inside it, so every event belongs to exactly one part, fixed by its own
+    /// timestamp and period. Max rolls up per (metric, period): its value is the period's running maximum, sent in the
+    /// period's latest part so that a Stripe meter aggregating with <c>last</c> bills the period maximum.
     /// </summary>
-    private static async Task RollUpWindowAsync(BillingDbContext db, IDbContextTransaction transaction, Organizations.Organization organization, UsageRollup rollup, string metric, DateTimeOffset windowStart, string prefix, CancellationToken cancellationToken)
-    {
-        var definition = rollup.Metrics[metric];
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        var tx = (NpgsqlTransaction)transaction.GetDbTransaction();
-        var windowEnd = windowStart + rollup.Window;
+    private static List<RollupTarget> RollupTargets(Guid organizationId, UsageRollup rollup, IEnumerable<UsageEventRecord> inserted) =>
+        inserted.Where(e => e.NotBillableReason is null && rollup.Metrics.ContainsKey(e.Metric))
+            .Select(e => rollup.Metrics[e.Metric].Aggregation == MetricAggregation.Max
+                ? new RollupTarget(e.Metric, e.PeriodStart, null, $"max:{organizationId:N}:{e.Metric}:{e.PeriodStart.ToUnixTimeSeconds()}")
+                : new RollupTarget(e.Metric, default, rollup.PartStart(e.OccurredAt, e.PeriodStart), UsageRollup.IdentifierPrefix(organizationId, e.Metric, rollup.PartStart(e.OccurredAt, e.PeriodStart))))
+            .Distinct()
+            .OrderBy(t => t.LockKey, StringComparer.Ordinal)
+            .ToList();
 
-        using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, tx))
+    /// <summary>
+    /// Brings one roll-up's outbox rows up to date with the ledger, under a transaction-scoped lock (PostgreSQL; SQLite's
+    /// single writer already holds the process-wide gate) so concurrent writers take turns and each sees what the other
+    /// committed. Only a row no dispatcher ever claimed (attempts 0, no lease) is changed; otherwise the difference goes into
+    /// a new row with the next sequence number.
+    /// </summary>
+    private static async Task RollUpWindowAsync(BillingDbContext db, IDbContextTransaction transaction, Organizations.Organization organization, UsageRollup rollup, RollupTarget target, CancellationToken cancellationToken)
+    {
+        var definition = rollup.Metrics[target.Metric];
+        if (!db.IsSqlite)
         {
-            lockCommand.Parameters.Add(new NpgsqlParameter("key", NpgsqlDbType.Bigint) { Value = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(prefix)), 0) });
+            var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+            using var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", connection, (NpgsqlTransaction)transaction.GetDbTransaction());
+            lockCommand.Parameters.Add(new NpgsqlParameter("key", NpgsqlDbType.Bigint) { Value = BitConverter.ToInt64(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(target.LockKey)), 0) });
             await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        const string AggregateSql = """
-            SELECT COALESCE(SUM(quantity), 0), COUNT(*), COALESCE(MAX(quantity), 0),
-                   COALESCE((SELECT quantity FROM billing.usage_events
-                             WHERE organization_id = @o AND metric = @m AND occurred_at >= @ws AND occurred_at < @we
-                             ORDER BY occurred_at DESC, received_at DESC, id DESC LIMIT 1), 0)
-            FROM billing.usage_events
-            WHERE organization_id = @o AND metric = @m AND occurred_at >= @ws AND occurred_at < @we
-            """;
-        long target;
-        using (var aggregate = new NpgsqlCommand(AggregateSql, connection, tx))
+        var selection = target.Part is { } part
+            ? new RollupSelection(organization.Id, target.Metric, rollup.WindowStart(part), rollup.WindowStart(part) + rollup.Window, part)
+            : new RollupSelection(organization.Id, target.Metric, null, null, target.PeriodStart);
+        var aggregate = db.IsSqlite
+            ? await AggregateSqliteAsync(db, selection, cancellationToken).ConfigureAwait(false)
+            : await AggregatePostgresAsync(db, transaction, selection, cancellationToken).ConfigureAwait(false);
+        if (aggregate is null)
         {
-            aggregate.Parameters.Add(new NpgsqlParameter("o", NpgsqlDbType.Uuid) { Value = organization.Id });
-            aggregate.Parameters.Add(new NpgsqlParameter("m", NpgsqlDbType.Text) { Value = metric });
-            aggregate.Parameters.Add(new NpgsqlParameter("ws", NpgsqlDbType.TimestampTz) { Value = windowStart });
-            aggregate.Parameters.Add(new NpgsqlParameter("we", NpgsqlDbType.TimestampTz) { Value = windowEnd });
-            using var reader = await aggregate.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            target = definition.Aggregation switch
-            {
-                MetricAggregation.Count => reader.GetInt64(1),
-                MetricAggregation.Max => UsageRollup.ToSmallestUnits(reader.GetDecimal(2), definition.Decimals),
-                MetricAggregation.Last => UsageRollup.ToSmallestUnits(reader.GetDecimal(3), definition.Decimals),
-                _ => UsageRollup.ToSmallestUnits(reader.GetDecimal(0), definition.Decimals),
-            };
+            return;
         }
 
+        long value = definition.Aggregation switch
+        {
+            MetricAggregation.Count => aggregate.Count,
+            MetricAggregation.Last => UsageRollup.ToSmallestUnits(aggregate.Last, definition.Decimals),
+            MetricAggregation.Max => UsageRollup.ToSmallestUnits(aggregate.Max, definition.Decimals),
+            _ => UsageRollup.ToSmallestUnits(aggregate.Sum, definition.Decimals),
+        };
+
+        // Max: the period's maximum so far goes into the part of its latest event, so Stripe's last event of the period carries it.
+        var partStart = target.Part ?? rollup.PartStart(aggregate.LatestAt, target.PeriodStart);
+        var windowEnd = rollup.WindowStart(partStart) + rollup.Window;
+        var partEnd = aggregate.PeriodEnd < windowEnd ? aggregate.PeriodEnd : windowEnd;
+        await ApplyRollupValueAsync(db, organization, rollup, definition, UsageRollup.IdentifierPrefix(organization.Id, target.Metric, partStart), partStart, partEnd, value, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<RollupAggregate?> AggregatePostgresAsync(BillingDbContext db, IDbContextTransaction transaction, RollupSelection selection, CancellationToken cancellationToken)
+    {
+        var filter = selection.WindowStart is null
+            ? "organization_id = @o AND metric = @m AND not_billable_reason IS NULL AND period_start = @p"
+            : "organization_id = @o AND metric = @m AND not_billable_reason IS NULL AND occurred_at >= @ws AND occurred_at < @we AND "
+                + (selection.PeriodStart > selection.WindowStart ? "period_start = @p" : "period_start <= @ws");
+        var sql = $"""
+            SELECT COALESCE(SUM(quantity), 0), COUNT(*), COALESCE(MAX(quantity), 0), MAX(occurred_at), MIN(period_end),
+                   COALESCE((SELECT quantity FROM billing.usage_events WHERE {filter} ORDER BY occurred_at DESC, received_at DESC, id DESC LIMIT 1), 0)
+            FROM billing.usage_events
+            WHERE {filter}
+            """;
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        using var command = new NpgsqlCommand(sql, connection, (NpgsqlTransaction)transaction.GetDbTransaction());
+        command.Parameters.Add(new NpgsqlParameter("o", NpgsqlDbType.Uuid) { Value = selection.OrganizationId });
+        command.Parameters.Add(new NpgsqlParameter("m", NpgsqlDbType.Text) { Value = selection.Metric });
+        command.Parameters.Add(new NpgsqlParameter("p", NpgsqlDbType.TimestampTz) { Value = selection.PeriodStart.ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter("ws", NpgsqlDbType.TimestampTz) { Value = (selection.WindowStart ?? default).ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter("we", NpgsqlDbType.TimestampTz) { Value = (selection.WindowEnd ?? default).ToUniversalTime() });
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (reader.GetInt64(1) == 0)
+        {
+            return null;
+        }
+
+        return new RollupAggregate(
+            reader.GetDecimal(0),
+            reader.GetInt64(1),
+            reader.GetDecimal(2),
+            reader.GetDecimal(5),
+            reader.GetFieldValue<DateTimeOffset>(3),
+            reader.GetFieldValue<DateTimeOffset>(4));
+    }
+
+    // SQLite (the single-process demo) cannot sum decimals in the database; a demo's window is small enough to read.
+    private static async Task<RollupAggregate?> AggregateSqliteAsync(BillingDbContext db, RollupSelection selection, CancellationToken cancellationToken)
+    {
+        var events = db.UsageEvents.AsNoTracking()
+            .Where(e => e.OrganizationId == selection.OrganizationId && e.Metric == selection.Metric && e.NotBillableReason == null);
+        if (selection.WindowStart is { } windowStart && selection.WindowEnd is { } windowEnd)
+        {
+            events = events.Where(e => e.OccurredAt >= windowStart && e.OccurredAt < windowEnd);
+            var periodStart = selection.PeriodStart;
+            events = periodStart > windowStart ? events.Where(e => e.PeriodStart == periodStart) : events.Where(e => e.PeriodStart <= windowStart);
+        }
+        else
+        {
+            var periodStart = selection.PeriodStart;
+            events = events.Where(e => e.PeriodStart == periodStart);
+        }
+
+        var rows = await events.Select(e => new { e.Quantity, e.OccurredAt, e.ReceivedAt, e.Id, e.PeriodEnd }).ToListAsync(cancellationToken).ConfigureAwait(false);
+        if (rows.Count == 0)
+        {
+            return null;
+        }
+
+        var last = rows.OrderBy(r => r.OccurredAt).ThenBy(r => r.ReceivedAt).ThenBy(r => r.Id).Last();
+        return new RollupAggregate(rows.Sum(r => r.Quantity), rows.Count, rows.Max(r => r.Quantity), last.Quantity, rows.Max(r => r.OccurredAt), rows.Min(r => r.PeriodEnd));
+    }
+
+    /// <summary>Makes the rows of one prefix carry <paramref name="target"/> (their sum for Sum and Count, the last row's value otherwise).</summary>
+    private static async Task ApplyRollupValueAsync(BillingDbContext db, Organizations.Organization organization, UsageRollup rollup, MetricDefinition definition, string prefix, DateTimeOffset partStart, DateTimeOffset partEnd, long target, CancellationToken cancellationToken)
+    {
         var rows = await db.MeterEventOutbox.AsNoTracking()
             .Where(m => m.OrganizationId == organization.Id && m.UsageReportId == null && m.Identifier.StartsWith(prefix))
             .Select(m => new { m.Id, m.Identifier, m.Value, m.Status, m.Attempts, m.LeaseOwner })
@@ -195,7 +264,10 @@ internal sealed partial class EntityFrameworkBillingStore
             }
         }
 
+        // Each row a second after the previous one, so a correction is Stripe's later event, but never past the part's end:
+        // the timestamp must stay in the part's billing period.
         var seq = ordered.Count;
+        var lastSecond = Math.Max(0, (long)Math.Ceiling((partEnd - partStart).TotalSeconds) - 1);
         var now = rollup.Now;
         db.MeterEventOutbox.Add(new MeterEventOutboxMessage
         {
@@ -206,13 +278,25 @@ internal sealed partial class EntityFrameworkBillingStore
             StripeCustomerId = organization.StripeCustomerId!,
             Value = next,
             Identifier = prefix + seq.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Timestamp = windowStart.AddSeconds(Math.Min(seq, (long)rollup.Window.TotalSeconds - 1)),
+            Timestamp = partStart.AddSeconds(Math.Min(seq, lastSecond)),
             Status = OutboxStatus.Pending,
-            NextAttemptAt = windowEnd + rollup.Grace,
+            NextAttemptAt = rollup.WindowStart(partStart) + rollup.Window + rollup.Grace,
             CreatedAt = now,
         });
         await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>One roll-up a batch touches: a part of a window (<see cref="Part"/>) or, for Max, a period.</summary>
+    private sealed record RollupTarget(string Metric, DateTimeOffset PeriodStart, DateTimeOffset? Part, string LockKey);
+
+    /// <summary>
+    /// The ledger rows of one roll-up: a window's part (<see cref="WindowStart"/> set; <see cref="PeriodStart"/> is the part's
+    /// start, and rows of periods that began before the window belong to the part starting with the window), or a whole period.
+    /// </summary>
+    private sealed record RollupSelection(Guid OrganizationId, string Metric, DateTimeOffset? WindowStart, DateTimeOffset? WindowEnd, DateTimeOffset PeriodStart);
+
+    /// <summary>A roll-up's aggregates over its billable ledger rows.</summary>
+    private sealed record RollupAggregate(decimal Sum, long Count, decimal Max, decimal Last, DateTimeOffset LatestAt, DateTimeOffset PeriodEnd);
 
     private static async Task<HashSet<string>> InsertEventsPostgresAsync(BillingDbContext db, IDbContextTransaction transaction, Guid organizationId, List<UsageEventRecord> events, CancellationToken cancellationToken)
     {

@@ -80,7 +80,9 @@ public readonly record struct UsagePeriod(DateTimeOffset Start, DateTimeOffset E
 {
     /// <summary>
     /// The period an instant counts in: the organization's current Stripe subscription period when it is linked and the
-    /// period contains the instant, otherwise the calendar month (UTC) of the instant.
+    /// period contains the instant; the next one (it starts where the current one ends, and is assumed as long) when the
+    /// instant falls after the current period but Stripe's renewal has not been seen yet; otherwise the calendar month (UTC)
+    /// of the instant.
     /// </summary>
     /// <param name="organization">The organization as stored.</param>
     /// <param name="at">The instant.</param>
@@ -91,6 +93,14 @@ public readonly record struct UsagePeriod(DateTimeOffset Start, DateTimeOffset E
         if (organization.IsLinked && organization.CurrentPeriodStart is { } start && organization.CurrentPeriodEnd is { } end && start <= at && at < end)
         {
             return new UsagePeriod(start.ToUniversalTime(), end.ToUniversalTime());
+        }
+
+        // Stripe's periods follow each other without a gap: usage just after the period end belongs to the period starting
+        // there, so its total and its roll-up never straddle the boundary while the renewal webhook is on its way.
+        if (organization.IsLinked && organization.CurrentPeriodStart is { } previous && organization.CurrentPeriodEnd is { } next
+            && next > previous && next <= at && at < next + (next - previous))
+        {
+            return new UsagePeriod(next.ToUniversalTime(), (next + (next - previous)).ToUniversalTime());
         }
 
         var utc = at.ToUniversalTime();

@@ -31,6 +31,9 @@ public sealed class RollupTests : IAsyncLifetime
         _org = Guid.NewGuid();
         _token = await InstanceCalls.RegisterAsync(_host.Client, _org, "Rollup Org");
         (await InstanceCalls.LinkAsync(_host.Admin, _org)).EnsureSuccessStatusCode();
+
+        // Stripe bills only usage inside the subscription's period: the tests' usage happens in the hours after linking.
+        _stripe.Clock.Advance(TimeSpan.FromHours(4));
     }
 
     public async Task DisposeAsync()
