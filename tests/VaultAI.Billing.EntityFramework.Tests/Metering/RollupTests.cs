@@ -171,6 +171,44 @@ public sealed class RollupTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DispatcherDiedBetweenSendAndMark_LeaseExpires_EveryWindowReachesStripeOnce()
+    {
+        var window = WindowStart(_stripe.Clock.GetUtcNow()) - (3 * Hour);
+        var recorder = _host.Services.GetRequiredService<IUsageRecorder>();
+        await recorder.RecordAsync(_org, [
+            new("d1", "call_minutes", 1.5m, window.AddMinutes(1)),
+            new("d2", "call_minutes", 2m, window + Hour),
+            new("d3", "api_calls", 1, window.AddMinutes(3)),
+        ]);
+
+        // A dispatcher claims the windows, Stripe takes every event it sends, and it dies before marking any row sent.
+        var store = _host.Services.GetRequiredService<IBillingStore>();
+        var now = _stripe.Clock.GetUtcNow();
+        var claimed = await store.ClaimOutboxAsync(10, "died-after-send", now, now.AddMinutes(2));
+        Assert.Equal(3, claimed.Count);
+        var baseAddress = _stripe.BaseAddress.ToString().TrimEnd('/');
+        var stripe = new global::Stripe.StripeClient(new global::Stripe.StripeClientOptions { ApiKey = _stripe.ApiKey, ApiBase = baseAddress });
+        foreach (var row in claimed)
+        {
+            await stripe.V1.Billing.MeterEvents.CreateAsync(new global::Stripe.Billing.MeterEventCreateOptions
+            {
+                EventName = row.EventName,
+                Identifier = row.Identifier,
+                Timestamp = row.Timestamp.UtcDateTime,
+                Payload = new Dictionary<string, string> { ["stripe_customer_id"] = row.StripeCustomerId, ["value"] = row.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            });
+        }
+
+        _stripe.Clock.Advance(TimeSpan.FromMinutes(3)); // the lease expires
+        await DrainAsync();
+
+        Assert.Equal([150L, 200L], Sent("call_minutes").Select(e => e.Value));
+        Assert.Equal(1, Assert.Single(Sent("api_calls")).Value);
+        await using var db = _host.CreateDbContext();
+        Assert.Equal(3, await db.MeterEventOutbox.CountAsync(m => m.UsageReportId == null && m.Status == OutboxStatus.Sent));
+    }
+
+    [Fact]
     public async Task ConcurrentWritersAndDispatcher_OneClosedWindow_StripeReceivesTheLedgerTotalExactly()
     {
         var window = WindowStart(_stripe.Clock.GetUtcNow()) - (2 * Hour);
