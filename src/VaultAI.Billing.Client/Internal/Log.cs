@@ -57,6 +57,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "Sending the usage spool is paused: {Reason}; next check at {RetryAt:o}")]
     public static partial void SpoolPaused(ILogger logger, string reason, DateTimeOffset retryAt);
 
+    [LoggerMessage(EventId = 26, Level = LogLevel.Information, Message = "No IActiveUserCounter is registered: the daily active-user report is off; usage recorded with RecordUsageAsync is sent as usual")]
+    public static partial void DailyReportOff(ILogger logger);
+
     [LoggerMessage(EventId = 18, Level = LogLevel.Error, Message = "The daily usage reporter failed unexpectedly; it retries at {RetryAt:o}")]
     public static partial void ReporterLoopFailed(ILogger logger, DateTimeOffset retryAt, Exception exception);
 

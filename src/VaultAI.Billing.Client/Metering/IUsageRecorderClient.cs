@@ -28,6 +28,15 @@ public interface IUsageRecorderClient
     Task<UsageFlushResult> FlushUsageAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Lists the usage events the host refused for good (HTTP 400 naming the event), quarantined in the spool's
+    /// <c>events/rejected/</c> folder so that they never block the others. Each is also logged as an error (event id 22,
+    /// <c>UsageEventRejected</c>) when it is quarantined. Nothing there is sent again.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The quarantined events, oldest first.</returns>
+    Task<IReadOnlyList<RejectedUsageEvent>> GetRejectedUsageAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Returns the organization's usage in the current period: from the cache while it is fresh
     /// (<see cref="VaultAIBillingClientOptions.UsageCacheLifetime"/>), otherwise from the host; when the host cannot
     /// be reached, the last known usage flagged <see cref="OrganizationUsage.IsStale"/>.

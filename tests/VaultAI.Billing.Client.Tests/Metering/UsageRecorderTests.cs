@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
@@ -183,12 +185,48 @@ public sealed class UsageRecorderTests
         Assert.Equal("unknown_metric", reason.RootElement.GetProperty("code").GetString());
         Assert.Equal("events[1].metric", reason.RootElement.GetProperty("field").GetString());
         Assert.Equal(400, reason.RootElement.GetProperty("http_status").GetInt32());
-        Assert.Contains(instance.Logs.GetSnapshot(), e => e.Id.Name == "UsageEventRejected");
+        Assert.Contains(instance.Logs.GetSnapshot(), e => e.Id.Name == "UsageEventRejected" && e.Message.Contains("bad-1", StringComparison.Ordinal));
+        var listed = Assert.Single(await instance.Usage.GetRejectedUsageAsync());
+        Assert.Equal(("bad-1", "no_such_metric", 1m, Start.AddMinutes(2)), (listed.Id, listed.Metric, listed.Quantity, listed.Timestamp));
+        Assert.Equal((400, "unknown_metric", "events[1].metric"), (listed.HttpStatus, listed.Code, listed.Field));
+        Assert.Equal(rejected, listed.Path);
 
         // The quarantined event is not sent again.
         var attempts = server.Attempts(ContractBillingHost.UsageEvents);
         Assert.Equal(new UsageFlushResult(0, 0, 0, 0, true), await instance.Usage.FlushUsageAsync());
         Assert.Equal(attempts, server.Attempts(ContractBillingHost.UsageEvents));
+    }
+
+    [Fact]
+    public async Task Client_WithoutActiveUserCounter_StartsAndDeliversGenericUsage_AndReportsNoDay()
+    {
+        await using var server = await ContractBillingHost.StartAsync();
+        using var folder = new TempFolder();
+        var logs = new Microsoft.Extensions.Logging.Testing.FakeLoggerProvider();
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new());
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton<TimeProvider>(FakeClock.At(Start));
+        builder.Services.AddSingleton(ClientHarness.FastTuning());
+        builder.Services.AddVaultAIBillingClient(o =>
+        {
+            o.BaseAddress = server.BaseAddress;
+            o.OrganizationId = ClientHarness.DefaultOrganizationId;
+            o.OrganizationName = "Acme";
+            o.InstanceUrl = "acme.example.com";
+            o.SpoolDirectory = folder.Path;
+        });
+        using var host = builder.Build();
+
+        await host.StartAsync();
+        var usage = host.Services.GetRequiredService<IUsageRecorderClient>();
+        await usage.RecordUsageAsync("call_minutes", 2.5m, Start.AddMinutes(-1), "only-metric-1");
+        var result = await usage.FlushUsageAsync();
+        await host.StopAsync();
+
+        Assert.Equal(new UsageFlushResult(1, 0, 0, 0, true), result);
+        Assert.Equal(2.5m, Assert.Single(server.StoredEvents).Quantity);
+        Assert.Equal(0, server.Attempts(ContractBillingHost.Usage));
+        Assert.Contains(logs.Collector.GetSnapshot(), e => e.Id.Name == "DailyReportOff");
     }
 
     [Fact]

@@ -119,24 +119,4 @@ public sealed class DailyUsageReporterTests
         Assert.Equal(0, restarted.Spool.CountPending());
         Assert.Equal(0, restarted.Counter.Calls);
     }
-
-    [Fact]
-    public async Task Reporter_NoActiveUserCounterRegistered_FailsAtStartNamingTheFix()
-    {
-        using var folder = new TempFolder();
-        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new());
-        builder.Services.AddVaultAIBillingClient(o =>
-        {
-            o.BaseAddress = new Uri("https://billing.example.com");
-            o.OrganizationId = ClientHarness.DefaultOrganizationId;
-            o.OrganizationName = "Acme";
-            o.InstanceUrl = "acme.example.com";
-            o.SpoolDirectory = folder.Path;
-        });
-        using var host = builder.Build();
-
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
-
-        Assert.Contains("IActiveUserCounter", ex.Message, StringComparison.Ordinal);
-    }
 }

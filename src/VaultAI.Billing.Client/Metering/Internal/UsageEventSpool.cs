@@ -98,6 +98,41 @@ internal sealed class UsageEventSpool
 
     public static void Delete(string path) => AtomicFile.TryDelete(path);
 
+    /// <summary>The quarantined events with the host's answer kept beside each; files that cannot be read are skipped.</summary>
+    public async Task<IReadOnlyList<RejectedUsageEvent>> ListRejectedAsync(CancellationToken cancellationToken)
+    {
+        var rejected = new List<RejectedUsageEvent>();
+        if (!Directory.Exists(RejectedDirectory))
+        {
+            return rejected;
+        }
+
+        foreach (var path in Directory.EnumerateFiles(RejectedDirectory, "*.json", SearchOption.TopDirectoryOnly).Where(p => !p.EndsWith(".problem.json", StringComparison.Ordinal)))
+        {
+            try
+            {
+                var usageEvent = JsonSerializer.Deserialize<SpooledUsageEvent>(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), WireJson.Options);
+                if (usageEvent is null)
+                {
+                    continue;
+                }
+
+                var problemPath = Path.ChangeExtension(path, ".problem.json");
+                var reason = File.Exists(problemPath)
+                    ? JsonSerializer.Deserialize<RejectionWire>(await File.ReadAllBytesAsync(problemPath, cancellationToken).ConfigureAwait(false), WireJson.Options)
+                    : null;
+                rejected.Add(new RejectedUsageEvent(usageEvent.Id, usageEvent.Metric, usageEvent.Quantity, usageEvent.Timestamp, reason?.HttpStatus, reason?.Code, reason?.Field, path));
+            }
+            catch (Exception ex) when (ex is JsonException or IOException)
+            {
+                // A torn or foreign file: it stays where it is for a person to look at.
+            }
+        }
+
+        rejected.Sort(static (a, b) => a.Timestamp != b.Timestamp ? a.Timestamp.CompareTo(b.Timestamp) : string.CompareOrdinal(a.Id, b.Id));
+        return rejected;
+    }
+
     /// <summary>Moves a refused event to <c>rejected/</c> and writes the host's answer (status, code, field) beside it.</summary>
     public string Reject(string path, SpooledUsageEvent usageEvent, HttpStatusCode status, BillingProblemDetails? problem) =>
         MoveToRejected(path, new
@@ -133,3 +168,6 @@ internal sealed class UsageEventSpool
         return target;
     }
 }
+
+/// <summary>What <see cref="UsageEventSpool.Reject"/> writes beside a quarantined event.</summary>
+internal sealed record RejectionWire(int? HttpStatus, string? Code, string? Field);

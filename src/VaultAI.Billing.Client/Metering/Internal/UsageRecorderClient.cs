@@ -41,6 +41,9 @@ internal sealed class UsageRecorderClient : IUsageRecorderClient
         _logger = logger;
     }
 
+    public Task<IReadOnlyList<RejectedUsageEvent>> GetRejectedUsageAsync(CancellationToken cancellationToken = default) =>
+        _spool.ListRejectedAsync(cancellationToken);
+
     public async Task<string> RecordUsageAsync(string metric, decimal quantity, DateTimeOffset? timestamp = null, string? id = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(metric);

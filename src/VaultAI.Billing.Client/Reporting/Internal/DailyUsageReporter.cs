@@ -8,7 +8,7 @@ namespace VaultAI.Billing.Client;
 /// <summary>
 /// The daily reporter: at <see cref="VaultAIBillingClientOptions.ReportTimeOfDay"/> plus a random delay it counts
 /// the active users into the spool, then sends the spool; failures are retried with a capped, jittered backoff.
-/// At start it first sends whatever the spool still holds.
+/// At start it first sends whatever the spool still holds. Without an <see cref="IActiveUserCounter"/> it counts nothing.
 /// </summary>
 internal sealed class DailyUsageReporter : BackgroundService
 {
@@ -41,13 +41,19 @@ internal sealed class DailyUsageReporter : BackgroundService
         _logger = logger;
     }
 
+    /// <summary>
+    /// Whether the instance registered an <see cref="IActiveUserCounter"/>. Without one the client only records generic
+    /// metrics (<see cref="IUsageRecorderClient.RecordUsageAsync"/>): no day is counted, and the reporter only delivers
+    /// reports an earlier configuration left in the spool, then stops.
+    /// </summary>
+    private bool _countsUsers;
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!_isService.IsService(typeof(IActiveUserCounter)))
+        _countsUsers = _isService.IsService(typeof(IActiveUserCounter));
+        if (!_countsUsers)
         {
-            throw new InvalidOperationException(
-                "The VaultAI billing client's daily reporter needs an IActiveUserCounter: register one, for example "
-                + "services.AddVaultAIBillingClient().AddActiveUserCounter<MyActiveUserCounter>().");
+            Log.DailyReportOff(_logger);
         }
 
         return base.StartAsync(cancellationToken);
@@ -67,7 +73,7 @@ internal sealed class DailyUsageReporter : BackgroundService
             var now = _timeProvider.GetUtcNow();
             try
             {
-                if (now >= runAt)
+                if (_countsUsers && now >= runAt)
                 {
                     try
                     {
@@ -116,8 +122,18 @@ internal sealed class DailyUsageReporter : BackgroundService
                 Log.ReporterLoopFailed(_logger, retryAt.Value, ex);
             }
 
-            var wakeAt = retryAt is { } r && r < runAt ? r : runAt;
-            Log.NextRunScheduled(_logger, day, runAt);
+            if (!_countsUsers && retryAt is null)
+            {
+                // Nothing to count and the spool is empty: the usage event sender does the rest.
+                return;
+            }
+
+            var wakeAt = retryAt is { } r && (r < runAt || !_countsUsers) ? r : runAt;
+            if (_countsUsers)
+            {
+                Log.NextRunScheduled(_logger, day, runAt);
+            }
+
 
             // Timers work in whole milliseconds: round up, or a sub-millisecond remainder would wake the loop
             // early (and again, and again) without time having reached the due moment.
