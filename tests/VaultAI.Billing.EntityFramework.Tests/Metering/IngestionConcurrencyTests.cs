@@ -19,7 +19,8 @@ public sealed class IngestionConcurrencyTests
         var org = Guid.NewGuid();
         var token = await InstanceCalls.RegisterAsync(host.Client, org);
         (await InstanceCalls.LinkAsync(host.Admin, org)).EnsureSuccessStatusCode();
-        var at = stripe.Clock.GetUtcNow();
+        // Inside the period the link started now (the wire keeps whole seconds), and within the 5 minutes ahead a report may be.
+        var at = DateTimeOffset.FromUnixTimeSeconds(stripe.Clock.GetUtcNow().ToUnixTimeSeconds() + 1);
 
         // 16 writers x 12 reports, each report also retried once right away: 192 reports, 384 requests.
         var writers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
@@ -29,7 +30,7 @@ public sealed class IngestionConcurrencyTests
                 var key = $"hot-{w}-{i}";
                 foreach (var _ in new[] { "first", "retry" })
                 {
-                    using var response = await InstanceCalls.ReportAsync(host.Client, token, org, 100 + (w * 12) + i, at.AddSeconds(-((w * 12) + i)), key);
+                    using var response = await InstanceCalls.ReportAsync(host.Client, token, org, 100 + (w * 12) + i, at.AddSeconds((w * 12) + i), key);
                     Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 }
             }
@@ -42,8 +43,8 @@ public sealed class IngestionConcurrencyTests
         Assert.Equal(192, await db.MeterEventOutbox.CountAsync(m => m.OrganizationId == org));
         var total = await db.UsageTotals.SingleAsync(t => t.OrganizationId == org);
         Assert.Equal(192, total.EventCount);
-        // active_users is a Last metric: the report with the latest timestamp (w 0, i 0) holds the total.
-        Assert.Equal(100m, total.Total);
+        // active_users is a Last metric: the report with the latest timestamp (w 15, i 11) holds the total.
+        Assert.Equal(291m, total.Total);
         var organization = await db.Organizations.SingleAsync(o => o.Id == org);
         Assert.NotNull(organization.LastReportAt);
         Assert.InRange(organization.LastUserCount!.Value, 100, 100 + 191);
