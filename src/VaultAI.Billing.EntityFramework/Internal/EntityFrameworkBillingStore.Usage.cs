@@ -23,6 +23,11 @@ internal sealed partial class EntityFrameworkBillingStore
             return [];
         }
 
+        if (await TryAppendUsageEventsDirectAsync(organizationId, events, aggregations, rollup, cancellationToken).ConfigureAwait(false) is { } direct)
+        {
+            return direct;
+        }
+
         for (var attempt = 1; ; attempt++)
         {
             using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);

@@ -149,7 +149,7 @@ public interface IBillingStore
 
 /// <summary>The result of <see cref="IBillingStore.IngestUsageAsync"/>.</summary>
 /// <param name="Report">The stored report (the original for a duplicate).</param>
-/// <param name="Organization">The organization after the update.</param>
+/// <param name="Organization">The organization as the write saw it (its last-seen fields may not include this report yet).</param>
 /// <param name="Duplicate">Whether the report had been stored before.</param>
 /// <param name="Outbox">The outbox row written, if any.</param>
 public sealed record IngestResult(UsageReport Report, Organization Organization, bool Duplicate, MeterEventOutboxMessage? Outbox);
