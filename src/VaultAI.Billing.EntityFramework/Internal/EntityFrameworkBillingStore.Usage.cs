@@ -23,6 +23,11 @@ internal sealed partial class EntityFrameworkBillingStore
             return [];
         }
 
+        if (await TryAppendUsageEventsDirectAsync(organizationId, events, aggregations, rollup, cancellationToken).ConfigureAwait(false) is { } direct)
+        {
+            return direct;
+        }
+
         for (var attempt = 1; ; attempt++)
         {
             using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
@@ -336,12 +341,7 @@ internal sealed partial class EntityFrameworkBillingStore
     private static async Task ApplyTotalPostgresAsync(BillingDbContext db, IDbContextTransaction transaction, Guid organizationId, TotalDelta delta, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // One atomic statement per (metric, period): concurrent writers queue on the row and each adds to what the other committed.
-        var combine = delta.Aggregation switch
-        {
-            MetricAggregation.Max => "GREATEST(t.total, excluded.total)",
-            MetricAggregation.Last => "CASE WHEN t.last_event_at IS NULL OR excluded.last_event_at >= t.last_event_at THEN excluded.total ELSE t.total END",
-            _ => "t.total + excluded.total",
-        };
+        var combine = TotalCombineSql(delta.Aggregation);
         var sql = $"""
             INSERT INTO billing.usage_totals AS t (organization_id, metric, period_start, period_end, total, event_count, last_event_at, updated_at)
             VALUES (@organization_id, @metric, @period_start, @period_end, @total, @event_count, @last_event_at, @updated_at)
@@ -363,6 +363,14 @@ internal sealed partial class EntityFrameworkBillingStore
         command.Parameters.Add(new NpgsqlParameter("updated_at", NpgsqlDbType.TimestampTz) { Value = now.ToUniversalTime() });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>How an upsert of <c>billing.usage_totals AS t</c> combines the stored total with the new one (<c>excluded</c>).</summary>
+    private static string TotalCombineSql(MetricAggregation aggregation) => aggregation switch
+    {
+        MetricAggregation.Max => "GREATEST(t.total, excluded.total)",
+        MetricAggregation.Last => "CASE WHEN t.last_event_at IS NULL OR excluded.last_event_at >= t.last_event_at THEN excluded.total ELSE t.total END",
+        _ => "t.total + excluded.total",
+    };
 
     // SQLite is the single-process demo: RowLocks' process-wide gate makes this the only writer, so reading and updating is safe there.
     private static async Task<HashSet<string>> InsertEventsSqliteAsync(BillingDbContext db, Guid organizationId, List<UsageEventRecord> events, CancellationToken cancellationToken)

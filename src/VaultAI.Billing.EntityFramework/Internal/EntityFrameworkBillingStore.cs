@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using VaultAI.Billing.Credentials;
 using VaultAI.Billing.Metering;
 using VaultAI.Billing.Organizations;
@@ -10,7 +11,7 @@ namespace VaultAI.Billing.EntityFramework.Internal;
 /// <see cref="IBillingStore"/> on EF Core. Each method uses its own short-lived context and transaction.
 /// Writes to an organization are guarded by its <see cref="Organization.Version"/> and retried on conflict.
 /// </summary>
-internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<BillingDbContext> contextFactory) : IBillingStore
+internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<BillingDbContext> contextFactory, ILogger<EntityFrameworkBillingStore>? logger = null) : IBillingStore
 {
     private const int MaxConflictRetries = 10;
 
@@ -85,64 +86,73 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
         UsageReport report,
         string? reportedName,
         string? reportedUrl,
+        MetricAggregation aggregation,
         Func<Organization, UsageReport, MeterEventOutboxMessage?> createOutbox,
         CancellationToken cancellationToken = default)
     {
-        for (var attempt = 1; ; attempt++)
+        using (var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
         {
-            using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-            var existing = await db.UsageReports.AsNoTracking()
-                .FirstOrDefaultAsync(r => r.OrganizationId == report.OrganizationId && r.IdempotencyKey == report.IdempotencyKey, cancellationToken).ConfigureAwait(false);
-            if (existing is not null)
+            if (!db.IsSqlite)
             {
-                var current = await db.Organizations.AsNoTracking().FirstAsync(o => o.Id == report.OrganizationId, cancellationToken).ConfigureAwait(false);
-                return new IngestResult(existing, current, Duplicate: true, Outbox: null);
+                return await IngestUsagePostgresAsync(db, report, reportedName, reportedUrl, aggregation, createOutbox, cancellationToken).ConfigureAwait(false);
             }
+        }
 
-            using var gate = await RowLocks.EnterAsync(db, cancellationToken).ConfigureAwait(false);
-            using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await RowLocks.LockOrganizationAsync(db, report.OrganizationId, cancellationToken).ConfigureAwait(false);
-            var organization = await db.Organizations.FirstOrDefaultAsync(o => o.Id == report.OrganizationId, cancellationToken).ConfigureAwait(false)
-                ?? throw new BillingException(404, "organization_not_found", $"No organization {report.OrganizationId}; register first.", "organization_id");
+        return await IngestUsageSqliteAsync(report, reportedName, reportedUrl, aggregation, createOutbox, cancellationToken).ConfigureAwait(false);
+    }
 
-            // Look again under the organization's lock: the same report sent twice at once waited here for the first,
-            // whose row is now committed. Inserting it anyway would fail on the unique key, which EF Core logs at Error
-            // level, and a retried report is normal traffic.
-            var raced = await db.UsageReports.AsNoTracking()
-                .FirstOrDefaultAsync(r => r.OrganizationId == report.OrganizationId && r.IdempotencyKey == report.IdempotencyKey, cancellationToken).ConfigureAwait(false);
-            if (raced is not null)
-            {
-                return new IngestResult(raced, organization, Duplicate: true, Outbox: null);
-            }
-
-            var outbox = createOutbox(organization, report);
+    /// <summary>The demo's path: EF Core under the process-wide SQLite gate, so it is the only writer.</summary>
+    private async Task<IngestResult> IngestUsageSqliteAsync(
+        UsageReport report,
+        string? reportedName,
+        string? reportedUrl,
+        MetricAggregation aggregation,
+        Func<Organization, UsageReport, MeterEventOutboxMessage?> createOutbox,
+        CancellationToken cancellationToken)
+    {
+        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        using var gate = await RowLocks.EnterAsync(db, cancellationToken).ConfigureAwait(false);
+        using var transaction = await db.Database.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var organization = await db.Organizations.FirstOrDefaultAsync(o => o.Id == report.OrganizationId, cancellationToken).ConfigureAwait(false)
+            ?? throw new BillingException(404, "organization_not_found", $"No organization {report.OrganizationId}; register first.", "organization_id");
+        var existing = await db.UsageReports.AsNoTracking()
+            .FirstOrDefaultAsync(r => r.OrganizationId == report.OrganizationId && r.IdempotencyKey == report.IdempotencyKey, cancellationToken).ConfigureAwait(false);
+        var stored = existing ?? report;
+        MeterEventOutboxMessage? outbox = null;
+        if (existing is null)
+        {
+            outbox = createOutbox(organization, report);
             if (organization.LastReportAt is null || report.ReceivedAt >= organization.LastReportAt)
             {
                 organization.LastReportAt = report.ReceivedAt;
                 organization.LastUserCount = report.Quantity;
+                organization.Name = reportedName ?? organization.Name;
+                organization.InstanceUrl = reportedUrl ?? organization.InstanceUrl;
+                organization.UpdatedAt = report.ReceivedAt;
             }
 
-            organization.Name = reportedName ?? organization.Name;
-            organization.InstanceUrl = reportedUrl ?? organization.InstanceUrl;
-            organization.UpdatedAt = report.ReceivedAt;
-            organization.Version++;
             db.UsageReports.Add(report);
             if (outbox is not null)
             {
                 db.MeterEventOutbox.Add(outbox);
             }
-
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return new IngestResult(report, organization, Duplicate: false, outbox);
-            }
-            catch (DbUpdateException exception) when (attempt < MaxConflictRetries && (exception is DbUpdateConcurrencyException || DbErrors.IsUniqueViolation(exception)))
-            {
-                // A concurrent report changed the organization, or the same report won the race: read again.
-            }
         }
+
+        // The ledger event, also for a duplicate whose event an older version never wrote.
+        var ledger = LedgerRecord(stored, report.ReceivedAt);
+        var period = UsagePeriod.For(organization, stored.OccurredAt);
+        ledger.PeriodStart = period.Start;
+        ledger.PeriodEnd = period.End;
+        var inserted = await InsertEventsSqliteAsync(db, stored.OrganizationId, [ledger], cancellationToken).ConfigureAwait(false);
+        if (inserted.Count == 1)
+        {
+            var delta = TotalDelta.From(ledger.Metric, period.Start, period.End, aggregation, [ledger]);
+            await ApplyTotalSqliteAsync(db, stored.OrganizationId, delta, report.ReceivedAt, cancellationToken).ConfigureAwait(false);
+        }
+
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new IngestResult(stored, organization, Duplicate: existing is not null, outbox);
     }
 
     public async Task<IReadOnlyList<UsageReport>> GetRecentReportsAsync(Guid organizationId, int take, CancellationToken cancellationToken = default)

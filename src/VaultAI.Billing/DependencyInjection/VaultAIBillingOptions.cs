@@ -51,6 +51,9 @@ public sealed class VaultAIBillingOptions
     /// <summary>Registration policy.</summary>
     public RegistrationOptions Registration { get; set; } = new();
 
+    /// <summary>How instance tokens are checked and cached (<c>VaultAI:Billing:Credentials</c>).</summary>
+    public Credentials.CredentialOptions Credentials { get; set; } = new();
+
     /// <summary>The meter-event dispatcher.</summary>
     public DispatcherOptions Dispatcher { get; set; } = new();
 

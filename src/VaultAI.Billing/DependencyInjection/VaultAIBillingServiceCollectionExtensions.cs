@@ -51,6 +51,7 @@ public static class VaultAIBillingServiceCollectionExtensions
     {
         services.AddOptions<VaultAIBillingOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VaultAIBillingOptions>, VaultAIBillingOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VaultAIBillingOptions>, CredentialOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddLogging();
@@ -62,6 +63,7 @@ public static class VaultAIBillingServiceCollectionExtensions
 
         services.TryAddSingleton<BillingDiagnostics>();
         services.TryAddSingleton<OutboxPlanner>();
+        services.TryAddSingleton<CredentialCache>();
         services.TryAddScoped<InstanceAuthenticator>();
         services.TryAddScoped<UsageIngestion>();
         services.TryAddSingleton<UsageRecorder>();
@@ -76,7 +78,8 @@ public static class VaultAIBillingServiceCollectionExtensions
             sp.GetRequiredService<WebhookReplayer>(),
             sp.GetRequiredService<CheckoutService>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<BillingAdministration>>()));
+            sp.GetRequiredService<ILogger<BillingAdministration>>(),
+            sp.GetRequiredService<CredentialCache>()));
         services.TryAddScoped<WebhookProcessor>();
         services.TryAddScoped<WebhookReplayer>();
         services.TryAddSingleton<IMeterEventDispatcher, MeterEventDispatcher>();

@@ -27,9 +27,11 @@ public sealed partial class BillingAdministration
     private readonly CheckoutService _checkout;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<BillingAdministration> _logger;
+    private readonly CredentialCache _credentials;
 
-    internal BillingAdministration(IBillingStore store, StripeClient stripe, LinkingService linking, WebhookReplayer webhooks, CheckoutService checkout, TimeProvider timeProvider, ILogger<BillingAdministration> logger)
+    internal BillingAdministration(IBillingStore store, StripeClient stripe, LinkingService linking, WebhookReplayer webhooks, CheckoutService checkout, TimeProvider timeProvider, ILogger<BillingAdministration> logger, CredentialCache credentials)
     {
+        _credentials = credentials;
         _store = store;
         _stripe = stripe;
         _linking = linking;
@@ -73,6 +75,7 @@ public sealed partial class BillingAdministration
         var now = _timeProvider.GetUtcNow();
         var token = InstanceTokens.NewToken();
         await _store.ReplaceCredentialAsync(organizationId, InstanceTokens.NewCredential(organizationId, token, now), now, cancellationToken).ConfigureAwait(false);
+        _credentials.Invalidate(organizationId);
         LogTokenRotated(_logger, organizationId);
         return token;
     }
@@ -82,6 +85,7 @@ public sealed partial class BillingAdministration
     {
         await RequireAsync(organizationId, cancellationToken).ConfigureAwait(false);
         await _store.ReplaceCredentialAsync(organizationId, null, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        _credentials.Invalidate(organizationId);
         LogTokenRevoked(_logger, organizationId);
     }
 

@@ -31,19 +31,27 @@ public interface IBillingStore
     Task TouchCredentialAsync(Guid credentialId, DateTimeOffset now, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Stores a usage report once per (organization, idempotency key), updates the organization's last-seen
-    /// fields, and adds the outbox row that <paramref name="createOutbox"/> returns, all in one transaction.
+    /// Stores a usage report once per (organization, idempotency key) and, in the same transaction, its usage ledger event
+    /// (event id <c>usage-report:{report id}</c>), the period total it adds to, and the outbox row that
+    /// <paramref name="createOutbox"/> returns. The organization's last-seen fields (last report, count, name, URL) follow,
+    /// newest report wins, possibly a moment later and without serializing reports of one organization. A duplicate whose
+    /// ledger event is missing (stored by an older version) has it completed.
     /// </summary>
     /// <param name="report">The report to store (its id is used only if it is new).</param>
     /// <param name="reportedName">The name the instance reported, if any.</param>
     /// <param name="reportedUrl">The instance URL reported, if any.</param>
-    /// <param name="createOutbox">Decides, from the organization as read inside the transaction, the outbox row (or none) and annotates the report.</param>
+    /// <param name="aggregation">The aggregation of the report's metric, for its period total.</param>
+    /// <param name="createOutbox">
+    /// Decides, from the organization as the transaction sees it, the outbox row (or none) and annotates the report. May run
+    /// more than once: the store runs it again when the organization changed (a link, a plan change) before the write.
+    /// </param>
     /// <param name="cancellationToken">Cancels the operation.</param>
     /// <returns>The stored report (the original one for a duplicate) and whether it was a duplicate.</returns>
     Task<IngestResult> IngestUsageAsync(
         UsageReport report,
         string? reportedName,
         string? reportedUrl,
+        MetricAggregation aggregation,
         Func<Organization, UsageReport, MeterEventOutboxMessage?> createOutbox,
         CancellationToken cancellationToken = default);
 
@@ -141,7 +149,7 @@ public interface IBillingStore
 
 /// <summary>The result of <see cref="IBillingStore.IngestUsageAsync"/>.</summary>
 /// <param name="Report">The stored report (the original for a duplicate).</param>
-/// <param name="Organization">The organization after the update.</param>
+/// <param name="Organization">The organization as the write saw it (its last-seen fields may not include this report yet).</param>
 /// <param name="Duplicate">Whether the report had been stored before.</param>
 /// <param name="Outbox">The outbox row written, if any.</param>
 public sealed record IngestResult(UsageReport Report, Organization Organization, bool Duplicate, MeterEventOutboxMessage? Outbox);

@@ -5,8 +5,9 @@ using VaultAI.Billing.Organizations;
 namespace VaultAI.Billing.Metering.Internal;
 
 /// <summary>
-/// Decides whether a report is billed and builds its outbox row. Runs inside the store's transaction, on
-/// the organization as that transaction sees it, so a report and a concurrent link can never miss each other.
+/// Decides whether a report is billed and builds its outbox row, on the organization as the store's write sees it (the
+/// store checks, in the write, that the organization has not changed since, and decides again if it has), so a report
+/// and a concurrent link can never miss each other.
 /// </summary>
 internal sealed class OutboxPlanner(IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider)
 {

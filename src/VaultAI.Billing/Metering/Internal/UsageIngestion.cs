@@ -52,8 +52,9 @@ internal sealed partial class UsageIngestion(
             ReportedDeploymentType = incoming.DeploymentType,
         };
 
-        var result = await store.IngestUsageAsync(report, incoming.OrganizationName, incoming.InstanceUrl, planner.Plan, cancellationToken).ConfigureAwait(false);
-        await RecordInLedgerAsync(result.Report, now, cancellationToken).ConfigureAwait(false);
+        var aggregation = options.CurrentValue.Metrics.TryGetValue(metric, out var definition) ? definition.Aggregation : MetricAggregation.Last;
+        // One store call: the report, its ledger event, its period total and its outbox row are written together.
+        var result = await store.IngestUsageAsync(report, incoming.OrganizationName, incoming.InstanceUrl, aggregation, planner.Plan, cancellationToken).ConfigureAwait(false);
         if (result.Duplicate)
         {
             diagnostics.ReportDuplicate();
@@ -66,28 +67,6 @@ internal sealed partial class UsageIngestion(
         }
 
         return result;
-    }
-
-    /// <summary>
-    /// Feeds the report into the usage ledger and its period total, under an event id derived from the report's id. Done for
-    /// duplicates too: the ledger is idempotent on that id, so a report whose ledger write was interrupted is completed by its retry.
-    /// </summary>
-    private async Task RecordInLedgerAsync(UsageReport report, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var settings = options.CurrentValue;
-        var record = new UsageEventRecord
-        {
-            Id = Guid.CreateVersion7(now),
-            OrganizationId = report.OrganizationId,
-            EventId = LedgerEventId(report.Id),
-            Metric = report.Metric,
-            Quantity = report.Quantity,
-            OccurredAt = report.OccurredAt,
-            ReceivedAt = now,
-            Source = report.Source,
-        };
-        var aggregation = settings.Metrics.TryGetValue(report.Metric, out var metric) ? metric.Aggregation : MetricAggregation.Last;
-        await store.AppendUsageEventsAsync(report.OrganizationId, [record], new Dictionary<string, MetricAggregation>(StringComparer.Ordinal) { [report.Metric] = aggregation }, rollup: null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The ledger event id of a seeds' report.</summary>
