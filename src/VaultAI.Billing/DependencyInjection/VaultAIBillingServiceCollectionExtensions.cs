@@ -14,6 +14,7 @@ using VaultAI.Billing.Organizations;
 using VaultAI.Billing.Organizations.Internal;
 using VaultAI.Billing.Storage;
 using VaultAI.Billing.Stripe;
+using VaultAI.Billing.Subscriptions;
 using VaultAI.Billing.Webhooks.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -77,6 +78,11 @@ public static class VaultAIBillingServiceCollectionExtensions
             sp.GetRequiredService<CheckoutService>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<BillingAdministration>>()));
+        services.TryAddScoped(sp => new SubscriptionLifecycle(
+            sp.GetRequiredService<IBillingStore>(),
+            sp.GetRequiredService<global::Stripe.StripeClient>(),
+            sp.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>(),
+            sp.GetRequiredService<ILogger<SubscriptionLifecycle>>()));
         services.TryAddScoped<WebhookProcessor>();
         services.TryAddScoped<WebhookReplayer>();
         services.TryAddSingleton<IMeterEventDispatcher, MeterEventDispatcher>();
