@@ -23,13 +23,15 @@ public sealed partial class SubscriptionLifecycle
     private readonly IBillingStore _store;
     private readonly StripeClient _stripe;
     private readonly IOptionsMonitor<VaultAIBillingOptions> _options;
+    private readonly TimeProvider _timeProvider;
     private readonly ILogger<SubscriptionLifecycle> _logger;
 
-    internal SubscriptionLifecycle(IBillingStore store, StripeClient stripe, IOptionsMonitor<VaultAIBillingOptions> options, ILogger<SubscriptionLifecycle> logger)
+    internal SubscriptionLifecycle(IBillingStore store, StripeClient stripe, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, ILogger<SubscriptionLifecycle> logger)
     {
         _store = store;
         _stripe = stripe;
         _options = options;
+        _timeProvider = timeProvider;
         _logger = logger;
     }
 
@@ -200,6 +202,155 @@ public sealed partial class SubscriptionLifecycle
         var changed = await ApplyAsync(organizationId, resumed, planKey: null, cancellationToken).ConfigureAwait(false);
         await RecordChangeAsync(organizationId, actor, "subscription_resumed", Data(("subscription", resumed.Id))).ConfigureAwait(false);
         return changed;
+    }
+
+    /// <summary>
+    /// Reads every subscription of the Stripe account, a page at a time under
+    /// <see cref="ReconciliationOptions.MaxRequestsPerSecond"/>, and repairs the organization linked to each where our
+    /// store drifted from Stripe: status, plan (from the items), period, trial end and cancellation. The status goes
+    /// through the same code as webhooks and sync. A webhook applied after the page was read wins over it.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the run between two subscriptions.</param>
+    /// <returns>What was read and repaired.</returns>
+    /// <exception cref="BillingException">502 when Stripe fails (what was repaired before stays repaired).</exception>
+    public async Task<ReconciliationResult> ReconcileAsync(CancellationToken cancellationToken = default)
+    {
+        var settings = _options.CurrentValue.Reconciliation;
+        var spacing = TimeSpan.FromSeconds(1.0 / settings.MaxRequestsPerSecond);
+        DateTimeOffset? lastCall = null;
+        string? startingAfter = null;
+        int read = 0, matched = 0, repaired = 0;
+        while (true)
+        {
+            if (lastCall is { } last && last + spacing - _timeProvider.GetUtcNow() is { Ticks: > 0 } wait)
+            {
+                await Task.Delay(wait, _timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+
+            lastCall = _timeProvider.GetUtcNow();
+            var page = await StripeErrors.GuardAsync(
+                "list the subscriptions",
+                () => _stripe.V1.Subscriptions.ListAsync(
+                    new SubscriptionListOptions { Status = "all", Limit = settings.PageSize, StartingAfter = startingAfter },
+                    cancellationToken: cancellationToken),
+                cancellationToken).ConfigureAwait(false);
+            foreach (var subscription in page.Data)
+            {
+                read++;
+                switch (await RepairAsync(subscription, lastCall.Value, cancellationToken).ConfigureAwait(false))
+                {
+                    case true:
+                        matched++;
+                        repaired++;
+                        break;
+                    case false:
+                        matched++;
+                        break;
+                }
+            }
+
+            if (!page.HasMore || page.Data.Count == 0)
+            {
+                return new ReconciliationResult(read, matched, repaired);
+            }
+
+            startingAfter = page.Data[^1].Id;
+        }
+    }
+
+    /// <summary>Repairs the organization linked to one subscription: <see langword="null"/> when none is, else whether anything changed.</summary>
+    private async Task<bool?> RepairAsync(Subscription subscription, DateTimeOffset readAt, CancellationToken cancellationToken)
+    {
+        var organization = await _store.FindOrganizationByStripeAsync(null, subscription.Id, cancellationToken).ConfigureAwait(false);
+        if (organization is null)
+        {
+            return null;
+        }
+
+        var planKey = PlanOf(subscription);
+        var changes = new Dictionary<string, string?>(StringComparer.Ordinal);
+        await _store.UpdateOrganizationAsync(organization.Id, org =>
+        {
+            changes.Clear();
+            if (org.StripeSubscriptionId != subscription.Id || (org.LastSubscriptionEventAt is { } applied && applied > readAt))
+            {
+                // Moved to another subscription, or a webhook newer than our read arrived meanwhile.
+                return false;
+            }
+
+            var before = Snapshot(org);
+            SubscriptionState.Apply(org, subscription);
+            org.PlanKey = planKey ?? org.PlanKey;
+            var after = Snapshot(org);
+            foreach (var (key, value) in before)
+            {
+                if (value != after[key])
+                {
+                    changes[key] = $"{value ?? "none"} -> {after[key] ?? "none"}";
+                }
+            }
+
+            return changes.Count > 0;
+        }, cancellationToken).ConfigureAwait(false);
+
+        if (changes.Count == 0)
+        {
+            return false;
+        }
+
+        await RecordChangeAsync(organization.Id, "reconciliation", "subscription_reconciled", changes).ConfigureAwait(false);
+        return true;
+    }
+
+    private static Dictionary<string, string?> Snapshot(Organization org) => new(StringComparer.Ordinal)
+    {
+        ["status"] = org.StripeSubscriptionStatus,
+        ["plan"] = org.PlanKey,
+        ["current_period_start"] = org.CurrentPeriodStart?.ToString("O", CultureInfo.InvariantCulture),
+        ["current_period_end"] = org.CurrentPeriodEnd?.ToString("O", CultureInfo.InvariantCulture),
+        ["trial_end"] = org.TrialEnd?.ToString("O", CultureInfo.InvariantCulture),
+        ["cancel_at_period_end"] = org.CancelAtPeriodEnd ? "true" : "false",
+    };
+
+    /// <summary>
+    /// The plan a subscription is on, read from its items: the plan whose items (monthly or yearly) all are in the
+    /// subscription, the one with most items when several are. For an ended subscription after a move to a free plan,
+    /// that free plan.
+    /// </summary>
+    private string? PlanOf(Subscription subscription)
+    {
+        if (subscription.Status is "canceled" or "incomplete_expired"
+            && subscription.Metadata?.TryGetValue("plan_after_period_end", out var next) == true && _options.CurrentValue.Plans.ContainsKey(next))
+        {
+            return next;
+        }
+
+        var prices = (subscription.Items?.Data ?? []).Select(i => i.Price?.Id).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        string? best = null;
+        var bestCount = 0;
+        foreach (var (key, plan) in _options.CurrentValue.Plans)
+        {
+            foreach (var yearly in new[] { false, true })
+            {
+                IReadOnlyList<PlanItem> items;
+                try
+                {
+                    items = plan.SubscriptionItems(yearly);
+                }
+                catch (ArgumentException)
+                {
+                    continue;
+                }
+
+                if (items.Count > bestCount && items.All(i => prices.Contains(i.PriceId)))
+                {
+                    best = key;
+                    bestCount = items.Count;
+                }
+            }
+        }
+
+        return best;
     }
 
     private (BillingPlan Plan, bool? Yearly, string Proration) Validate(PlanChangeRequest request)

@@ -56,7 +56,9 @@ internal sealed class LifecycleRig : IAsyncDisposable
         var pro = await client.V1.Prices.CreateAsync(new PriceCreateOptions { Currency = "eur", UnitAmount = 5000, Product = product.Id, Recurring = new PriceRecurringOptions { Interval = "month" } });
         var proYearly = await client.V1.Prices.CreateAsync(new PriceCreateOptions { Currency = "eur", UnitAmount = 50000, Product = product.Id, Recurring = new PriceRecurringOptions { Interval = "year" } });
 
-        var host = await BillingTestHost.StartAsync(stripe, basic.Id, configure: options =>
+        // The test host's own plan gets a price of its own, so that a subscription's items name one plan.
+        var hostPlanPrice = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        var host = await BillingTestHost.StartAsync(stripe, hostPlanPrice, configure: options =>
         {
             options.Plans["basic"] = new BillingPlan { DisplayName = "Basic", MonthlyPriceId = basic.Id, LicensedQuantity = 3 };
             options.Plans["pro"] = new BillingPlan { DisplayName = "Pro", MonthlyPriceId = pro.Id, YearlyPriceId = proYearly.Id, LicensedQuantity = 3 };
