@@ -90,7 +90,6 @@ public static class VaultAIBillingServiceCollectionExtensions
         services.TryAddSingleton<IMeterEventDispatcher, MeterEventDispatcher>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookRetryService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MeterEventDispatcherService>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VaultAIBillingOptions>, ReconciliationOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SubscriptionReconciliationService>());
         return new VaultAIBillingBuilder(services);
     }
