@@ -42,7 +42,7 @@ internal sealed class LifecycleRig : IAsyncDisposable
 
     public string ProYearlyPrice { get; private set; } = "";
 
-    public static async Task<LifecycleRig> StartAsync(bool webhooks = false)
+    public static async Task<LifecycleRig> StartAsync(bool webhooks = false, Action<VaultAIBillingOptions>? configure = null)
     {
         var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Start) });
         var client = new StripeClient(new StripeClientOptions
@@ -62,6 +62,7 @@ internal sealed class LifecycleRig : IAsyncDisposable
         {
             options.Plans["basic"] = new BillingPlan { DisplayName = "Basic", MonthlyPriceId = basic.Id, LicensedQuantity = 3 };
             options.Plans["pro"] = new BillingPlan { DisplayName = "Pro", MonthlyPriceId = pro.Id, YearlyPriceId = proYearly.Id, LicensedQuantity = 3 };
+            configure?.Invoke(options);
         });
 
         // Today's plan model cannot declare a free plan (a monthly price is required at start); the catalog rebuild can.

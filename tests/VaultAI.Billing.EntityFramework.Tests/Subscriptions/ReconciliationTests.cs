@@ -59,6 +59,33 @@ public sealed class ReconciliationTests
     }
 
     [Fact]
+    public async Task BackgroundJob_WhenEnabled_RepairsOnItsOwnAsTimePasses()
+    {
+        await using var rig = await LifecycleRig.StartAsync(webhooks: true, configure: o =>
+        {
+            o.Reconciliation.Enabled = true;
+            o.Reconciliation.InitialDelay = TimeSpan.FromMinutes(1);
+            o.Reconciliation.Interval = TimeSpan.FromHours(1);
+        });
+        await rig.Stripe.Deliveries.FlushAsync();
+        rig.Stripe.SetPaymentOutcome((await rig.OrganizationAsync()).StripeCustomerId!, PaymentOutcome.Fails);
+        rig.Stripe.Deliveries.DropNext(1000);
+        await rig.Stripe.AdvanceTimeAsync(TimeSpan.FromDays(30) + TimeSpan.FromMinutes(1));
+
+        // Each hour of emulated time lets the job run once more; it must repair within a few runs.
+        var status = (await rig.OrganizationAsync()).Status;
+        for (var hour = 0; hour < 50 && status != "past_due"; hour++)
+        {
+            await rig.Stripe.AdvanceTimeAsync(TimeSpan.FromHours(1));
+            await Task.Delay(100);
+            status = (await rig.OrganizationAsync()).Status;
+        }
+
+        Assert.Equal("past_due", (await rig.SubscriptionAsync()).Status);
+        Assert.Equal("past_due", status);
+    }
+
+    [Fact]
     public async Task JobLock_IsHeldByOneCallerAtATime()
     {
         await using var rig = await LifecycleRig.StartAsync();
