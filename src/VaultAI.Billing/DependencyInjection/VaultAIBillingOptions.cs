@@ -63,6 +63,9 @@ public sealed class VaultAIBillingOptions
     /// <summary>The Stripe client.</summary>
     public StripeClientOptions Stripe { get; set; } = new();
 
+    /// <summary>The daily reconciliation of subscriptions with Stripe.</summary>
+    public Subscriptions.ReconciliationOptions Reconciliation { get; set; } = new();
+
     /// <summary>The authorization policy that protects the admin routes; the host defines it.</summary>
     /// <value>The default is <c>VaultAI.Billing.Admin</c>.</value>
     public string AdminPolicy { get; set; } = "VaultAI.Billing.Admin";

@@ -14,6 +14,8 @@ using VaultAI.Billing.Organizations;
 using VaultAI.Billing.Organizations.Internal;
 using VaultAI.Billing.Storage;
 using VaultAI.Billing.Stripe;
+using VaultAI.Billing.Subscriptions;
+using VaultAI.Billing.Subscriptions.Internal;
 using VaultAI.Billing.Webhooks.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -80,11 +82,18 @@ public static class VaultAIBillingServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<BillingAdministration>>(),
             sp.GetRequiredService<CredentialCache>()));
+        services.TryAddScoped(sp => new SubscriptionLifecycle(
+            sp.GetRequiredService<IBillingStore>(),
+            sp.GetRequiredService<global::Stripe.StripeClient>(),
+            sp.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<SubscriptionLifecycle>>()));
         services.TryAddScoped<WebhookProcessor>();
         services.TryAddScoped<WebhookReplayer>();
         services.TryAddSingleton<IMeterEventDispatcher, MeterEventDispatcher>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookRetryService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MeterEventDispatcherService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SubscriptionReconciliationService>());
         return new VaultAIBillingBuilder(services);
     }
 

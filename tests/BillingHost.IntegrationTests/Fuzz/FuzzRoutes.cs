@@ -136,6 +136,17 @@ internal static class FuzzRoutes
         new("admin-cancel", HttpMethod.Post, id => $"/api/admin/organizations/{id}/cancel", FuzzCaller.Admin, [], Cases: 70, PathTargetsRealOrganization: false, Query: ["at_period_end"]),
         new("admin-rotate-token", HttpMethod.Post, id => $"/api/admin/organizations/{id}/rotate-token", FuzzCaller.Admin, [], Cases: 60, PathTargetsRealOrganization: false),
         new("admin-revoke-token", HttpMethod.Post, id => $"/api/admin/organizations/{id}/revoke-token", FuzzCaller.Admin, [], Cases: 60, PathTargetsRealOrganization: false),
+        new("admin-plan", HttpMethod.Post, id => $"/api/admin/organizations/{id}/plan", FuzzCaller.Admin,
+        [
+            new("plan_type", FieldKind.Choice, "\"no-such-plan\""),
+            new("billing_interval", FieldKind.Choice, "\"monthly\""),
+            new("proration_behavior", FieldKind.Choice, "\"create_prorations\""),
+        ], Cases: 200, PathTargetsRealOrganization: false),
+        new("admin-seats", HttpMethod.Post, id => $"/api/admin/organizations/{id}/seats", FuzzCaller.Admin,
+        [
+            new("quantity", FieldKind.Integer, "5"),
+        ], Cases: 120, PathTargetsRealOrganization: false),
+        new("admin-resume", HttpMethod.Post, id => $"/api/admin/organizations/{id}/resume", FuzzCaller.Admin, [], Cases: 60, PathTargetsRealOrganization: false),
         new("admin-meter-events", HttpMethod.Get, _ => "/api/admin/meter-events", FuzzCaller.Admin, [], Cases: 60, Query: ["status", "take"]),
         new("admin-meter-event-retry", HttpMethod.Post, id => $"/api/admin/meter-events/{id}/retry", FuzzCaller.Admin, [], Cases: 60, PathTargetsRealOrganization: false),
         new("admin-webhooks", HttpMethod.Get, _ => "/api/admin/webhooks", FuzzCaller.Admin, [], Cases: 60, Query: ["status"]),

@@ -166,7 +166,8 @@ internal sealed partial class Engine
         sub.PeriodIndex++;
         sub.CurrentPeriodStart = closingEnd;
         sub.CurrentPeriodEnd = PeriodBoundary(sub, sub.PeriodIndex + 1);
-        var lines = BuildCycleLines(sub, closingStart, closingEnd);
+        var lines = TakePendingProrations(sub.Id);
+        lines.AddRange(BuildCycleLines(sub, closingStart, closingEnd));
         var after = Render(sub);
         Emit("customer.subscription.updated", after, Diff(before, after), at);
         var invoice = NewInvoice(sub, "subscription_cycle", lines, closingStart, closingEnd, at);
@@ -286,7 +287,9 @@ internal sealed partial class Engine
         invoice.Status = "open";
         invoice.FinalizedAt = at;
         Emit("invoice.finalized", Render(invoice), null, at);
-        if (invoice.Total == 0)
+
+        // Nothing to charge (a credit from a downgrade stays with Stripe as customer balance).
+        if (invoice.Total <= 0)
         {
             MarkPaid(invoice, at);
             return;
@@ -429,7 +432,7 @@ internal sealed partial class Engine
                 _ => nextStart.AddMonths(sub.IntervalCount),
             })
             : PeriodBoundary(sub, sub.PeriodIndex + 2);
-        var lines = new List<InvoiceLine>();
+        var lines = new List<InvoiceLine>(PeekPendingProrations(sub.Id));
         foreach (var item in sub.Items)
         {
             var price = Prices[item.PriceId];

@@ -183,7 +183,7 @@ internal sealed partial class Engine
                 {
                     ["subscription_item_details"] = new JsonObject
                     {
-                        ["proration"] = false,
+                        ["proration"] = line.Proration,
                         ["subscription"] = i.SubscriptionId,
                         ["subscription_item"] = line.SubscriptionItemId,
                     },

@@ -236,8 +236,11 @@ internal sealed partial class Engine
         var before = Render(sub);
         var now = Now;
         var changes = f.List("items");
+        var proration = ProrationBehavior(f);
+        (List<InvoiceLine> Lines, DateTimeOffset ClosedStart, DateTimeOffset ClosedEnd)? dueNow = null;
         if (changes.Count > 0)
         {
+            var billedBefore = SnapshotLicensed(sub);
             var working = sub.Items.Select(i => (Item: i, PriceId: i.PriceId, Quantity: i.Quantity, Deleted: false)).ToList();
             var added = new List<(string PriceId, long? Quantity, Dictionary<string, string> Metadata)>();
             foreach (var (index, node) in changes)
@@ -295,12 +298,6 @@ internal sealed partial class Engine
             }
 
             var prices = ValidateItems(check, "items");
-            if (prices[0].Interval != sub.Interval || prices[0].IntervalCount != sub.IntervalCount)
-            {
-                // Stripe would reset the billing cycle; the emulator keeps one interval per subscription.
-                throw StripeApiException.Invalid("The emulator does not support changing a subscription's billing interval.", "items");
-            }
-
             sub.Items.RemoveAll(i => working.Any(w => w.Deleted && w.Item.Id == i.Id));
             foreach (var w in remaining)
             {
@@ -322,6 +319,8 @@ internal sealed partial class Engine
                 item.ApplyMetadata(a.Metadata, false);
                 sub.Items.Add(item);
             }
+
+            dueNow = ProrateItemChange(sub, billedBefore, prices[0], proration, now);
         }
 
         if (f.Bool("cancel_at_period_end") is { } cancel)
@@ -344,6 +343,7 @@ internal sealed partial class Engine
             Emit("customer.subscription.updated", after, previous, now);
         }
 
+        InvoiceItemChange(sub, dueNow, now);
         if (sub.Status == "trialing" && sub.TrialEnd == now)
         {
             EndTrial(sub, now);

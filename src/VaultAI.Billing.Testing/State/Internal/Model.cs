@@ -139,9 +139,9 @@ internal sealed class Subscription : Resource
 
     public required string Currency { get; init; }
 
-    public required string Interval { get; init; }
+    public required string Interval { get; set; }
 
-    public int IntervalCount { get; init; } = 1;
+    public int IntervalCount { get; set; } = 1;
 
     /// <summary>The anchor periods are counted from (trial end, or start when there is no trial).</summary>
     public DateTimeOffset BillingCycleAnchor { get; set; }
@@ -190,6 +190,9 @@ internal sealed class InvoiceLine
     public DateTimeOffset PeriodStart { get; init; }
 
     public DateTimeOffset PeriodEnd { get; init; }
+
+    /// <summary>Whether the line prorates a mid-period change (Stripe's <c>proration</c> flag).</summary>
+    public bool Proration { get; init; }
 }
 
 internal sealed class Invoice : Resource

@@ -137,6 +137,7 @@ internal sealed class VaultAIBillingOptionsValidator : IValidateOptions<VaultAIB
             errors.Add($"{S}:AdminPolicy must name an authorization policy.");
         }
 
+        errors.AddRange(Subscriptions.Internal.ReconciliationOptionsValidator.Errors(options.Reconciliation));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -6,6 +6,7 @@ using VaultAI.Billing.Linking;
 using VaultAI.Billing.Metering;
 using VaultAI.Billing.Organizations;
 using VaultAI.Billing.Storage;
+using VaultAI.Billing.Subscriptions;
 
 namespace VaultAI.Billing.Endpoints.Internal;
 
@@ -24,6 +25,7 @@ internal static class AdminEndpoints
         group.MapPost("/organizations/{organizationId}/cancel", CancelAsync).WithName("AdminCancelSubscription");
         group.MapPost("/organizations/{organizationId}/rotate-token", RotateAsync).WithName("AdminRotateToken");
         group.MapPost("/organizations/{organizationId}/revoke-token", RevokeAsync).WithName("AdminRevokeToken");
+        MapLifecycle(group);
         group.MapGet("/meter-events", ListMeterEventsAsync).WithName("AdminListMeterEvents");
         group.MapPost("/meter-events/retry", (BillingAdministration admin, CancellationToken ct) => RetryAsync(admin, null, ct)).WithName("AdminRetryFailedMeterEvents");
         group.MapPost("/meter-events/{outboxId}/retry", (string outboxId, BillingAdministration admin, CancellationToken ct) => RetryAsync(admin, ParseId(outboxId, "outbox_id"), ct)).WithName("AdminRetryMeterEvent");
@@ -135,6 +137,53 @@ internal static class AdminEndpoints
         var organization = await admin.CancelSubscriptionAsync(ParseId(organizationId, "organization_id"), atPeriodEnd, cancellationToken).ConfigureAwait(false);
         return TypedResults.Json(new LinkResponse(true, atPeriodEnd ? "Subscription cancels at period end" : "Subscription canceled", StatusViews.Admin(organization)), WireJsonContext.Default.LinkResponse);
     }
+
+    /// <summary>Plan change, seats and resume: the subscription lifecycle (<see cref="SubscriptionLifecycle"/>).</summary>
+    private static void MapLifecycle(RouteGroupBuilder group)
+    {
+        group.MapPost("/organizations/{organizationId}/plan", ChangePlanAsync).WithName("AdminChangePlan");
+        group.MapPost("/organizations/{organizationId}/seats", ChangeSeatsAsync).WithName("AdminChangeSeats");
+        group.MapPost("/organizations/{organizationId}/resume", ResumeAsync).WithName("AdminResumeSubscription");
+    }
+
+    private static async Task<IResult> ChangePlanAsync(string organizationId, HttpContext context, SubscriptionLifecycle lifecycle, IOptionsMonitor<VaultAIBillingOptions> options, CancellationToken cancellationToken)
+    {
+        var id = ParseId(organizationId, "organization_id");
+        PlanChangeRequest request;
+        using (var body = await JsonBody.ReadAsync(context.Request, options.CurrentValue.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false))
+        {
+            request = new PlanChangeRequest
+            {
+                PlanKey = body.RequiredString("plan_type", 64),
+                BillingInterval = body.OptionalString("billing_interval", 16),
+                ProrationBehavior = body.OptionalString("proration_behavior", 32),
+            };
+        }
+
+        var organization = await lifecycle.ChangePlanAsync(id, request, Actor(context), cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(new LinkResponse(true, "Plan changed", StatusViews.Admin(organization)), WireJsonContext.Default.LinkResponse);
+    }
+
+    private static async Task<IResult> ChangeSeatsAsync(string organizationId, HttpContext context, SubscriptionLifecycle lifecycle, IOptionsMonitor<VaultAIBillingOptions> options, CancellationToken cancellationToken)
+    {
+        var id = ParseId(organizationId, "organization_id");
+        long quantity;
+        using (var body = await JsonBody.ReadAsync(context.Request, options.CurrentValue.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false))
+        {
+            quantity = body.RequiredInteger("quantity", 1, 1_000_000);
+        }
+
+        var organization = await lifecycle.ChangeSeatsAsync(id, quantity, Actor(context), cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(new LinkResponse(true, "Seat quantity set", StatusViews.Admin(organization)), WireJsonContext.Default.LinkResponse);
+    }
+
+    private static async Task<IResult> ResumeAsync(string organizationId, HttpContext context, SubscriptionLifecycle lifecycle, CancellationToken cancellationToken)
+    {
+        var organization = await lifecycle.ResumeAsync(ParseId(organizationId, "organization_id"), Actor(context), cancellationToken).ConfigureAwait(false);
+        return TypedResults.Json(new LinkResponse(true, "Subscription resumed", StatusViews.Admin(organization)), WireJsonContext.Default.LinkResponse);
+    }
+
+    private static string Actor(HttpContext context) => context.User.Identity?.Name is { Length: > 0 } name ? name : "admin";
 
     private static async Task<IResult> RotateAsync(string organizationId, BillingAdministration admin, CancellationToken cancellationToken)
     {

@@ -1,0 +1,89 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using VaultAI.Billing.Storage;
+
+namespace VaultAI.Billing.Subscriptions.Internal;
+
+/// <summary>
+/// Schedules <see cref="SubscriptionLifecycle.ReconcileAsync"/>: after <see cref="ReconciliationOptions.InitialDelay"/>,
+/// then every <see cref="ReconciliationOptions.Interval"/>, under the job lock so that one host runs it at a time.
+/// </summary>
+internal sealed partial class SubscriptionReconciliationService(
+    IServiceScopeFactory scopes,
+    IServiceProvider services,
+    IOptionsMonitor<VaultAIBillingOptions> options,
+    TimeProvider timeProvider,
+    ILogger<SubscriptionReconciliationService> logger) : BackgroundService
+{
+    public const string JobName = "reconciliation";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.CurrentValue.Reconciliation;
+        if (!settings.Enabled)
+        {
+            return;
+        }
+
+        if (services.GetService<IBillingJobLock>() is not { } jobLock)
+        {
+            LogNoLock(logger);
+            return;
+        }
+
+        var delay = settings.InitialDelay;
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(false);
+                await RunAsync(jobLock, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                // Stripe or the database may be away; the next run reads everything again.
+                LogRunFailed(logger, exception);
+            }
+
+            delay = options.CurrentValue.Reconciliation.Interval;
+        }
+    }
+
+    private async Task RunAsync(IBillingJobLock jobLock, CancellationToken cancellationToken)
+    {
+        var held = await jobLock.TryAcquireAsync(JobName, cancellationToken).ConfigureAwait(false);
+        if (held is null)
+        {
+            LogSkipped(logger);
+            return;
+        }
+
+        await using (held.ConfigureAwait(false))
+        {
+            var scope = scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                var result = await scope.ServiceProvider.GetRequiredService<SubscriptionLifecycle>().ReconcileAsync(cancellationToken).ConfigureAwait(false);
+                LogRun(logger, result.Read, result.Matched, result.Repaired);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1711, Level = LogLevel.Information, Message = "Reconciliation read {Read} Stripe subscriptions, {Matched} linked, {Repaired} repaired")]
+    private static partial void LogRun(ILogger logger, int read, int matched, int repaired);
+
+    [LoggerMessage(EventId = 1712, Level = LogLevel.Information, Message = "Reconciliation skipped: another host holds the job lock")]
+    private static partial void LogSkipped(ILogger logger);
+
+    [LoggerMessage(EventId = 1714, Level = LogLevel.Error, Message = "Reconciliation is enabled but the store provides no IBillingJobLock (AddEntityFrameworkStore does); it will not run")]
+    private static partial void LogNoLock(ILogger logger);
+
+    [LoggerMessage(EventId = 1713, Level = LogLevel.Error, Message = "Reconciliation failed; the next run starts after the interval")]
+    private static partial void LogRunFailed(ILogger logger, Exception exception);
+}
