@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using VaultAI.Billing.EntityFramework;
 using VaultAI.Billing.EntityFramework.Internal;
+using VaultAI.Billing.Metering.Internal;
 using VaultAI.Billing.Storage;
 
 namespace VaultAI.Billing;
@@ -27,6 +28,7 @@ public static class EntityFrameworkBillingBuilderExtensions
             options.ReplaceService<IModelCacheKeyFactory, ProviderModelCacheKeyFactory>();
         });
         builder.Services.TryAddSingleton<IBillingStore, EntityFrameworkBillingStore>();
+        builder.Services.TryAddSingleton<IDispatchRateBudget, DispatchRateBudget>();
         return builder;
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing.Diagnostics;
@@ -25,12 +24,22 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
     private readonly TimeProvider _timeProvider;
     private readonly BillingDiagnostics _diagnostics;
     private readonly ILogger<MeterEventDispatcher> _logger;
-    private readonly RateLimiter _rateLimiter;
+    private readonly DispatchRateGate _rate;
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
     private readonly SemaphoreSlim _sessionLock = new(1, 1);
     private MeterEventSession? _session;
 
-    public MeterEventDispatcher(IBillingStore store, StripeClient stripe, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, BillingDiagnostics diagnostics, ILogger<MeterEventDispatcher> logger)
+    /// <summary>The most claims one v2 pass makes, so a pass ends even while reports keep arriving.</summary>
+    internal const int MaxStreamBatchesPerPass = 10;
+
+    public MeterEventDispatcher(
+        IBillingStore store,
+        StripeClient stripe,
+        IOptionsMonitor<VaultAIBillingOptions> options,
+        TimeProvider timeProvider,
+        BillingDiagnostics diagnostics,
+        ILogger<MeterEventDispatcher> logger,
+        IDispatchRateBudget? rateBudget = null)
     {
         _store = store;
         _stripe = stripe;
@@ -38,23 +47,17 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         _timeProvider = timeProvider;
         _diagnostics = diagnostics;
         _logger = logger;
-        var perSecond = Math.Max(1, options.CurrentValue.Dispatcher.MaxRequestsPerSecond);
-        _rateLimiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = perSecond,
-            TokensPerPeriod = perSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = int.MaxValue,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        });
+        var settings = options.CurrentValue.Dispatcher;
+
+        // One bucket per transport: Stripe limits the two APIs separately.
+        var bucket = settings.Transport == MeterEventTransport.V2Stream ? "stripe-meter-event-stream" : "stripe-meter-events-v1";
+        _rate = new DispatchRateGate(rateBudget, bucket, settings.EffectiveRequestsPerSecond);
     }
 
     public async Task<int> DispatchOnceAsync(CancellationToken cancellationToken = default)
     {
         var settings = _options.CurrentValue.Dispatcher;
-        var now = _timeProvider.GetUtcNow();
-        var rows = await _store.ClaimOutboxAsync(settings.BatchSize, _owner, now, now + settings.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        var rows = await ClaimAsync(settings, cancellationToken).ConfigureAwait(false);
         if (rows.Count == 0)
         {
             return 0;
@@ -62,20 +65,73 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
 
         if (settings.Transport == MeterEventTransport.V2Stream)
         {
-            foreach (var batch in rows.Chunk(100))
-            {
-                await SendStreamBatchAsync(batch, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        else
-        {
-            await Parallel.ForEachAsync(
-                rows,
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.Concurrency), CancellationToken = cancellationToken },
-                async (row, ct) => await SendOneAsync(row, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            return await DispatchStreamAsync(rows, settings, cancellationToken).ConfigureAwait(false);
         }
 
+        await Parallel.ForEachAsync(
+            rows,
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.Concurrency), CancellationToken = cancellationToken },
+            async (row, ct) => await SendOneAsync(row, ct).ConfigureAwait(false)).ConfigureAwait(false);
         return rows.Count;
+    }
+
+    private Task<IReadOnlyList<MeterEventOutboxMessage>> ClaimAsync(DispatcherOptions settings, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        return _store.ClaimOutboxAsync(settings.BatchSize, _owner, now, now + settings.LeaseDuration, cancellationToken);
+    }
+
+    /// <summary>
+    /// A v2 pass is a pipeline: while one claimed batch is on the wire, the next one is claimed, and each sent
+    /// chunk of 100 is completed (one statement) while the following chunks are sent. The pass waits for all its
+    /// completions before it returns, so a caller sees every row it counted in its final state.
+    /// </summary>
+    private async Task<int> DispatchStreamAsync(IReadOnlyList<MeterEventOutboxMessage> rows, DispatcherOptions settings, CancellationToken cancellationToken)
+    {
+        var completions = new List<Task>();
+        var total = 0;
+        try
+        {
+            for (var pass = 1; rows.Count > 0; pass++)
+            {
+                var sending = SendStreamRowsAsync(rows, settings, completions, cancellationToken);
+                var next = pass < MaxStreamBatchesPerPass ? ClaimAsync(settings, cancellationToken) : Task.FromResult<IReadOnlyList<MeterEventOutboxMessage>>([]);
+                try
+                {
+                    await sending.ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Never leave the next claim unobserved. If sending failed, its rows stay leased to this host
+                    // and are taken again by any dispatcher once the lease ends: late, never lost.
+                    await Task.WhenAny(next).ConfigureAwait(false);
+                }
+
+                total += rows.Count;
+                rows = await next.ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(completions).ConfigureAwait(false);
+        }
+
+        return total;
+    }
+
+    private async Task SendStreamRowsAsync(IReadOnlyList<MeterEventOutboxMessage> rows, DispatcherOptions settings, List<Task> completions, CancellationToken cancellationToken)
+    {
+        await Parallel.ForEachAsync(
+            rows.Chunk(100),
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.Concurrency), CancellationToken = cancellationToken },
+            async (batch, ct) =>
+            {
+                var completion = await SendStreamBatchAsync(batch, ct).ConfigureAwait(false);
+                lock (completions)
+                {
+                    completions.Add(completion);
+                }
+            }).ConfigureAwait(false);
     }
 
     private async Task SendOneAsync(MeterEventOutboxMessage row, CancellationToken cancellationToken)
@@ -85,7 +141,7 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
             return;
         }
 
-        using var lease = await _rateLimiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+        await _rate.AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await _stripe.V1.Billing.MeterEvents.CreateAsync(
@@ -106,7 +162,8 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         }
     }
 
-    private async Task SendStreamBatchAsync(MeterEventOutboxMessage[] batch, CancellationToken cancellationToken)
+    /// <summary>Sends one chunk of up to 100 rows; returns the bookkeeping of the answer, still running.</summary>
+    private async Task<Task> SendStreamBatchAsync(MeterEventOutboxMessage[] batch, CancellationToken cancellationToken)
     {
         var sendable = new List<MeterEventOutboxMessage>(batch.Length);
         foreach (var row in batch)
@@ -119,7 +176,7 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
 
         if (sendable.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var events = new global::Stripe.V2.Billing.MeterEventStreamCreateOptions
@@ -133,7 +190,7 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
             }).ToList(),
         };
 
-        using var lease = await _rateLimiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+        await _rate.AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             try
@@ -144,19 +201,25 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
             {
                 await SendStreamAsync(events, forceNewSession: true, cancellationToken).ConfigureAwait(false);
             }
-
-            // One statement for the whole batch: the stream accepted all of it at once.
-            var ids = sendable.Select(row => row.Id).ToArray();
-            var completed = await _store.CompleteOutboxAsync(ids, _owner, new OutboxCompletion(OutboxStatus.Sent, _timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
-            _diagnostics.Dispatched(OutboxStatus.Sent, completed);
-            if (completed < ids.Length)
-            {
-                LogBatchLeaseLost(_logger, ids.Length - completed);
-            }
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             await HandleFailureAsync(sendable, exception, cancellationToken).ConfigureAwait(false);
+            return Task.CompletedTask;
+        }
+
+        // Stripe has the chunk: mark it sent in one statement, without holding up the next chunk. Should this fail
+        // (the database away), the rows stay leased and are sent again after the lease, and Stripe dedupes them.
+        return CompleteSentAsync(sendable.Select(row => row.Id).ToArray(), cancellationToken);
+    }
+
+    private async Task CompleteSentAsync(Guid[] ids, CancellationToken cancellationToken)
+    {
+        var completed = await _store.CompleteOutboxAsync(ids, _owner, new OutboxCompletion(OutboxStatus.Sent, _timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        _diagnostics.Dispatched(OutboxStatus.Sent, completed);
+        if (completed < ids.Length)
+        {
+            LogBatchLeaseLost(_logger, ids.Length - completed);
         }
     }
 
@@ -285,7 +348,7 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
 
     public void Dispose()
     {
-        _rateLimiter.Dispose();
+        _rate.Dispose();
         _sessionLock.Dispose();
     }
 
