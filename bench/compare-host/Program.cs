@@ -120,6 +120,8 @@ async Task<int> AbsorbAsync()
     var next = -1;
     var clock = Stopwatch.StartNew();
     var day = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    var at = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    string? firstError = null;
     await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
     {
         for (var i = Interlocked.Increment(ref next); i < orgs.Length; i = Interlocked.Increment(ref next))
@@ -127,7 +129,7 @@ async Task<int> AbsorbAsync()
             var (id, token) = (orgs[i][0], orgs[i][1]);
             using var request = new HttpRequestMessage(HttpMethod.Post, "/api/usage-report")
             {
-                Content = new StringContent($$"""{"organization_id":"{{id}}","user_count":{{1 + (i % 500)}}}""", Encoding.UTF8, "application/json"),
+                Content = new StringContent($$"""{"organization_id":"{{id}}","user_count":{{1 + (i % 500)}},"timestamp":"{{at}}"}""", Encoding.UTF8, "application/json"),
             };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             request.Headers.Add("Idempotency-Key", $"daily-{day}-{id}");
@@ -138,6 +140,8 @@ async Task<int> AbsorbAsync()
                 if (!response.IsSuccessStatusCode)
                 {
                     Interlocked.Increment(ref errors);
+                    var answer = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+                    Interlocked.CompareExchange(ref firstError, answer, null);
                 }
             }
             catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
@@ -149,6 +153,11 @@ async Task<int> AbsorbAsync()
         }
     }));
     var seconds = clock.Elapsed.TotalSeconds;
+    if (firstError is not null)
+    {
+        Console.Error.WriteLine($"absorb: {errors} errors, the first: {firstError}");
+    }
+
     var sorted = latencies.Order().ToArray();
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"ABSORB,{orgs.Length},{seconds:F2},{orgs.Length / seconds:F0},{Percentile(sorted, 50):F2},{Percentile(sorted, 99):F2},{errors}"));

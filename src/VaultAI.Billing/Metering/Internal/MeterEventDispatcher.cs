@@ -68,10 +68,24 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
             return await DispatchStreamAsync(rows, settings, cancellationToken).ConfigureAwait(false);
         }
 
+        // Rows Stripe accepted are completed together, in one statement, once the batch is through: until then they
+        // stay leased to this host, and a crash in between only means Stripe sees them again and dedupes them.
+        var sent = new System.Collections.Concurrent.ConcurrentQueue<Guid>();
         await Parallel.ForEachAsync(
             rows,
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.Concurrency), CancellationToken = cancellationToken },
-            async (row, ct) => await SendOneAsync(row, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            async (row, ct) =>
+            {
+                if (await SendOneAsync(row, ct).ConfigureAwait(false))
+                {
+                    sent.Enqueue(row.Id);
+                }
+            }).ConfigureAwait(false);
+        if (!sent.IsEmpty)
+        {
+            await CompleteSentAsync(sent.ToArray(), cancellationToken).ConfigureAwait(false);
+        }
+
         return rows.Count;
     }
 
@@ -134,11 +148,12 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
             }).ConfigureAwait(false);
     }
 
-    private async Task SendOneAsync(MeterEventOutboxMessage row, CancellationToken cancellationToken)
+    /// <summary>Sends one row with v1; <see langword="true"/> when Stripe accepted it (the caller completes it).</summary>
+    private async Task<bool> SendOneAsync(MeterEventOutboxMessage row, CancellationToken cancellationToken)
     {
         if (await FailIfTooOldAsync(row, cancellationToken).ConfigureAwait(false))
         {
-            return;
+            return false;
         }
 
         await _rate.AcquireAsync(cancellationToken).ConfigureAwait(false);
@@ -154,11 +169,12 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
                 },
                 new RequestOptions { IdempotencyKey = StripeIdempotencyKeys.MeterEvent(row.Identifier) },
                 cancellationToken).ConfigureAwait(false);
-            await CompleteAsync(row, new OutboxCompletion(OutboxStatus.Sent, _timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            return true;
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             await HandleFailureAsync([row], exception, cancellationToken).ConfigureAwait(false);
+            return false;
         }
     }
 
