@@ -138,7 +138,7 @@ for c in $connections; do
     python3 - "$case" "$c" "$requests" "$failed" "$duration" "$p50" "$p99" "$tps" "$(events_per_request "$case")" <<'PY'
 import sys
 case, c, requests, failed, duration, p50, p99, tps, per = sys.argv[1:]
-ok = int(requests) - int(failed)
+ok = max(0, int(requests) - int(failed))
 ours = ok * int(per) / float(duration)
 tps = float(tps or 0)
 print(f"{case},{c},{ours:.0f},{tps:.0f},{(ours / tps if tps else 0):.3f},{float(p50):.2f},{float(p99):.2f}")
