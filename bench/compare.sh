@@ -2,8 +2,8 @@
 # Our ingestion next to PostgreSQL's own single-row insert rate, in one run, on one durable PostgreSQL cluster.
 #
 #   ./bench/compare.sh                                   full run (about 15 minutes with the defaults)
-#   COMPARE_SECONDS=3 COMPARE_WARMUP=2 COMPARE_ORGS=200 COMPARE_DAILY_ORGS=2000 COMPARE_DISPATCH_ROWS=2000 ./bench/compare.sh
-#                                                        smoke run (under 2 minutes once built)
+#   COMPARE_SECONDS=3 COMPARE_WARMUP=1 COMPARE_ORGS=200 COMPARE_DAILY_ORGS=500 COMPARE_DISPATCH_ROWS=1000 ./bench/compare.sh
+#                                                        smoke run (meant to stay under 2 minutes once built)
 #
 # Prints CSV on stdout under the header case,connections,ours_per_s,pgbench_tx_per_s,ratio,p50_ms,p99_ms; progress and
 # the raw tool output go to stderr and to $COMPARE_LOG_DIR. See bench/README.md for what each line measures.

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing.Diagnostics;
@@ -96,56 +97,91 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
     }
 
     /// <summary>
-    /// A v2 pass is a pipeline: while one claimed batch is on the wire, the next one is claimed, and each sent
-    /// chunk of 100 is completed (one statement) while the following chunks are sent. The pass waits for all its
-    /// completions before it returns, so a caller sees every row it counted in its final state.
+    /// A v2 pass is a pipeline: claimed rows are cut into chunks of 100 that <see cref="DispatcherOptions.Concurrency"/>
+    /// senders take as they come, so the next batch is claimed while the current one is on the wire, and each accepted
+    /// chunk is completed (one statement) while the following chunks are sent. The pass waits for all its completions
+    /// before it returns, so a caller sees every row it counted in its final state.
     /// </summary>
-    private async Task<int> DispatchStreamAsync(IReadOnlyList<MeterEventOutboxMessage> rows, DispatcherOptions settings, CancellationToken cancellationToken)
+    private async Task<int> DispatchStreamAsync(IReadOnlyList<MeterEventOutboxMessage> first, DispatcherOptions settings, CancellationToken cancellationToken)
     {
+        var senders = Math.Max(1, settings.Concurrency);
+
+        // Room for one claimed batch plus what the senders hold: the claim of the next batch starts as soon as the
+        // current one is handed over, not when it has been sent.
+        var chunks = Channel.CreateBounded<MeterEventOutboxMessage[]>(new BoundedChannelOptions(((settings.BatchSize + 99) / 100) + senders) { SingleWriter = true });
         var completions = new List<Task>();
         var total = 0;
-        try
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        async Task ClaimAheadAsync()
         {
-            for (var pass = 1; rows.Count > 0; pass++)
+            try
             {
-                var sending = SendStreamRowsAsync(rows, settings, completions, cancellationToken);
-                var next = pass < MaxStreamBatchesPerPass ? ClaimAsync(settings, cancellationToken) : Task.FromResult<IReadOnlyList<MeterEventOutboxMessage>>([]);
-                try
+                var rows = first;
+                for (var pass = 1; rows.Count > 0; pass++)
                 {
-                    await sending.ConfigureAwait(false);
-                }
-                finally
-                {
-                    // Never leave the next claim unobserved. If sending failed, its rows stay leased to this host
-                    // and are taken again by any dispatcher once the lease ends: late, never lost.
-                    await Task.WhenAny(next).ConfigureAwait(false);
+                    total += rows.Count;
+                    foreach (var chunk in rows.Chunk(100))
+                    {
+                        await chunks.Writer.WriteAsync(chunk, stop.Token).ConfigureAwait(false);
+                    }
+
+                    if (pass == MaxStreamBatchesPerPass)
+                    {
+                        break;
+                    }
+
+                    rows = await ClaimAsync(settings, stop.Token).ConfigureAwait(false);
                 }
 
-                total += rows.Count;
-                rows = await next.ConfigureAwait(false);
+                chunks.Writer.Complete();
             }
+            catch (Exception exception)
+            {
+                chunks.Writer.Complete(exception);
+                throw;
+            }
+        }
+
+        async Task SendAsync()
+        {
+            try
+            {
+                await foreach (var chunk in chunks.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
+                {
+                    var completion = await SendStreamBatchAsync(chunk, stop.Token).ConfigureAwait(false);
+                    lock (completions)
+                    {
+                        completions.Add(completion);
+                    }
+                }
+            }
+            catch
+            {
+                // One sender failing (the database away, shutdown) ends the pass; rows not sent stay leased to this
+                // host and are taken again by any dispatcher once the lease ends: late, never lost.
+                await stop.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        var workers = Enumerable.Range(0, senders).Select(_ => SendAsync()).Append(ClaimAheadAsync()).ToArray();
+        try
+        {
+            await Task.WhenAll(workers).ConfigureAwait(false);
         }
         finally
         {
-            await Task.WhenAll(completions).ConfigureAwait(false);
+            Task[] pending;
+            lock (completions)
+            {
+                pending = [.. completions];
+            }
+
+            await Task.WhenAll(pending).ConfigureAwait(false);
         }
 
         return total;
-    }
-
-    private async Task SendStreamRowsAsync(IReadOnlyList<MeterEventOutboxMessage> rows, DispatcherOptions settings, List<Task> completions, CancellationToken cancellationToken)
-    {
-        await Parallel.ForEachAsync(
-            rows.Chunk(100),
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.Concurrency), CancellationToken = cancellationToken },
-            async (batch, ct) =>
-            {
-                var completion = await SendStreamBatchAsync(batch, ct).ConfigureAwait(false);
-                lock (completions)
-                {
-                    completions.Add(completion);
-                }
-            }).ConfigureAwait(false);
     }
 
     /// <summary>Sends one row with v1; <see langword="true"/> when Stripe accepted it (the caller completes it).</summary>
