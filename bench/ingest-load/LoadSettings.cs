@@ -15,7 +15,7 @@ internal sealed record LoadSettings
     public int Dispatchers { get; init; } = 1;
     public int DispatchBatchSize { get; init; } = 100;
     public int DispatchConcurrency { get; init; } = 8;
-    public int DispatchMaxRequestsPerSecond { get; init; } = 10_000; // the options validator allows at most 10,000
+    public int? DispatchMaxRequestsPerSecond { get; init; } // unset: the transport's default, 90 % of Stripe's limit
     public MeterEventTransport Transport { get; init; } = MeterEventTransport.V1;
 
     public static LoadSettings Parse(string[] args)

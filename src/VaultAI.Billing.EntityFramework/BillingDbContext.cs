@@ -67,6 +67,7 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
         modelBuilder.ApplyConfiguration(new InvoiceRecordConfiguration());
         modelBuilder.ApplyConfiguration(new UsageEventRecordConfiguration());
         modelBuilder.ApplyConfiguration(new UsagePeriodTotalConfiguration());
+        modelBuilder.ApplyConfiguration(new DispatchRateBucketConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

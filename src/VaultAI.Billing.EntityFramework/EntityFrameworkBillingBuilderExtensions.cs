@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using VaultAI.Billing.EntityFramework;
 using VaultAI.Billing.EntityFramework.Internal;
+using VaultAI.Billing.Metering.Internal;
 using VaultAI.Billing.Storage;
 
 namespace VaultAI.Billing;
@@ -28,6 +29,7 @@ public static class EntityFrameworkBillingBuilderExtensions
         });
         builder.Services.TryAddSingleton<IBillingStore, EntityFrameworkBillingStore>();
         builder.Services.TryAddSingleton<IBillingJobLock, EntityFrameworkJobLock>();
+        builder.Services.TryAddSingleton<IDispatchRateBudget, DispatchRateBudget>();
         return builder;
     }
 }

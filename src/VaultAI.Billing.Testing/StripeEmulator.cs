@@ -43,7 +43,7 @@ public sealed class StripeEmulator : IAsyncDisposable
     private int _faultSequence;
     private int _disposed;
 
-    private StripeEmulator(Engine engine, WebhookDispatcher dispatcher, FakeTimeProvider clock, string apiKey, string webhookSecret)
+    private StripeEmulator(Engine engine, WebhookDispatcher dispatcher, FakeTimeProvider clock, string apiKey, string webhookSecret, StripeEmulatorOptions options)
     {
         _engine = engine;
         _dispatcher = dispatcher;
@@ -52,7 +52,7 @@ public sealed class StripeEmulator : IAsyncDisposable
         WebhookSecret = webhookSecret;
         Deliveries = new EmulatorDeliveryControls(dispatcher);
         State = new EmulatorState(engine);
-        _front = new StripeFront(engine, apiKey) { TestClockAdvanceRequested = StartTestClockAdvance };
+        _front = new StripeFront(engine, apiKey, options) { TestClockAdvanceRequested = StartTestClockAdvance };
         Server = null!;
     }
 
@@ -104,7 +104,7 @@ public sealed class StripeEmulator : IAsyncDisposable
             EnsurePortIsFree(options.Port);
         }
 
-        var emulator = new StripeEmulator(engine, dispatcher, clock, apiKey, secret);
+        var emulator = new StripeEmulator(engine, dispatcher, clock, apiKey, secret, options);
 
         emulator.Server = WireMockServer.Start(new WireMockServerSettings
         {

@@ -57,8 +57,27 @@ public sealed class StripeEmulatorOptions
     /// <value>The default is <see langword="false"/>.</value>
     public bool FollowRealTime { get; set; }
 
+    /// <summary>
+    /// Gets or sets how many <c>POST /v1/billing/meter_events</c> calls a second the emulator accepts, as Stripe
+    /// limits them per account (1,000 in live mode); calls beyond it are answered 429 <c>rate_limit</c>, in real time.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: no limit.</value>
+    public int? MeterEventsPerSecond { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many <c>POST /v2/billing/meter_event_stream</c> requests a second the emulator accepts
+    /// (Stripe: 10,000 in live mode); requests beyond it are answered 429 <c>rate_limit</c>, in real time.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: no limit.</value>
+    public int? MeterEventStreamRequestsPerSecond { get; set; }
+
     internal void Validate()
     {
+        if (MeterEventsPerSecond is < 1 || MeterEventStreamRequestsPerSecond is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MeterEventsPerSecond), "StripeEmulatorOptions.MeterEventsPerSecond and MeterEventStreamRequestsPerSecond must be null (no limit) or at least 1.");
+        }
+
         if (Port is < 0 or > 65535)
         {
             throw new ArgumentOutOfRangeException(nameof(Port), Port, "StripeEmulatorOptions.Port must be 0 (any free port) or a port number up to 65535.");

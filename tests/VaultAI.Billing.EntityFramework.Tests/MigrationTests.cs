@@ -11,6 +11,7 @@ public sealed class MigrationTests
 {
     private static readonly string[] Tables =
     [
+        "dispatch_rate_buckets",
         "instance_credentials",
         "invoices",
         "meter_event_outbox",

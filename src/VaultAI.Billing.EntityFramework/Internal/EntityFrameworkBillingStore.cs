@@ -293,15 +293,7 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
     public async Task<IReadOnlyList<MeterEventOutboxMessage>> ClaimOutboxAsync(int batchSize, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
     {
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var ids = await OutboxClaims.ClaimAsync(db, batchSize, owner, now, leaseUntil, cancellationToken).ConfigureAwait(false);
-        if (ids.Count == 0)
-        {
-            return [];
-        }
-
-        return await db.MeterEventOutbox.AsNoTracking().Where(m => ids.Contains(m.Id))
-            .OrderBy(m => m.NextAttemptAt).ThenBy(m => m.Id)
-            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return await OutboxClaims.ClaimRowsAsync(db, batchSize, owner, now, leaseUntil, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<bool> CompleteOutboxAsync(Guid id, string owner, OutboxCompletion completion, CancellationToken cancellationToken = default) =>

@@ -14,11 +14,16 @@ internal static class OutboxClaims
 {
     private static readonly DateTimeOffsetToBinaryConverter SqliteTime = new();
 
-    public static async Task<List<Guid>> ClaimAsync(BillingDbContext db, int batchSize, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims due rows and returns them as claimed, in due order. On PostgreSQL this is one statement (the claimed
+    /// rows come back from <c>RETURNING</c>); on SQLite the ids are claimed and the rows read after.
+    /// </summary>
+    public static async Task<List<MeterEventOutboxMessage>> ClaimRowsAsync(BillingDbContext db, int batchSize, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
+        List<MeterEventOutboxMessage> rows;
         if (!db.IsSqlite)
         {
-            return await db.Database.SqlQuery<Guid>($"""
+            rows = await db.MeterEventOutbox.FromSql($"""
                 UPDATE billing.meter_event_outbox AS o
                 SET lease_owner = {owner}, lease_expires_at = {leaseUntil}, attempts = o.attempts + 1
                 WHERE o.id IN (
@@ -28,10 +33,21 @@ internal static class OutboxClaims
                     ORDER BY c.next_attempt_at, c.id
                     LIMIT {batchSize}
                     FOR UPDATE SKIP LOCKED)
-                RETURNING o.id AS "Value"
-                """).ToListAsync(cancellationToken).ConfigureAwait(false);
+                RETURNING o.*
+                """).AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var ids = await ClaimSqliteAsync(db, batchSize, owner, now, leaseUntil, cancellationToken).ConfigureAwait(false);
+            rows = ids.Count == 0 ? [] : await db.MeterEventOutbox.AsNoTracking().Where(m => ids.Contains(m.Id)).ToListAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        rows.Sort((a, b) => a.NextAttemptAt != b.NextAttemptAt ? a.NextAttemptAt.CompareTo(b.NextAttemptAt) : a.Id.CompareTo(b.Id));
+        return rows;
+    }
+
+    private static async Task<List<Guid>> ClaimSqliteAsync(BillingDbContext db, int batchSize, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    {
         var nowValue = (long)SqliteTime.ConvertToProvider(now)!;
         var untilValue = (long)SqliteTime.ConvertToProvider(leaseUntil)!;
         await RowLocks.SqliteWriter.WaitAsync(cancellationToken).ConfigureAwait(false);

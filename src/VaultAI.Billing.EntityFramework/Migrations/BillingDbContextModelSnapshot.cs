@@ -67,6 +67,30 @@ namespace VaultAI.Billing.EntityFramework.Migrations
                     b.ToTable("instance_credentials", "billing");
                 });
 
+            modelBuilder.Entity("VaultAI.Billing.EntityFramework.Internal.DispatchRateBucket", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("name");
+
+                    b.Property<int>("LastGranted")
+                        .HasColumnType("integer")
+                        .HasColumnName("last_granted");
+
+                    b.Property<DateTimeOffset>("RefilledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("refilled_at");
+
+                    b.Property<double>("Tokens")
+                        .HasColumnType("double precision")
+                        .HasColumnName("tokens");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("dispatch_rate_buckets", "billing");
+                });
+
             modelBuilder.Entity("VaultAI.Billing.Metering.MeterEventOutboxMessage", b =>
                 {
                     b.Property<Guid>("Id")

@@ -134,9 +134,30 @@ public sealed class DispatcherOptions
     /// <value>The default is 100.</value>
     public int BatchSize { get; set; } = 100;
 
-    /// <summary>Stripe calls per second this host allows itself (its share of the account's limit).</summary>
-    /// <value>The default is 20 per second, below the sandbox limit of 25.</value>
-    public int MaxRequestsPerSecond { get; set; } = 20;
+    /// <summary>
+    /// Stripe meter event calls per second for the whole account: every dispatcher on the same database shares
+    /// this budget (PostgreSQL coordinates it), so adding hosts never multiplies it. With
+    /// <see cref="MeterEventTransport.V1"/> a call carries one event; with <see cref="MeterEventTransport.V2Stream"/>
+    /// a call carries up to 100. At most 1,000 for V1 and 10,000 for V2, Stripe's documented live-mode limits.
+    /// In a sandbox, whose basic limit is 25 calls per second, set 20.
+    /// </summary>
+    /// <value>
+    /// The default is <see langword="null"/>: 90 % of Stripe's documented limit for the transport, 900 calls per
+    /// second for V1 and 9,000 for V2.
+    /// </value>
+    public int? MaxRequestsPerSecond { get; set; }
+
+    /// <summary>The calls per second the dispatcher uses: <see cref="MaxRequestsPerSecond"/> or the transport's default.</summary>
+    internal int EffectiveRequestsPerSecond => MaxRequestsPerSecond ?? (Transport == MeterEventTransport.V2Stream ? DefaultV2RequestsPerSecond : DefaultV1RequestsPerSecond);
+
+    /// <summary>Stripe's documented live-mode limit of <c>POST /v1/billing/meter_events</c>, calls per second.</summary>
+    internal const int StripeV1Limit = 1_000;
+
+    /// <summary>Stripe's documented live-mode limit of the v2 meter event stream, requests per second.</summary>
+    internal const int StripeV2Limit = 10_000;
+
+    private const int DefaultV1RequestsPerSecond = StripeV1Limit * 9 / 10;
+    private const int DefaultV2RequestsPerSecond = StripeV2Limit * 9 / 10;
 
     /// <summary>Meter events sent in parallel.</summary>
     /// <value>The default is 4.</value>

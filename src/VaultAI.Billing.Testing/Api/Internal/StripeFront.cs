@@ -27,12 +27,16 @@ internal sealed partial class StripeFront
     private readonly Engine _engine;
     private readonly string _apiKey;
     private readonly Pages _pages;
+    private readonly StripeRateLimit? _meterEventLimit;
+    private readonly StripeRateLimit? _streamLimit;
 
-    public StripeFront(Engine engine, string apiKey)
+    public StripeFront(Engine engine, string apiKey, StripeEmulatorOptions? options = null)
     {
         _engine = engine;
         _apiKey = apiKey;
         _pages = new Pages(engine);
+        _meterEventLimit = options?.MeterEventsPerSecond is { } v1 ? new StripeRateLimit(v1) : null;
+        _streamLimit = options?.MeterEventStreamRequestsPerSecond is { } v2 ? new StripeRateLimit(v2) : null;
     }
 
     /// <summary>Called after a test clock advance was accepted, outside the engine lock.</summary>
@@ -67,6 +71,11 @@ internal sealed partial class StripeFront
                 return Error(UnknownRoute(method, path));
             }
 
+            if (_streamLimit is { } streamLimit && !streamLimit.TryTake())
+            {
+                return RateLimited();
+            }
+
             try
             {
                 lock (_engine.Gate)
@@ -94,6 +103,11 @@ internal sealed partial class StripeFront
         if (request.Header("Stripe-Version") is { } version && !VersionPattern().IsMatch(version))
         {
             return Error(StripeApiException.Invalid($"Invalid Stripe API version: {version}", null, "api_version_invalid"));
+        }
+
+        if (_meterEventLimit is { } limit && method == "POST" && path == "/v1/billing/meter_events" && !limit.TryTake())
+        {
+            return RateLimited();
         }
 
         int status;
@@ -170,6 +184,9 @@ internal sealed partial class StripeFront
 
         return answer;
     }
+
+    private static FrontResponse RateLimited() =>
+        Error(new StripeApiException(429, "invalid_request_error", "Request rate limit exceeded. (enforced by the emulator's meter event limit)", null, "rate_limit"));
 
     private StripeApiException? CheckApiKey(FrontRequest request)
     {

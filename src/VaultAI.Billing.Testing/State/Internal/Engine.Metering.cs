@@ -69,6 +69,7 @@ internal sealed partial class Engine
             EventTimeWindow = window,
         };
         Meters[meter.Id] = meter;
+        MetersByEventName[meter.EventName] = meter;
         return Render(meter);
     }
 
@@ -94,7 +95,8 @@ internal sealed partial class Engine
         }
 
         var identifier = NullIfEmpty(f.Str("identifier"));
-        var accepted = AcceptMeterEvent(eventName, payload, identifier, timestamp, "", out var record);
+        var candidate = ValidateMeterEvent(eventName, payload, identifier, timestamp, "");
+        var accepted = StoreMeterEvent(candidate, out var record);
         return new JsonObject
         {
             ["object"] = "billing.meter_event",
@@ -108,18 +110,24 @@ internal sealed partial class Engine
     }
 
     /// <summary>
-    /// Validates and stores one meter event. A repeated identifier is answered like the original
-    /// (Stripe accepts it synchronously and drops it when processing) but is not counted again.
+    /// Checks one meter event as Stripe does and builds the record it would store; stores nothing, so a batch can be
+    /// checked whole before any of it is kept.
     /// </summary>
-    private bool AcceptMeterEvent(string eventName, Dictionary<string, string> payload, string? identifier, DateTimeOffset timestamp, string paramPrefix, out MeterEventRecord record)
+    private MeterEventRecord ValidateMeterEvent(string eventName, Dictionary<string, string> payload, string? identifier, DateTimeOffset timestamp, string paramPrefix)
     {
         if (identifier is { Length: > 100 })
         {
             throw StripeApiException.Invalid("Invalid identifier: must be at most 100 characters", paramPrefix + "identifier");
         }
 
+        // The meter (if any) says which payload keys carry the customer and the value.
+        var meter = MetersByEventName.GetValueOrDefault(eventName);
+        var customerKey = meter?.CustomerKey ?? "stripe_customer_id";
+        var valueKey = meter?.ValueKey ?? "value";
+
         // A customer on a test clock lives in the clock's frozen time.
-        var now = InClockTime(ClockOf(MeterEventCustomer(eventName, payload)), () => Now);
+        var mappedCustomer = payload.TryGetValue(customerKey, out var mapped) ? NullIfEmpty(mapped) : null;
+        var now = InClockTime(ClockOf(mappedCustomer), () => Now);
         if (timestamp < now - MaxPast)
         {
             throw StripeApiException.Invalid(
@@ -132,11 +140,7 @@ internal sealed partial class Engine
                 "Timestamp must not be more than 5 minutes in the future.", paramPrefix + "timestamp", "timestamp_in_future");
         }
 
-        // The meter (if any) says which payload keys carry the customer and the value.
-        var meter = Meters.Values.FirstOrDefault(m => m.EventName == eventName);
-        var customerKey = meter?.CustomerKey ?? "stripe_customer_id";
-        var valueKey = meter?.ValueKey ?? "value";
-        if (!payload.TryGetValue(customerKey, out var customerId) || string.IsNullOrEmpty(customerId))
+        if (mappedCustomer is null)
         {
             throw StripeApiException.Invalid(
                 $"Missing required param: payload[{customerKey}]. The payload must contain the meter's customer mapping key.", $"{paramPrefix}payload[{customerKey}]", "parameter_missing");
@@ -158,25 +162,51 @@ internal sealed partial class Engine
             }
         }
 
-        var id = identifier ?? Ids.New("emu_", 24);
-        var existing = MeterEvents.Find(e => e.Identifier == id);
-        if (existing is not null || !MeterIdentifiers.Add(id))
+        return new MeterEventRecord
         {
-            record = existing ?? new MeterEventRecord { Identifier = id, EventName = eventName, Payload = payload };
+            Identifier = identifier ?? Ids.New("emu_", 24),
+            EventName = eventName,
+            CustomerId = mappedCustomer,
+            Value = value,
+            Timestamp = timestamp,
+            Created = now,
+            Payload = payload,
+        };
+    }
+
+    /// <summary>
+    /// Keeps a checked meter event, in constant time: indexed by identifier (dedupe) and by customer and event name
+    /// (summaries). A repeated identifier is answered like the original (Stripe accepts it synchronously and drops it
+    /// when processing) but is not counted again.
+    /// </summary>
+    private bool StoreMeterEvent(MeterEventRecord candidate, out MeterEventRecord record)
+    {
+        if (MeterEventsByIdentifier.TryGetValue(candidate.Identifier, out var existing))
+        {
+            record = existing;
             return false;
         }
 
         record = new MeterEventRecord
         {
-            Identifier = id,
-            EventName = eventName,
-            CustomerId = customerId,
-            Value = value,
-            Timestamp = timestamp,
-            Created = now,
+            Identifier = candidate.Identifier,
+            EventName = candidate.EventName,
+            CustomerId = candidate.CustomerId,
+            Value = candidate.Value,
+            Timestamp = candidate.Timestamp,
+            Created = candidate.Created,
             Sequence = NextSequence(),
-            Payload = payload,
+            Payload = candidate.Payload,
         };
+        MeterEventsByIdentifier.Add(record.Identifier, record);
+        var key = (record.CustomerId!, record.EventName);
+        if (!MeterEventsByCustomer.TryGetValue(key, out var ofCustomer))
+        {
+            ofCustomer = [];
+            MeterEventsByCustomer.Add(key, ofCustomer);
+        }
+
+        ofCustomer.Add(record);
         MeterEvents.Add(record);
         return true;
     }
@@ -184,7 +214,7 @@ internal sealed partial class Engine
     /// <summary>The customer a meter event names, through its meter's customer mapping key.</summary>
     private string? MeterEventCustomer(string? eventName, Dictionary<string, string> payload)
     {
-        var key = Meters.Values.FirstOrDefault(m => m.EventName == eventName)?.CustomerKey ?? "stripe_customer_id";
+        var key = (eventName is null ? null : MetersByEventName.GetValueOrDefault(eventName))?.CustomerKey ?? "stripe_customer_id";
         return payload.TryGetValue(key, out var customerId) ? NullIfEmpty(customerId) : null;
     }
 
@@ -242,9 +272,12 @@ internal sealed partial class Engine
             return 0;
         }
 
-        var events = MeterEvents
-            .Where(e => e.EventName == meter.EventName && e.CustomerId == customerId && e.Timestamp >= from && e.Timestamp < to)
-            .ToList();
+        if (!MeterEventsByCustomer.TryGetValue((customerId, meter.EventName), out var ofCustomer))
+        {
+            return 0;
+        }
+
+        var events = ofCustomer.Where(e => e.Timestamp >= from && e.Timestamp < to).ToList();
         return meter.Formula switch
         {
             "count" => events.Count,
@@ -375,23 +408,18 @@ internal sealed partial class Engine
             parsed.Add((name, payload, identifier, timestamp));
         }
 
-        // Validate everything first so a bad event rejects the whole request without side effects.
-        var snapshotCount = MeterEvents.Count;
-        var identifiersBefore = new HashSet<string>(MeterIdentifiers, StringComparer.Ordinal);
-        try
+        // Check every event first, so a bad one rejects the whole request without side effects; then keep them in
+        // order (a repeated identifier inside the request is deduped like any other).
+        var candidates = new MeterEventRecord[parsed.Count];
+        for (var i = 0; i < parsed.Count; i++)
         {
-            for (var i = 0; i < parsed.Count; i++)
-            {
-                var (name, payload, identifier, timestamp) = parsed[i];
-                AcceptMeterEvent(name, payload, identifier, timestamp, $"events[{i}].", out _);
-            }
+            var (name, payload, identifier, timestamp) = parsed[i];
+            candidates[i] = ValidateMeterEvent(name, payload, identifier, timestamp, $"events[{i}].");
         }
-        catch (StripeApiException)
+
+        foreach (var candidate in candidates)
         {
-            MeterEvents.RemoveRange(snapshotCount, MeterEvents.Count - snapshotCount);
-            MeterIdentifiers.Clear();
-            MeterIdentifiers.UnionWith(identifiersBefore);
-            throw;
+            StoreMeterEvent(candidate, out _);
         }
 
         // Stripe answers 200 with an empty object; Stripe.net treats any other status as an error.

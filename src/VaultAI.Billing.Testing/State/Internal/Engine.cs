@@ -40,7 +40,17 @@ internal sealed partial class Engine
 
     public Dictionary<string, Meter> Meters { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Accepted meter events in arrival order (appended, never scanned on the write path).</summary>
     public List<MeterEventRecord> MeterEvents { get; } = [];
+
+    /// <summary>Accepted meter events by identifier: the dedupe index.</summary>
+    public Dictionary<string, MeterEventRecord> MeterEventsByIdentifier { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Accepted meter events by (customer, event name): what a summary reads.</summary>
+    public Dictionary<(string CustomerId, string EventName), List<MeterEventRecord>> MeterEventsByCustomer { get; } = [];
+
+    /// <summary>Meters by event name (event names are unique among meters).</summary>
+    public Dictionary<string, Meter> MetersByEventName { get; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, Subscription> Subscriptions { get; } = new(StringComparer.Ordinal);
 
@@ -55,8 +65,6 @@ internal sealed partial class Engine
     public Dictionary<string, IdempotentResult> IdempotentResults { get; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, MeterEventSession> MeterEventSessions { get; } = new(StringComparer.Ordinal);
-
-    private HashSet<string> MeterIdentifiers { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The API request being handled, named in the events it causes.</summary>
     public (string RequestId, string? IdempotencyKey)? CurrentRequest { get; set; }

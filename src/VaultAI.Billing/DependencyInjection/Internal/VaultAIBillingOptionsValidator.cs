@@ -82,9 +82,11 @@ internal sealed class VaultAIBillingOptionsValidator : IValidateOptions<VaultAIB
             errors.Add($"{S}:Dispatcher:BatchSize must be between 1 and 1000.");
         }
 
-        if (d.MaxRequestsPerSecond is < 1 or > 10000)
+        var stripeLimit = d.Transport == MeterEventTransport.V2Stream ? DispatcherOptions.StripeV2Limit : DispatcherOptions.StripeV1Limit;
+        if (d.MaxRequestsPerSecond is { } perSecond && (perSecond < 1 || perSecond > stripeLimit))
         {
-            errors.Add($"{S}:Dispatcher:MaxRequestsPerSecond must be between 1 and 10000.");
+            errors.Add($"{S}:Dispatcher:MaxRequestsPerSecond must be between 1 and {stripeLimit} for transport {d.Transport} " +
+                "(Stripe's documented limit; it is shared by every dispatcher on the database), or left unset for 90 % of it.");
         }
 
         if (d.Concurrency is < 1 or > 64)

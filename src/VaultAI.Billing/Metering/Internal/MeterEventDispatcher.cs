@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using System.Threading.RateLimiting;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing.Diagnostics;
@@ -25,12 +25,22 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
     private readonly TimeProvider _timeProvider;
     private readonly BillingDiagnostics _diagnostics;
     private readonly ILogger<MeterEventDispatcher> _logger;
-    private readonly RateLimiter _rateLimiter;
+    private readonly DispatchRateGate _rate;
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
     private readonly SemaphoreSlim _sessionLock = new(1, 1);
     private MeterEventSession? _session;
 
-    public MeterEventDispatcher(IBillingStore store, StripeClient stripe, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, BillingDiagnostics diagnostics, ILogger<MeterEventDispatcher> logger)
+    /// <summary>The most claims one v2 pass makes, so a pass ends even while reports keep arriving.</summary>
+    internal const int MaxStreamBatchesPerPass = 10;
+
+    public MeterEventDispatcher(
+        IBillingStore store,
+        StripeClient stripe,
+        IOptionsMonitor<VaultAIBillingOptions> options,
+        TimeProvider timeProvider,
+        BillingDiagnostics diagnostics,
+        ILogger<MeterEventDispatcher> logger,
+        IDispatchRateBudget? rateBudget = null)
     {
         _store = store;
         _stripe = stripe;
@@ -38,23 +48,17 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         _timeProvider = timeProvider;
         _diagnostics = diagnostics;
         _logger = logger;
-        var perSecond = Math.Max(1, options.CurrentValue.Dispatcher.MaxRequestsPerSecond);
-        _rateLimiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = perSecond,
-            TokensPerPeriod = perSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = int.MaxValue,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        });
+        var settings = options.CurrentValue.Dispatcher;
+
+        // One bucket per transport: Stripe limits the two APIs separately.
+        var bucket = settings.Transport == MeterEventTransport.V2Stream ? "stripe-meter-event-stream" : "stripe-meter-events-v1";
+        _rate = new DispatchRateGate(rateBudget, bucket, settings.EffectiveRequestsPerSecond);
     }
 
     public async Task<int> DispatchOnceAsync(CancellationToken cancellationToken = default)
     {
         var settings = _options.CurrentValue.Dispatcher;
-        var now = _timeProvider.GetUtcNow();
-        var rows = await _store.ClaimOutboxAsync(settings.BatchSize, _owner, now, now + settings.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        var rows = await ClaimAsync(settings, cancellationToken).ConfigureAwait(false);
         if (rows.Count == 0)
         {
             return 0;
@@ -62,30 +66,133 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
 
         if (settings.Transport == MeterEventTransport.V2Stream)
         {
-            foreach (var batch in rows.Chunk(100))
-            {
-                await SendStreamBatchAsync(batch, cancellationToken).ConfigureAwait(false);
-            }
+            return await DispatchStreamAsync(rows, settings, cancellationToken).ConfigureAwait(false);
         }
-        else
+
+        // Rows Stripe accepted are completed together, in one statement, once the batch is through: until then they
+        // stay leased to this host, and a crash in between only means Stripe sees them again and dedupes them.
+        var sent = new System.Collections.Concurrent.ConcurrentQueue<Guid>();
+        await Parallel.ForEachAsync(
+            rows,
+            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.Concurrency), CancellationToken = cancellationToken },
+            async (row, ct) =>
+            {
+                if (await SendOneAsync(row, ct).ConfigureAwait(false))
+                {
+                    sent.Enqueue(row.Id);
+                }
+            }).ConfigureAwait(false);
+        if (!sent.IsEmpty)
         {
-            await Parallel.ForEachAsync(
-                rows,
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, settings.Concurrency), CancellationToken = cancellationToken },
-                async (row, ct) => await SendOneAsync(row, ct).ConfigureAwait(false)).ConfigureAwait(false);
+            await CompleteSentAsync(sent.ToArray(), cancellationToken).ConfigureAwait(false);
         }
 
         return rows.Count;
     }
 
-    private async Task SendOneAsync(MeterEventOutboxMessage row, CancellationToken cancellationToken)
+    private Task<IReadOnlyList<MeterEventOutboxMessage>> ClaimAsync(DispatcherOptions settings, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        return _store.ClaimOutboxAsync(settings.BatchSize, _owner, now, now + settings.LeaseDuration, cancellationToken);
+    }
+
+    /// <summary>
+    /// A v2 pass is a pipeline: claimed rows are cut into chunks of 100 that <see cref="DispatcherOptions.Concurrency"/>
+    /// senders take as they come, so the next batch is claimed while the current one is on the wire, and each accepted
+    /// chunk is completed (one statement) while the following chunks are sent. The pass waits for all its completions
+    /// before it returns, so a caller sees every row it counted in its final state.
+    /// </summary>
+    private async Task<int> DispatchStreamAsync(IReadOnlyList<MeterEventOutboxMessage> first, DispatcherOptions settings, CancellationToken cancellationToken)
+    {
+        var senders = Math.Max(1, settings.Concurrency);
+
+        // Room for one claimed batch plus what the senders hold: the claim of the next batch starts as soon as the
+        // current one is handed over, not when it has been sent.
+        var chunks = Channel.CreateBounded<MeterEventOutboxMessage[]>(new BoundedChannelOptions(((settings.BatchSize + 99) / 100) + senders) { SingleWriter = true });
+        var completions = new List<Task>();
+        var total = 0;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+
+        async Task ClaimAheadAsync()
+        {
+            try
+            {
+                var rows = first;
+                for (var pass = 1; rows.Count > 0; pass++)
+                {
+                    total += rows.Count;
+                    foreach (var chunk in rows.Chunk(100))
+                    {
+                        await chunks.Writer.WriteAsync(chunk, stop.Token).ConfigureAwait(false);
+                    }
+
+                    if (pass == MaxStreamBatchesPerPass)
+                    {
+                        break;
+                    }
+
+                    rows = await ClaimAsync(settings, stop.Token).ConfigureAwait(false);
+                }
+
+                chunks.Writer.Complete();
+            }
+            catch (Exception exception)
+            {
+                chunks.Writer.Complete(exception);
+                throw;
+            }
+        }
+
+        async Task SendAsync()
+        {
+            try
+            {
+                await foreach (var chunk in chunks.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
+                {
+                    var completion = await SendStreamBatchAsync(chunk, stop.Token).ConfigureAwait(false);
+                    lock (completions)
+                    {
+                        completions.Add(completion);
+                    }
+                }
+            }
+            catch
+            {
+                // One sender failing (the database away, shutdown) ends the pass; rows not sent stay leased to this
+                // host and are taken again by any dispatcher once the lease ends: late, never lost.
+                await stop.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        var workers = Enumerable.Range(0, senders).Select(_ => SendAsync()).Append(ClaimAheadAsync()).ToArray();
+        try
+        {
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
+        finally
+        {
+            Task[] pending;
+            lock (completions)
+            {
+                pending = [.. completions];
+            }
+
+            await Task.WhenAll(pending).ConfigureAwait(false);
+        }
+
+        return total;
+    }
+
+    /// <summary>Sends one row with v1; <see langword="true"/> when Stripe accepted it (the caller completes it).</summary>
+    private async Task<bool> SendOneAsync(MeterEventOutboxMessage row, CancellationToken cancellationToken)
     {
         if (await FailIfTooOldAsync(row, cancellationToken).ConfigureAwait(false))
         {
-            return;
+            return false;
         }
 
-        using var lease = await _rateLimiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+        await _rate.AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await _stripe.V1.Billing.MeterEvents.CreateAsync(
@@ -98,15 +205,17 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
                 },
                 new RequestOptions { IdempotencyKey = StripeIdempotencyKeys.MeterEvent(row.Identifier) },
                 cancellationToken).ConfigureAwait(false);
-            await CompleteAsync(row, new OutboxCompletion(OutboxStatus.Sent, _timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            return true;
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             await HandleFailureAsync([row], exception, cancellationToken).ConfigureAwait(false);
+            return false;
         }
     }
 
-    private async Task SendStreamBatchAsync(MeterEventOutboxMessage[] batch, CancellationToken cancellationToken)
+    /// <summary>Sends one chunk of up to 100 rows; returns the bookkeeping of the answer, still running.</summary>
+    private async Task<Task> SendStreamBatchAsync(MeterEventOutboxMessage[] batch, CancellationToken cancellationToken)
     {
         var sendable = new List<MeterEventOutboxMessage>(batch.Length);
         foreach (var row in batch)
@@ -119,7 +228,7 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
 
         if (sendable.Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var events = new global::Stripe.V2.Billing.MeterEventStreamCreateOptions
@@ -133,7 +242,7 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
             }).ToList(),
         };
 
-        using var lease = await _rateLimiter.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+        await _rate.AcquireAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             try
@@ -144,19 +253,25 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
             {
                 await SendStreamAsync(events, forceNewSession: true, cancellationToken).ConfigureAwait(false);
             }
-
-            // One statement for the whole batch: the stream accepted all of it at once.
-            var ids = sendable.Select(row => row.Id).ToArray();
-            var completed = await _store.CompleteOutboxAsync(ids, _owner, new OutboxCompletion(OutboxStatus.Sent, _timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
-            _diagnostics.Dispatched(OutboxStatus.Sent, completed);
-            if (completed < ids.Length)
-            {
-                LogBatchLeaseLost(_logger, ids.Length - completed);
-            }
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             await HandleFailureAsync(sendable, exception, cancellationToken).ConfigureAwait(false);
+            return Task.CompletedTask;
+        }
+
+        // Stripe has the chunk: mark it sent in one statement, without holding up the next chunk. Should this fail
+        // (the database away), the rows stay leased and are sent again after the lease, and Stripe dedupes them.
+        return CompleteSentAsync(sendable.Select(row => row.Id).ToArray(), cancellationToken);
+    }
+
+    private async Task CompleteSentAsync(Guid[] ids, CancellationToken cancellationToken)
+    {
+        var completed = await _store.CompleteOutboxAsync(ids, _owner, new OutboxCompletion(OutboxStatus.Sent, _timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        _diagnostics.Dispatched(OutboxStatus.Sent, completed);
+        if (completed < ids.Length)
+        {
+            LogBatchLeaseLost(_logger, ids.Length - completed);
         }
     }
 
@@ -285,7 +400,7 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
 
     public void Dispose()
     {
-        _rateLimiter.Dispose();
+        _rate.Dispose();
         _sessionLock.Dispose();
     }
 

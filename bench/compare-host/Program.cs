@@ -1,0 +1,404 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using VaultAI.Billing;
+using VaultAI.Billing.Credentials;
+using VaultAI.Billing.EntityFramework;
+using VaultAI.Billing.Metering;
+using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Plans;
+using VaultAI.Billing.Storage;
+using VaultAI.Billing.Testing;
+
+// The processes of bench/compare.sh (see bench/README.md), one command each, all on 127.0.0.1:
+//   serve    the billing host on a fresh database of the cluster in VAULTAI_BILLING_TEST_POSTGRES, organizations registered
+//            beforehand and written to files ("<organization id> <token>" per line); runs until stopped.
+//   absorb   a load generator: one usage report per organization of a file, as fast as the host takes them.
+//   dispatch our dispatcher draining a backlog into an emulator that enforces Stripe's limits, then the emulator's own rate.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var command = args.Length > 0 ? args[0] : "";
+var options = Options(args.Skip(1).ToArray());
+try
+{
+    return command switch
+    {
+        "serve" => await ServeAsync(),
+        "absorb" => await AbsorbAsync(),
+        "dispatch" => await DispatchAsync(),
+        _ => Fail("usage: compare-host serve|absorb|dispatch [--name value ...] (see bench/README.md)"),
+    };
+}
+catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or HttpRequestException)
+{
+    return Fail($"compare-host {command}: {exception.Message}");
+}
+
+async Task<int> ServeAsync()
+{
+    var port = Int("port", 5090);
+    var server = Server();
+    await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { DeliverWebhooksAutomatically = false });
+    var price = await CreateMeteredPriceAsync(stripe);
+    var database = await CreateDatabaseAsync(server, "compare");
+    var builder = WebApplication.CreateSlimBuilder();
+    builder.WebHost.UseKestrel().UseUrls($"http://127.0.0.1:{port}");
+    builder.Logging.ClearProviders();
+    builder.Logging.AddSimpleConsole();
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    // A lost unique-index race is the designed outcome of concurrent duplicates; EF logs it as an error.
+    builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Critical);
+    builder.Services.AddVaultAIBilling(o => Configure(o, stripe, price))
+        .AddEntityFrameworkStore(o => o.UseNpgsql(database));
+    builder.Services.AddAuthorization(o => o.AddPolicy("VaultAI.Billing.Admin", p => p.RequireAssertion(_ => false)));
+    var app = builder.Build();
+    await BillingDatabase.MigrateAsync(app.Services);
+    app.UseAuthorization();
+    app.MapVaultAIBilling();
+
+    // Registered beforehand, through the store (what registration writes), so the measured runs only ingest.
+    var store = app.Services.GetRequiredService<IBillingStore>();
+    await RegisterAsync(store, Int("orgs", 1000), Str("orgs-file", "orgs.txt"), "many");
+    await RegisterAsync(store, Int("daily-orgs", 0), Str("daily-file", "daily.txt"), "daily");
+    await app.StartAsync();
+    await File.WriteAllTextAsync(Str("ready-file", "ready"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+    Console.WriteLine($"serving on http://127.0.0.1:{port}");
+    await app.WaitForShutdownAsync();
+    return 0;
+}
+
+async Task RegisterAsync(IBillingStore store, int count, string file, string label)
+{
+    if (count <= 0)
+    {
+        return;
+    }
+
+    var lines = new string[count];
+    var clock = Stopwatch.StartNew();
+    await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+    {
+        var now = DateTimeOffset.UtcNow;
+        var organization = new Organization { Id = Guid.NewGuid(), Name = $"{label} {i}", Status = OrganizationStatus.Pending, CreatedAt = now, UpdatedAt = now };
+        var token = "vaultai_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+        // The credential as the library stores it: the SHA-256 of the token, lowercase hex.
+        var credential = new InstanceCredential
+        {
+            Id = Guid.NewGuid(),
+            OrganizationId = organization.Id,
+            TokenHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token))),
+            TokenPrefix = token[..12],
+            CreatedAt = now,
+        };
+        if (!await store.TryCreateOrganizationAsync(organization, credential, ct))
+        {
+            throw new InvalidOperationException($"registering organization {i} failed");
+        }
+
+        lines[i] = $"{organization.Id} {token}";
+    });
+    await File.WriteAllLinesAsync(file, lines);
+    Console.WriteLine($"registered {count} {label} organizations in {clock.Elapsed.TotalSeconds:F1} s");
+}
+
+async Task<int> AbsorbAsync()
+{
+    var baseAddress = new Uri(Str("base", "http://127.0.0.1:5090"));
+    var orgs = (await File.ReadAllLinesAsync(Str("orgs-file", "daily.txt"))).Select(l => l.Split(' ')).ToArray();
+    var concurrency = Int("concurrency", 16);
+    using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    var latencies = new ConcurrentBag<double>();
+    var errors = 0;
+    var next = -1;
+    var clock = Stopwatch.StartNew();
+    var day = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    var at = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    string? firstError = null;
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        for (var i = Interlocked.Increment(ref next); i < orgs.Length; i = Interlocked.Increment(ref next))
+        {
+            var (id, token) = (orgs[i][0], orgs[i][1]);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/usage-report")
+            {
+                Content = new StringContent($$"""{"organization_id":"{{id}}","user_count":{{1 + (i % 500)}},"timestamp":"{{at}}"}""", Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            request.Headers.Add("Idempotency-Key", $"daily-{day}-{id}");
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                using var response = await http.SendAsync(request);
+                if (!response.IsSuccessStatusCode)
+                {
+                    Interlocked.Increment(ref errors);
+                    var answer = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+                    Interlocked.CompareExchange(ref firstError, answer, null);
+                }
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+                Interlocked.Increment(ref errors);
+            }
+
+            latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }));
+    var seconds = clock.Elapsed.TotalSeconds;
+    if (firstError is not null)
+    {
+        Console.Error.WriteLine($"absorb: {errors} errors, the first: {firstError}");
+    }
+
+    var sorted = latencies.Order().ToArray();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"ABSORB,{orgs.Length},{seconds:F2},{orgs.Length / seconds:F0},{Percentile(sorted, 50):F2},{Percentile(sorted, 99):F2},{errors}"));
+    return errors == 0 ? 0 : 1;
+}
+
+async Task<int> DispatchAsync()
+{
+    var transport = Str("transport", "v1") == "v2" ? MeterEventTransport.V2Stream : MeterEventTransport.V1;
+    var rows = Int("rows", 2000);
+    var concurrency = Int("concurrency", 8);
+    var batch = Int("batch", transport == MeterEventTransport.V2Stream ? 1000 : 100);
+    var server = Server();
+
+    // Stripe's documented live-mode limits, enforced: the dispatcher must stay under them by itself.
+    await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions
+    {
+        DeliverWebhooksAutomatically = false,
+        MeterEventsPerSecond = 1_000,
+        MeterEventStreamRequestsPerSecond = 10_000,
+    });
+    var price = await CreateMeteredPriceAsync(stripe);
+    var database = await CreateDatabaseAsync(server, "dispatch");
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.ClearProviders();
+    builder.Logging.AddSimpleConsole();
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    builder.Services.AddSingleton<TimeProvider>(stripe.Clock);
+    builder.Services.AddVaultAIBilling(o =>
+        {
+            Configure(o, stripe, price);
+            o.Dispatcher.Transport = transport;
+            o.Dispatcher.Concurrency = concurrency;
+            o.Dispatcher.BatchSize = batch;
+        })
+        .AddEntityFrameworkStore(o => o.UseNpgsql(database));
+    using var host = builder.Build();
+    await BillingDatabase.MigrateAsync(host.Services);
+    var dispatcher = host.Services.GetRequiredService<IMeterEventDispatcher>();
+
+    // Untimed warm-up (JIT, pools, the stream session), then the measured backlog.
+    const int warmUp = 300;
+    await SeedBacklogAsync(host.Services, stripe, warmUp, "warm-up");
+    while (await dispatcher.DispatchOnceAsync() > 0)
+    {
+    }
+
+    await SeedBacklogAsync(host.Services, stripe, rows, "backlog");
+    var clock = Stopwatch.StartNew();
+    var sent = 0;
+    for (var n = await dispatcher.DispatchOnceAsync(); n > 0; n = await dispatcher.DispatchOnceAsync())
+    {
+        sent += n;
+    }
+
+    var ours = sent / clock.Elapsed.TotalSeconds;
+    var limited = stripe.Requests.Count(r => r.StatusCode == 429);
+    var counted = stripe.State.MeterEvents.Count - warmUp;
+    var raw = await EmulatorRawRateAsync(transport, rows, concurrency);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"DISPATCH,{(transport == MeterEventTransport.V1 ? "v1" : "v2")},{ours:F0},{raw:F0},{sent},{counted},{limited}"));
+    return counted == rows && limited == 0 ? 0 : 1;
+}
+
+// Rows as ingestion leaves them: one billable report and one pending outbox row each, for a few linked customers.
+async Task SeedBacklogAsync(IServiceProvider services, StripeEmulator stripe, int rows, string label)
+{
+    var store = services.GetRequiredService<IBillingStore>();
+    var now = stripe.Clock.GetUtcNow();
+    using var http = EmulatorHttp(stripe);
+    var customers = new List<(Guid Org, string Customer)>();
+    for (var i = 0; i < 20; i++)
+    {
+        var org = new Organization { Id = Guid.NewGuid(), Name = $"{label} {i}", Status = OrganizationStatus.Pending, CreatedAt = now, UpdatedAt = now };
+        await store.TryCreateOrganizationAsync(org, new InstanceCredential { Id = Guid.NewGuid(), OrganizationId = org.Id, TokenHash = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)), TokenPrefix = "vaultai_seed", CreatedAt = now });
+        customers.Add((org.Id, await PostFormAsync(http, "/v1/customers", $"email={label}{i}%40example.com")));
+    }
+
+    var factory = services.GetRequiredService<IDbContextFactory<BillingDbContext>>();
+    for (var start = 0; start < rows; start += 1000)
+    {
+        await using var db = await factory.CreateDbContextAsync();
+        for (var i = start; i < Math.Min(rows, start + 1000); i++)
+        {
+            var (org, customer) = customers[i % customers.Count];
+            var report = new UsageReport
+            {
+                Id = Guid.CreateVersion7(), OrganizationId = org, Metric = "active_users", Quantity = 1 + (i % 50), OccurredAt = now.AddSeconds(-i),
+                ReceivedAt = now, IdempotencyKey = $"{label}-{i}", Source = "usage-report", Billable = true,
+            };
+            db.UsageReports.Add(report);
+            db.MeterEventOutbox.Add(new MeterEventOutboxMessage
+            {
+                Id = Guid.CreateVersion7(), UsageReportId = report.Id, OrganizationId = org, EventName = MeterEventName, StripeCustomerId = customer,
+                Value = report.Quantity, Identifier = $"vaultai-usage-{report.Id:N}", Timestamp = report.OccurredAt, Status = OutboxStatus.Pending,
+                NextAttemptAt = now, CreatedAt = now,
+            });
+        }
+
+        await db.SaveChangesAsync();
+    }
+}
+
+// The same events straight from Stripe.net to a fresh emulator, no limit, no database: the emulator's own ceiling.
+async Task<double> EmulatorRawRateAsync(MeterEventTransport transport, int rows, int concurrency)
+{
+    await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { DeliverWebhooksAutomatically = false });
+    await CreateMeteredPriceAsync(stripe);
+    using var http = EmulatorHttp(stripe);
+    var customer = await PostFormAsync(http, "/v1/customers", "email=raw%40example.com");
+    var client = new Stripe.StripeClient(new Stripe.StripeClientOptions
+    {
+        ApiKey = stripe.ApiKey,
+        ApiBase = stripe.BaseAddress.AbsoluteUri.TrimEnd('/'),
+        MeterEventsBase = stripe.BaseAddress.AbsoluteUri.TrimEnd('/'),
+    });
+    var now = stripe.Clock.GetUtcNow().UtcDateTime;
+    await SendRawAsync(client, transport, customer, now, 0, 300, concurrency); // untimed warm-up, as for ours
+    var clock = Stopwatch.StartNew();
+    await SendRawAsync(client, transport, customer, now, 300, rows, concurrency);
+    return rows / clock.Elapsed.TotalSeconds;
+}
+
+static async Task SendRawAsync(Stripe.StripeClient client, MeterEventTransport transport, string customer, DateTime now, int first, int count, int concurrency)
+{
+    if (transport == MeterEventTransport.V1)
+    {
+        await Parallel.ForAsync(first, first + count, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, ct) =>
+            await client.V1.Billing.MeterEvents.CreateAsync(new Stripe.Billing.MeterEventCreateOptions
+            {
+                EventName = MeterEventName,
+                Identifier = $"raw-{i}",
+                Timestamp = now,
+                Payload = new() { ["stripe_customer_id"] = customer, ["value"] = "1" },
+            }, cancellationToken: ct));
+    }
+    else
+    {
+        var session = await client.V2.Billing.MeterEventSession.CreateAsync(new Stripe.V2.Billing.MeterEventSessionCreateOptions());
+        await Parallel.ForEachAsync(Enumerable.Range(first, count).Chunk(100), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (chunk, ct) =>
+            await client.V2.Billing.MeterEventStream.CreateAsync(new Stripe.V2.Billing.MeterEventStreamCreateOptions
+            {
+                Events = chunk.Select(i => new Stripe.V2.Billing.MeterEventStreamCreateEventOptions
+                {
+                    EventName = MeterEventName,
+                    Identifier = $"raw-{i}",
+                    Timestamp = now,
+                    Payload = new() { ["stripe_customer_id"] = customer, ["value"] = "1" },
+                }).ToList(),
+            }, new Stripe.RequestOptions { ApiKey = session.AuthenticationToken }, ct));
+    }
+}
+
+static void Configure(VaultAIBillingOptions o, StripeEmulator stripe, string price)
+{
+    o.Plans["self-hosted"] = new BillingPlan
+    {
+        DisplayName = "Self-Hosted",
+        MonthlyPriceId = price,
+        Metered = { new MeteredComponent { Metric = "active_users", MeterEventName = MeterEventName, Aggregation = MeterAggregation.Last } },
+    };
+    o.Stripe.ApiKey = stripe.ApiKey;
+    o.Stripe.ApiBase = stripe.BaseAddress;
+    o.Stripe.MeterEventsBase = stripe.BaseAddress;
+    o.Dispatcher.Enabled = false; // dispatch is measured by its own command
+    o.Webhooks.Secrets = [stripe.WebhookSecret];
+    o.Webhooks.RetryInBackground = false;
+}
+
+static HttpClient EmulatorHttp(StripeEmulator stripe)
+{
+    var http = new HttpClient { BaseAddress = stripe.BaseAddress };
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", stripe.ApiKey);
+    return http;
+}
+
+static async Task<string> CreateMeteredPriceAsync(StripeEmulator stripe)
+{
+    using var http = EmulatorHttp(stripe);
+    var meter = await PostFormAsync(http, "/v1/billing/meters", $"display_name=Active%20users&event_name={MeterEventName}&default_aggregation[formula]=last&customer_mapping[type]=by_id&customer_mapping[event_payload_key]=stripe_customer_id&value_settings[event_payload_key]=value");
+    var product = await PostFormAsync(http, "/v1/products", "name=Self-Hosted");
+    return await PostFormAsync(http, "/v1/prices", $"currency=eur&unit_amount_decimal=500&product={product}&recurring[interval]=month&recurring[usage_type]=metered&recurring[meter]={meter}");
+}
+
+static async Task<string> PostFormAsync(HttpClient http, string path, string form)
+{
+    using var content = new StringContent(form, Encoding.UTF8, "application/x-www-form-urlencoded");
+    using var response = await http.PostAsync(path, content);
+    var body = await response.Content.ReadAsStringAsync();
+    if (!response.IsSuccessStatusCode)
+    {
+        throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {body}");
+    }
+
+    using var json = JsonDocument.Parse(body);
+    return json.RootElement.GetProperty("id").GetString()!;
+}
+
+static async Task<string> CreateDatabaseAsync(string server, string prefix)
+{
+    var name = $"{prefix}_{Guid.NewGuid():N}";
+    await using (var connection = new NpgsqlConnection(server))
+    {
+        await connection.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await create.ExecuteNonQueryAsync();
+    }
+
+    return new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 64 }.ConnectionString;
+}
+
+static double Percentile(double[] sorted, int p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100.0 * sorted.Length) - 1)];
+
+static Dictionary<string, string> Options(string[] args)
+{
+    var parsed = new Dictionary<string, string>(StringComparer.Ordinal);
+    for (var i = 0; i + 1 < args.Length; i += 2)
+    {
+        parsed[args[i].TrimStart('-')] = args[i + 1];
+    }
+
+    return parsed;
+}
+
+int Int(string name, int fallback) => options.TryGetValue(name, out var value)
+    ? int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture)
+    : fallback;
+
+string Str(string name, string fallback) => options.GetValueOrDefault(name, fallback);
+
+static string Server() => Environment.GetEnvironmentVariable("VAULTAI_BILLING_TEST_POSTGRES") is { Length: > 0 } server
+    ? server
+    : throw new InvalidOperationException("VAULTAI_BILLING_TEST_POSTGRES is not set: run bench/compare.sh, which starts the PostgreSQL cluster.");
+
+static int Fail(string message)
+{
+    Console.Error.WriteLine(message);
+    return 2;
+}
+
+internal static partial class Program
+{
+    private const string MeterEventName = "vaultai_active_users";
+}
