@@ -192,7 +192,7 @@ internal sealed partial class Engine
             var price = Prices[item.PriceId];
             if (price.IsMetered)
             {
-                lines.Add(MeteredLine(sub, item, closingStart, closingEnd));
+                lines.AddRange(MeteredLines(sub, item, closingStart, closingEnd));
             }
             else
             {
@@ -437,7 +437,7 @@ internal sealed partial class Engine
             {
                 if (sub.Status != "trialing")
                 {
-                    lines.Add(MeteredLine(sub, item, sub.CurrentPeriodStart, sub.CurrentPeriodEnd));
+                    lines.AddRange(MeteredLines(sub, item, sub.CurrentPeriodStart, sub.CurrentPeriodEnd));
                 }
             }
             else
