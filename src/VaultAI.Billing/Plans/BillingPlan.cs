@@ -39,6 +39,10 @@ public sealed class BillingPlan
     /// <value>The default is 0 (not billed per user).</value>
     public long MonthlyUnitAmount { get; set; }
 
+    /// <summary>Price per unit of the report metric per year in minor units, for plans billed per user that can be paid yearly.</summary>
+    /// <value>The default is 0.</value>
+    public long YearlyUnitAmount { get; set; }
+
     /// <summary>The currency of every amount of the plan.</summary>
     /// <value>The default is <c>eur</c>.</value>
     public string Currency { get; set; } = "eur";

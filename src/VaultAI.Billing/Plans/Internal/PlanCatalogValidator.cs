@@ -21,9 +21,20 @@ internal static class PlanCatalogValidator
             errors.Add($"{p}:MonthlyPriceId must be set when {p}:YearlyPriceId is (a plan is always offered monthly); run 'setup-stripe' to create it.");
         }
 
-        if (plan.MonthlyAmount < 0 || plan.YearlyAmount < 0)
+        // An amount without its price would make a paid plan look free: the catalog says what Stripe must bill.
+        if ((plan.MonthlyAmount > 0 || plan.MonthlyUnitAmount > 0) && string.IsNullOrWhiteSpace(plan.MonthlyPriceId))
         {
-            errors.Add($"{p}:MonthlyAmount and {p}:YearlyAmount must be 0 or more (minor units, for example 4900 for 49.00).");
+            errors.Add($"{p}:MonthlyPriceId must be set to a Stripe price id (price_...) since the plan has a monthly amount; run 'setup-stripe' to create it.");
+        }
+
+        if ((plan.YearlyAmount > 0 || plan.YearlyUnitAmount > 0) && string.IsNullOrWhiteSpace(plan.YearlyPriceId))
+        {
+            errors.Add($"{p}:YearlyPriceId must be set to a Stripe price id (price_...) since the plan has a yearly amount; run 'setup-stripe' to create it.");
+        }
+
+        if (plan.MonthlyAmount < 0 || plan.YearlyAmount < 0 || plan.MonthlyUnitAmount < 0 || plan.YearlyUnitAmount < 0)
+        {
+            errors.Add($"{p}:MonthlyAmount, YearlyAmount, MonthlyUnitAmount and YearlyUnitAmount must be 0 or more (minor units, for example 4900 for 49.00).");
         }
 
         if (plan.LicensedQuantity is < 1)
@@ -78,6 +89,11 @@ internal static class PlanCatalogValidator
             if (m.Limit is { } limit && limit < 0 && limit != -1)
             {
                 errors.Add($"{mp}:Limit must be 0 or more, or -1 (or unset) for unlimited.");
+            }
+
+            if (m.OverageUnitAmount > 0 && string.IsNullOrWhiteSpace(m.OveragePriceId))
+            {
+                errors.Add($"{mp}:OveragePriceId must be set to a metered Stripe price id (price_...) since the metric has an overage amount; run 'setup-stripe' to create it.");
             }
 
             if (m.OverageUnitAmount < 0)
