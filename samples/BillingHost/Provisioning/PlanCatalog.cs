@@ -79,7 +79,7 @@ public sealed partial class PlanCatalog
         }
 
         var section = file.GetSection(VaultAIBillingOptions.SectionName);
-        var settings = section.AsEnumerable()
+        var settings = section.AsEnumerable(makePathsRelative: true)
             .Where(kv => kv.Value is not null)
             .Select(kv => new KeyValuePair<string, string>(kv.Key, kv.Value!))
             .OrderBy(kv => kv.Key, StringComparer.Ordinal)
