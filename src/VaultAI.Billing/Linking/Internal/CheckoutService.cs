@@ -35,6 +35,8 @@ internal sealed class CheckoutService(IBillingStore store, StripeClient stripe, 
             throw BillingException.Invalid("plan_type", $"The plan '{request.PlanKey}' is free: it needs no checkout; link the organization instead.");
         }
 
+        // Checkout takes 1 to 730 trial days; no trial is said by leaving the field out.
+        var trialDays = request.TrialDays ?? plan.TrialDays ?? settings.DefaultTrialDays;
         var id = organizationId.ToString("D");
         var metadata = new Dictionary<string, string> { ["organization_id"] = id, ["plan"] = request.PlanKey, ["deployment_type"] = request.DeploymentType };
 
@@ -55,7 +57,7 @@ internal sealed class CheckoutService(IBillingStore store, StripeClient stripe, 
                     Metadata = metadata,
                     SubscriptionData = new SessionSubscriptionDataOptions
                     {
-                        TrialPeriodDays = request.TrialDays ?? plan.TrialDays ?? settings.DefaultTrialDays,
+                        TrialPeriodDays = trialDays > 0 ? trialDays : null,
                         Metadata = metadata,
                     },
                 },
