@@ -29,6 +29,7 @@ public static class BillingEndpointRouteBuilderExtensions
         WebhookEndpoints.MapReceiver(api);
         var admin = api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(options.AdminPolicy);
         AdminEndpoints.Map(admin);
+        VaultAI.Billing.Plans.Internal.RevenueEndpoints.Map(admin);
         UsageEndpoints.MapAdmin(admin);
         WebhookEndpoints.MapAdmin(admin);
         return instance;
