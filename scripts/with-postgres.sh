@@ -53,7 +53,7 @@ echo "==> starting a throwaway PostgreSQL on 127.0.0.1:$port"
 run_pg "$bin/initdb" -D "$work/data" -U vaultai --pwfile="$work/pwfile" --auth=scram-sha-256 --no-sync -E UTF8 >/dev/null
 rm -f "$work/pwfile"
 run_pg "$bin/pg_ctl" -D "$work/data" -l "$work/postgres.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $work -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+  -o "-c listen_addresses=127.0.0.1 -p $port -k $work -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=1000" \
   start >/dev/null
 
 export VAULTAI_BILLING_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=vaultai;Password=$password;Database=postgres;Pooling=true;Maximum Pool Size=40"

@@ -45,6 +45,63 @@ public class CommandTests
     }
 
     [Fact]
+    public async Task SetupStripe_SaasCatalogRunTwice_CreatesMetersProductsAndTieredPricesOnce()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var configuration = Settings(
+            ("VaultAI:Billing:Stripe:ApiKey", stripe.ApiKey),
+            ("VaultAI:Billing:Stripe:ApiBase", stripe.BaseAddress.ToString()),
+            ("VaultAI:Host:Catalog", "saas"));
+
+        var first = await RunAsync(["setup-stripe"], configuration);
+        var postsAfterFirst = stripe.Requests.Count(r => r.Method == "POST");
+        var second = await RunAsync(["setup-stripe"], configuration);
+
+        Assert.True(first.Exit == 0, first.Output);
+        Assert.True(second.Exit == 0, second.Output);
+        Assert.Contains("Created 0 object(s)", second.Output, StringComparison.Ordinal);
+        Assert.Equal(postsAfterFirst, stripe.Requests.Count(r => r.Method == "POST"));
+        Assert.Equal(
+            ["bandwidth_gb", "call_minutes", "compute_hours", "memory_gb_hours", "storage_gb"],
+            stripe.State.Meters.Select(m => m.EventName).Order(StringComparer.Ordinal).ToArray());
+
+        // Vapi B: 1,000 included minutes free, then 0.05 USD a minute, in hundredths of a minute (Decimals 2).
+        var minutes = stripe.State.Prices.Single(p => p.LookupKey == "vaultai_vapi_included_call_minutes_monthly");
+        Assert.Equal("metered", minutes.UsageType);
+        var minutesJson = System.Text.Json.JsonDocument.Parse(await GetAsync(stripe, $"/v1/prices/{minutes.Id}")).RootElement;
+        Assert.Equal("tiered", minutesJson.GetProperty("billing_scheme").GetString());
+        Assert.Equal(100_000, minutesJson.GetProperty("tiers")[0].GetProperty("up_to").GetInt64());
+        Assert.Equal("0", minutesJson.GetProperty("tiers")[0].GetProperty("unit_amount_decimal").GetString());
+        Assert.Equal("0.05", minutesJson.GetProperty("tiers")[1].GetProperty("unit_amount_decimal").GetString());
+
+        // VantFlow Pro: 29 USD a month or 290 a year, licensed; the free Helvetia plan has nothing in Stripe.
+        Assert.Equal(2900m, stripe.State.Prices.Single(p => p.LookupKey == "vaultai_vantflow_pro_monthly").UnitAmountDecimal);
+        Assert.Equal("year", stripe.State.Prices.Single(p => p.LookupKey == "vaultai_vantflow_pro_yearly").Interval);
+        Assert.DoesNotContain(stripe.State.Prices, p => p.LookupKey?.StartsWith("vaultai_helvetia_free", StringComparison.Ordinal) == true);
+        Assert.Contains("Plan helvetia-free: free", second.Output, StringComparison.Ordinal);
+        Assert.Contains($"VaultAI__Billing__Plans__vapi-included__Metrics__call_minutes__OveragePriceId={minutes.Id}", second.Output, StringComparison.Ordinal);
+        Assert.Contains("VaultAI__Billing__Plans__vantflow-pro__TrialDays=14", second.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SetupStripe_UnknownCatalog_FailsNamingTheSetting()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var (exit, output) = await RunAsync(["setup-stripe"], Settings(("VaultAI:Billing:Stripe:ApiKey", stripe.ApiKey), ("VaultAI:Billing:Stripe:ApiBase", stripe.BaseAddress.ToString()), ("VaultAI:Host:Catalog", "nope")));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("VaultAI:Host:Catalog", output, StringComparison.Ordinal);
+        Assert.Empty(stripe.State.Prices);
+    }
+
+    private static async Task<string> GetAsync(StripeEmulator stripe, string path)
+    {
+        using var http = new HttpClient { BaseAddress = stripe.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", stripe.ApiKey);
+        return await http.GetStringAsync(path);
+    }
+
+    [Fact]
     public async Task SetupStripe_WithoutApiKey_FailsNamingTheKey()
     {
         var (exit, output) = await RunAsync(["setup-stripe"], Settings());

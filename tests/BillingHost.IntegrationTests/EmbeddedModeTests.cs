@@ -63,6 +63,24 @@ public class EmbeddedModeTests
     }
 
     [Fact]
+    public async Task Start_WithSaasCatalog_ProvisionsEverySeedPlanInTheEmulator()
+    {
+        await using var factory = new HostFactory(new() { ["VaultAI:Host:Catalog"] = "saas" });
+        _ = factory.Server;
+
+        var options = factory.Services.GetRequiredService<IOptions<VaultAIBillingOptions>>().Value;
+        Assert.Equal(
+            ["helvetia-enterprise", "helvetia-free", "helvetia-pro", "helvetia-starter", "vantflow-business", "vantflow-pro", "vapi-fixed", "vapi-included"],
+            options.Plans.Keys.Order(StringComparer.Ordinal).ToArray());
+        Assert.True(options.Plans["helvetia-free"].IsFree);
+        Assert.Equal(factory.Stripe.State.Prices.Single(p => p.LookupKey == "vaultai_vantflow_pro_yearly").Id, options.Plans["vantflow-pro"].YearlyPriceId);
+        Assert.Equal(14, options.Plans["vantflow-business"].TrialDays);
+        Assert.StartsWith("price_", options.Plans["vapi-included"].Metrics["call_minutes"].OveragePriceId, StringComparison.Ordinal);
+        Assert.Equal(-1m, options.Plans["helvetia-enterprise"].Metrics["storage_gb"].Limit);
+        Assert.Contains("saas", factory.Console.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_WithConfiguredAdmin_GeneratesNoPassword()
     {
         await using var factory = new HostFactory(new()

@@ -24,7 +24,7 @@ public static class HostCommands
         {
             return args[0] switch
             {
-                "setup-stripe" => await SetupStripeAsync(args, configuration, output),
+                "setup-stripe" => await SetupStripeAsync(args, configuration, contentRoot, output),
                 "migrate" => await MigrateAsync(configuration, contentRoot, output),
                 "replay-webhooks" => await ReplayWebhooksAsync(args, configuration, output),
                 "hash-password" => HashPassword(args, output, input ?? Console.In),
@@ -44,7 +44,9 @@ public static class HostCommands
         output.WriteLine(problem);
         output.WriteLine("""
             Commands:
-              setup-stripe [--currency eur]     create (or find) the meter, products and prices in Stripe; print the settings
+              setup-stripe [--catalog saas] [--currency eur]
+                                                create (or find) the catalog's meters, products and prices in Stripe
+                                                (VaultAI:Host:Catalog, default vaultai); print the settings
               migrate                           create or upgrade the billing schema, then exit
               replay-webhooks --since <time>    apply Stripe events since an ISO 8601 time that were missed (production)
               hash-password [--user admin]      read a password on standard input and print its hash for VaultAI:Host:Admins
@@ -53,7 +55,7 @@ public static class HostCommands
         return 2;
     }
 
-    private static async Task<int> SetupStripeAsync(string[] args, IConfiguration configuration, TextWriter output)
+    private static async Task<int> SetupStripeAsync(string[] args, IConfiguration configuration, string contentRoot, TextWriter output)
     {
         var section = configuration.GetSection(StripeClientOptions.SectionName);
         if (string.IsNullOrWhiteSpace(section["ApiKey"]))
@@ -61,12 +63,20 @@ public static class HostCommands
             throw new HostConfigurationException($"{StripeClientOptions.SectionName}:ApiKey must be set (environment variable VaultAI__Billing__Stripe__ApiKey=sk_...) for setup-stripe.");
         }
 
-        var currency = Option(args, "--currency") ?? "eur";
-        var result = await StripeClients.UseAsync(options => section.Bind(options), stripe => new StripeCatalogProvisioner(stripe).ProvisionAsync(currency));
-        await output.WriteLineAsync($"Meter {StripeCatalogProvisioner.MeterEventName}: {result.MeterId}");
+        var currency = Option(args, "--currency");
+        var catalog = Option(args, "--catalog") is { } chosen ? PlanCatalog.Load(chosen, contentRoot) : PlanCatalog.Load(configuration, contentRoot);
+        var result = await StripeClients.UseAsync(options => section.Bind(options), stripe => new StripeCatalogProvisioner(stripe).ProvisionAsync(catalog, currency));
+        await output.WriteLineAsync($"Catalog {result.Catalog}");
+        foreach (var (eventName, meterId) in result.MeterIds.OrderBy(m => m.Key, StringComparer.Ordinal))
+        {
+            await output.WriteLineAsync($"Meter {eventName}: {meterId}");
+        }
+
         foreach (var plan in result.Plans)
         {
-            await output.WriteLineAsync($"Plan {plan.Spec.Key}: product {plan.ProductId}, monthly {plan.MonthlyPriceId}, yearly {plan.YearlyPriceId}");
+            await output.WriteLineAsync(plan.ProductId.Length == 0
+                ? $"Plan {plan.Key}: free, nothing in Stripe"
+                : $"Plan {plan.Key}: product {plan.ProductId}, monthly {plan.MonthlyPriceId ?? "-"}, yearly {plan.YearlyPriceId ?? "-"}");
         }
 
         await output.WriteLineAsync($"Created {result.Created} object(s); everything else already existed.");

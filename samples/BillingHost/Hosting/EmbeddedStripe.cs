@@ -26,21 +26,23 @@ public sealed class EmbeddedStripe : IAsyncDisposable
     /// <summary>The provisioned catalog.</summary>
     public ProvisioningResult Catalog { get; }
 
-    /// <summary>Starts an emulator that follows real time and provisions the plans on it with the same code as <c>setup-stripe</c>.</summary>
-    public static async Task<EmbeddedStripe> StartAsync(CancellationToken cancellationToken = default)
+    /// <summary>Starts an emulator that follows real time and provisions a catalog on it with the same code as <c>setup-stripe</c>.</summary>
+    /// <param name="catalog">The catalog to provision; the default (<c>vaultai</c>) when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<EmbeddedStripe> StartAsync(PlanCatalog? catalog = null, CancellationToken cancellationToken = default)
     {
         var emulator = await StripeEmulator.StartAsync(new StripeEmulatorOptions { FollowRealTime = true }, cancellationToken);
         try
         {
-            var catalog = await StripeClients.UseAsync(
+            var provisioned = await StripeClients.UseAsync(
                 options =>
                 {
                     options.ApiKey = emulator.ApiKey;
                     options.ApiBase = emulator.BaseAddress;
                     options.MeterEventsBase = emulator.BaseAddress;
                 },
-                stripe => new StripeCatalogProvisioner(stripe).ProvisionAsync(cancellationToken: cancellationToken));
-            return new EmbeddedStripe(emulator, catalog);
+                stripe => new StripeCatalogProvisioner(stripe).ProvisionAsync(catalog, cancellationToken: cancellationToken));
+            return new EmbeddedStripe(emulator, provisioned);
         }
         catch
         {

@@ -1,10 +1,12 @@
 using System.Threading.RateLimiting;
 using BillingHost.Admin;
+using BillingHost.Provisioning;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing;
 using VaultAI.Billing.EntityFramework;
@@ -42,6 +44,17 @@ public static class HostComposition
             var connectionString = HostValidation.RequireConnectionString(configuration);
             HostValidation.RequireStripeKey(configuration);
             mode = new HostMode(false, null, null);
+            if (!string.IsNullOrEmpty(configuration[PlanCatalog.Setting]))
+            {
+                // A selected catalog supplies amounts, limits and features; the Stripe ids come from the settings
+                // setup-stripe printed, which override it like any other setting.
+                var catalog = PlanCatalog.Load(configuration, builder.Environment.ContentRootPath);
+                configuration.Sources.Insert(0, new MemoryConfigurationSource
+                {
+                    InitialData = catalog.Settings.Select(kv => new KeyValuePair<string, string?>($"{VaultAIBillingOptions.SectionName}:{kv.Key}", kv.Value)),
+                });
+            }
+
             billing = services.AddVaultAIBilling(configuration.GetSection(VaultAIBillingOptions.SectionName));
             billing.AddEntityFrameworkStore(options => options.UseNpgsql(connectionString));
         }
@@ -55,10 +68,11 @@ public static class HostComposition
 
             // The emulator is itself an ASP.NET Core app. Starting it without this execution context keeps tools that
             // watch for the entry point's host (WebApplicationFactory, dotnet-ef) from taking the emulator's host for ours.
+            var selectedCatalog = PlanCatalog.Load(configuration, builder.Environment.ContentRootPath);
             Task<EmbeddedStripe> starting;
             using (ExecutionContext.SuppressFlow())
             {
-                starting = Task.Run(() => EmbeddedStripe.StartAsync());
+                starting = Task.Run(() => EmbeddedStripe.StartAsync(selectedCatalog));
             }
 
             var embedded = await starting;

@@ -65,7 +65,8 @@ internal sealed partial class HostBanner(
         o.WriteLine($"  SQLite:         {mode.SqlitePath}");
         o.WriteLine($"  Stripe:         emulator at {mode.EmulatorAddress} (in memory: its customers are forgotten on restart)");
         o.WriteLine($"  Webhooks:       {(webhook is null ? "not connected (no network address)" : webhook.ToString())}");
-        o.WriteLine($"  Plans:          {string.Join(", ", embedded.Catalog.Plans.Select(p => $"{p.Spec.Key} ({p.MonthlyPriceId})"))}");
+        o.WriteLine($"  Catalog:        {embedded.Catalog.Catalog} (VaultAI__Host__Catalog=vaultai|saas)");
+        o.WriteLine($"  Plans:          {string.Join(", ", embedded.Catalog.Plans.Select(p => p.MonthlyPriceId is null ? p.Key : $"{p.Key} ({p.MonthlyPriceId})"))}");
         var generated = password.Take();
         if (generated is not null)
         {

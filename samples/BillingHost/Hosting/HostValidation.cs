@@ -159,9 +159,33 @@ internal sealed class ProductionBillingOptionsValidator(HostMode mode) : IValida
             {
                 errors.Add($"{S}:Plans:{key}:YearlyPriceId must be a Stripe price id (price_...); run 'setup-stripe' to print the right value.");
             }
+
+            foreach (var (setting, value) in CatalogPriceIds(plan))
+            {
+                if (!string.IsNullOrEmpty(value) && !IsPriceId(value))
+                {
+                    errors.Add($"{S}:Plans:{key}:{setting} must be a Stripe price id (price_...); run 'setup-stripe' to print the right value.");
+                }
+            }
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>The seat and overage price ids of a plan, by their setting under the plan.</summary>
+    private static IEnumerable<(string Setting, string? Value)> CatalogPriceIds(VaultAI.Billing.Plans.BillingPlan plan)
+    {
+        if (plan.Seats is { } seats)
+        {
+            yield return ("Seats:PriceId", seats.PriceId);
+            yield return ("Seats:YearlyPriceId", seats.YearlyPriceId);
+        }
+
+        foreach (var (metric, terms) in plan.Metrics)
+        {
+            yield return ($"Metrics:{metric}:OveragePriceId", terms?.OveragePriceId);
+            yield return ($"Metrics:{metric}:YearlyOveragePriceId", terms?.YearlyOveragePriceId);
+        }
     }
 
     private static bool IsPriceId(string value) =>

@@ -134,9 +134,10 @@ public sealed class IndexModel(BillingAdministration admin, IOptionsMonitor<Vaul
             var page = await admin.ListOrganizationsAsync(new OrganizationQuery(null, true, OrganizationStatus.Active, skip, Batch), cancellationToken);
             foreach (var org in page.Items)
             {
-                if (org.PlanKey is not null && plans.TryGetValue(org.PlanKey, out var plan) && plan.MonthlyUnitAmount > 0)
+                // What the catalog bills a month: the fixed fee plus the users at the per-user price (as GET /api/admin/revenue).
+                if (org.PlanKey is not null && plans.TryGetValue(org.PlanKey, out var plan) && (plan.MonthlyUnitAmount > 0 || plan.MonthlyAmount > 0))
                 {
-                    totals[plan.Currency] = totals.GetValueOrDefault(plan.Currency) + ((org.LastUserCount ?? 0) * (decimal)plan.MonthlyUnitAmount);
+                    totals[plan.Currency] = totals.GetValueOrDefault(plan.Currency) + plan.MonthlyAmount + ((org.LastUserCount ?? 0) * (decimal)plan.MonthlyUnitAmount);
                 }
             }
 

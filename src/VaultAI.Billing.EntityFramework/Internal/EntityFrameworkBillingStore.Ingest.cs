@@ -37,7 +37,7 @@ internal sealed partial class EntityFrameworkBillingStore
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         report.OccurredAt = report.OccurredAt.ToUniversalTime();
         report.ReceivedAt = report.ReceivedAt.ToUniversalTime();
-        var seen = new LastSeen(report.ReceivedAt, report.Quantity, reportedName, reportedUrl);
+        var seen = new LastSeen(report.ReceivedAt, report.Quantity, reportedName, reportedUrl, report.OccurredAt);
         _snapshots.TryGetValue(report.OrganizationId, out var organization);
 
         for (var attempt = 1; ; attempt++)
@@ -233,11 +233,15 @@ internal sealed partial class EntityFrameworkBillingStore
         }
     }
 
-    /// <summary>Moves the last-seen fields forward, never back: an older report arriving late changes nothing.</summary>
+    /// <summary>Moves the last-seen fields forward, never back: an older report arriving late changes neither the time nor the user count.</summary>
     private static string LastSeenSql(string condition) => $"""
         seen AS (
             UPDATE billing.organizations
-            SET last_report_at = @seen_at, last_user_count = @seen_count,
+            SET last_report_at = @seen_at,
+                -- The user count follows the latest report by when it happened: a late report about an old day keeps today's.
+                last_user_count = CASE WHEN EXISTS (
+                    SELECT 1 FROM billing.usage_reports r WHERE r.organization_id = @organization_id AND r.occurred_at > @seen_occurred_at)
+                    THEN last_user_count ELSE @seen_count END,
                 name = COALESCE(@seen_name, name), instance_url = COALESCE(@seen_url, instance_url),
                 updated_at = GREATEST(updated_at, @seen_at)
             WHERE id = @organization_id AND (last_report_at IS NULL OR last_report_at <= @seen_at) AND {condition}
@@ -248,6 +252,7 @@ internal sealed partial class EntityFrameworkBillingStore
     private static void AddLastSeenParameters(NpgsqlParameterCollection parameters, LastSeen seen)
     {
         parameters.Add(Timestamp("seen_at", seen.ReceivedAt));
+        parameters.Add(Timestamp("seen_occurred_at", seen.OccurredAt ?? seen.ReceivedAt));
         parameters.Add(new NpgsqlParameter("seen_count", NpgsqlDbType.Bigint) { Value = seen.Quantity });
         parameters.Add(Text("seen_name", seen.Name));
         parameters.Add(Text("seen_url", seen.InstanceUrl));

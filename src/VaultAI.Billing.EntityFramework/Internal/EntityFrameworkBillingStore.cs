@@ -122,10 +122,18 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
         if (existing is null)
         {
             outbox = createOutbox(organization, report);
+            // The current user count is the latest report by when it happened, never by when it arrived: a late report
+            // about an old day must not replace today's count.
+            var latestOccurred = await db.UsageReports.AsNoTracking().Where(r => r.OrganizationId == report.OrganizationId)
+                .MaxAsync(r => (DateTimeOffset?)r.OccurredAt, cancellationToken).ConfigureAwait(false);
+            if (latestOccurred is null || report.OccurredAt >= latestOccurred)
+            {
+                organization.LastUserCount = report.Quantity;
+            }
+
             if (organization.LastReportAt is null || report.ReceivedAt >= organization.LastReportAt)
             {
                 organization.LastReportAt = report.ReceivedAt;
-                organization.LastUserCount = report.Quantity;
                 organization.Name = reportedName ?? organization.Name;
                 organization.InstanceUrl = reportedUrl ?? organization.InstanceUrl;
                 organization.UpdatedAt = report.ReceivedAt;

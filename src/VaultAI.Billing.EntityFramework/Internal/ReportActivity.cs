@@ -81,7 +81,8 @@ internal sealed class ReportActivity
 /// <param name="Quantity">The reported count.</param>
 /// <param name="Name">The reported name, if any.</param>
 /// <param name="InstanceUrl">The reported instance URL, if any.</param>
-internal sealed record LastSeen(DateTimeOffset ReceivedAt, long Quantity, string? Name, string? InstanceUrl)
+/// <param name="OccurredAt">When the reported count was true; the count of the latest wins (the received time when unknown).</param>
+internal sealed record LastSeen(DateTimeOffset ReceivedAt, long Quantity, string? Name, string? InstanceUrl, DateTimeOffset? OccurredAt = null)
 {
     /// <summary>The newer of two, keeping a name or URL that only the older one carried.</summary>
     public static LastSeen Newest(LastSeen? current, LastSeen next)
@@ -92,6 +93,13 @@ internal sealed record LastSeen(DateTimeOffset ReceivedAt, long Quantity, string
         }
 
         var (newer, older) = next.ReceivedAt >= current.ReceivedAt ? (next, current) : (current, next);
-        return newer with { Name = newer.Name ?? older.Name, InstanceUrl = newer.InstanceUrl ?? older.InstanceUrl };
+        var counted = (next.OccurredAt ?? next.ReceivedAt) >= (current.OccurredAt ?? current.ReceivedAt) ? next : current;
+        return newer with
+        {
+            Name = newer.Name ?? older.Name,
+            InstanceUrl = newer.InstanceUrl ?? older.InstanceUrl,
+            Quantity = counted.Quantity,
+            OccurredAt = counted.OccurredAt ?? counted.ReceivedAt,
+        };
     }
 }

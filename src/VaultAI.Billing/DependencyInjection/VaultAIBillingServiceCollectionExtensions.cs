@@ -53,7 +53,6 @@ public static class VaultAIBillingServiceCollectionExtensions
     {
         services.AddOptions<VaultAIBillingOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VaultAIBillingOptions>, VaultAIBillingOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<VaultAIBillingOptions>, CredentialOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddLogging();

@@ -13,7 +13,7 @@ public static class BillingEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps the instance routes (<c>/api/organizations/register</c>, <c>/api/usage-report</c>, <c>/api/meter-events</c>,
-    /// <c>/api/organizations/{id}/status</c>, <c>/api/usage-events</c>, <c>/api/organizations/{id}/usage</c>), the Stripe webhook (<c>/api/stripe/webhook</c>), and the admin routes under
+    /// <c>/api/organizations/{id}/status</c>, <c>/api/usage-events</c>, <c>/api/organizations/{id}/usage</c>, <c>/api/plans</c>), the Stripe webhook (<c>/api/stripe/webhook</c>), and the admin routes under
     /// <c>/api/admin</c>, which require the authorization policy named by <see cref="VaultAIBillingOptions.AdminPolicy"/>.
     /// </summary>
     /// <param name="endpoints">The application.</param>
@@ -25,9 +25,11 @@ public static class BillingEndpointRouteBuilderExtensions
         var instance = api.MapGroup("").WithTags("Instances");
         InstanceEndpoints.Map(instance);
         UsageEndpoints.MapInstance(instance);
+        VaultAI.Billing.Plans.Internal.PlanEndpoints.Map(instance);
         WebhookEndpoints.MapReceiver(api);
         var admin = api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(options.AdminPolicy);
         AdminEndpoints.Map(admin);
+        VaultAI.Billing.Plans.Internal.RevenueEndpoints.Map(admin);
         UsageEndpoints.MapAdmin(admin);
         WebhookEndpoints.MapAdmin(admin);
         return instance;

@@ -97,7 +97,6 @@ public sealed class WebhookFuzzTests(ITestOutputHelper output)
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.Equal(organizationsBefore, await OrganizationStatesAsync(host));
         Assert.True(byKind.Count >= 20, "fewer kinds than expected: " + string.Join(", ", byKind.Keys));
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromMinutes(1), $"{Cases} cases took {stopwatch.Elapsed}");
     }
 
     private static string? Check(Case test, int status, HttpResponseMessage response, string body, IReadOnlyDictionary<string, long> before, IReadOnlyDictionary<string, long> after)

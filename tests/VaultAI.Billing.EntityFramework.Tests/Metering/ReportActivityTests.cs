@@ -19,7 +19,7 @@ public sealed class ReportActivityTests
         Assert.False(activity.Deposit(org, new LastSeen(T0.AddSeconds(1), 10, null, "acme.example")));
 
         var pending = activity.TakeOrRelease(org);
-        Assert.Equal(new LastSeen(T0.AddSeconds(2), 20, "Acme", "acme.example"), pending);
+        Assert.Equal(new LastSeen(T0.AddSeconds(2), 20, "Acme", "acme.example", T0.AddSeconds(2)), pending);
         Assert.Null(activity.TakeOrRelease(org));
         Assert.True(activity.TryAcquire(org));
     }
@@ -35,5 +35,19 @@ public sealed class ReportActivityTests
         Assert.False(activity.TryAcquire(org));
         Assert.Equal(seen, activity.TakeOrRelease(org));
         Assert.Null(activity.TakeOrRelease(org));
+    }
+
+    [Fact]
+    public void Newest_KeepsTheCountOfTheLatestOccurredReport_EvenWhenAnOlderDayArrivesLast()
+    {
+        var today = new LastSeen(T0, 50, null, null, T0);
+        var lateOldDay = new LastSeen(T0.AddMinutes(5), 30, "Acme", null, T0.AddDays(-90));
+
+        var merged = LastSeen.Newest(today, lateOldDay);
+
+        Assert.Equal(T0.AddMinutes(5), merged.ReceivedAt);
+        Assert.Equal(50, merged.Quantity);
+        Assert.Equal(T0, merged.OccurredAt);
+        Assert.Equal("Acme", merged.Name);
     }
 }

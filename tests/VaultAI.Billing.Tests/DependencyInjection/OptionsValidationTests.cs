@@ -28,7 +28,7 @@ public sealed class OptionsValidationTests
     {
         var error = ValidationError(options =>
         {
-            options.Plans["basic"] = new BillingPlan { MonthlyPriceId = broken == "MonthlyPriceId" ? "" : "price_1" };
+            options.Plans["basic"] = new BillingPlan { MonthlyPriceId = broken == "MonthlyPriceId" ? "" : "price_1", MonthlyAmount = 4900 };
             switch (broken)
             {
                 case "AutomaticPlan":

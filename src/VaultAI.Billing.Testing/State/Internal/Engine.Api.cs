@@ -20,7 +20,8 @@ internal sealed partial class Engine
     private static readonly ParameterSchema PriceCreate = new(
         "currency", "product", "unit_amount", "unit_amount_decimal", "recurring[interval]", "recurring[interval_count]",
         "recurring[usage_type]", "recurring[meter]", "lookup_key", "transfer_lookup_key", "nickname", "active", "metadata[*]",
-        "product_data[name]", "billing_scheme", "tax_behavior", "expand[]");
+        "product_data[name]", "billing_scheme", "tax_behavior", "expand[]",
+        "tiers_mode", "tiers[][up_to]", "tiers[][unit_amount]", "tiers[][unit_amount_decimal]", "tiers[][flat_amount]", "tiers[][flat_amount_decimal]");
     private static readonly ParameterSchema PriceList = new(
         "limit", "starting_after", "ending_before", "expand[]", "active", "product", "lookup_keys[]", "type", "currency");
     private static readonly ParameterSchema PriceUpdate = new("active", "lookup_key", "transfer_lookup_key", "nickname", "metadata[*]", "expand[]");
@@ -368,14 +369,16 @@ internal sealed partial class Engine
             throw StripeApiException.Missing("product");
         }
 
+        var tiering = ReadTiering(f);
         var unitAmount = f.Long("unit_amount");
         var unitAmountDecimal = f.Decimal("unit_amount_decimal");
-        if (unitAmount is not null && unitAmountDecimal is not null)
+        // A tiered price carries its amounts in its tiers (ReadTiering rejects unit_amount on one).
+        if (tiering is null && unitAmount is not null && unitAmountDecimal is not null)
         {
             throw StripeApiException.Invalid("You may only specify one of these parameters: unit_amount, unit_amount_decimal.", "unit_amount_decimal");
         }
 
-        if (unitAmount is null && unitAmountDecimal is null)
+        if (tiering is null && unitAmount is null && unitAmountDecimal is null)
         {
             throw StripeApiException.Missing("unit_amount");
         }
@@ -456,6 +459,7 @@ internal sealed partial class Engine
             Active = f.Bool("active") ?? true,
         };
         price.ApplyMetadata(f.Map("metadata"), false);
+        price.ApplyTiering(tiering);
         Prices[price.Id] = price;
         Emit("price.created", Render(price), null, Now);
         return Render(price);

@@ -193,7 +193,7 @@ internal sealed partial class Engine
             var price = Prices[item.PriceId];
             if (price.IsMetered)
             {
-                lines.Add(MeteredLine(sub, item, closingStart, closingEnd));
+                lines.AddRange(MeteredLines(sub, item, closingStart, closingEnd));
             }
             else
             {
@@ -440,7 +440,7 @@ internal sealed partial class Engine
             {
                 if (sub.Status != "trialing")
                 {
-                    lines.Add(MeteredLine(sub, item, sub.CurrentPeriodStart, sub.CurrentPeriodEnd));
+                    lines.AddRange(MeteredLines(sub, item, sub.CurrentPeriodStart, sub.CurrentPeriodEnd));
                 }
             }
             else

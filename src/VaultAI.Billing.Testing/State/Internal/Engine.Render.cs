@@ -47,31 +47,36 @@ internal sealed partial class Engine
         ["updated"] = Unix(p.Created),
     };
 
-    public JsonObject Render(Price p) => new()
+    public JsonObject Render(Price p)
     {
-        ["id"] = p.Id,
-        ["object"] = "price",
-        ["active"] = p.Active,
-        ["billing_scheme"] = "per_unit",
-        ["created"] = Unix(p.Created),
-        ["currency"] = p.Currency,
-        ["livemode"] = false,
-        ["lookup_key"] = p.LookupKey,
-        ["metadata"] = MetadataJson(p.Metadata),
-        ["nickname"] = p.Nickname,
-        ["product"] = p.ProductId,
-        ["recurring"] = p.Interval is null ? null : new JsonObject
+        var json = new JsonObject
         {
-            ["interval"] = p.Interval,
-            ["interval_count"] = p.IntervalCount,
-            ["meter"] = p.MeterId,
-            ["usage_type"] = p.UsageType,
-        },
-        ["tax_behavior"] = "unspecified",
-        ["type"] = p.Interval is null ? "one_time" : "recurring",
-        ["unit_amount"] = p.UnitAmount ?? (p.UnitAmountDecimal is { } d && d == decimal.Truncate(d) ? (long)d : null),
-        ["unit_amount_decimal"] = p.UnitAmountDecimal is { } u ? FormatDecimal(u) : p.UnitAmount is { } a ? FormatDecimal(a) : null,
-    };
+            ["id"] = p.Id,
+            ["object"] = "price",
+            ["active"] = p.Active,
+            ["billing_scheme"] = "per_unit",
+            ["created"] = Unix(p.Created),
+            ["currency"] = p.Currency,
+            ["livemode"] = false,
+            ["lookup_key"] = p.LookupKey,
+            ["metadata"] = MetadataJson(p.Metadata),
+            ["nickname"] = p.Nickname,
+            ["product"] = p.ProductId,
+            ["recurring"] = p.Interval is null ? null : new JsonObject
+            {
+                ["interval"] = p.Interval,
+                ["interval_count"] = p.IntervalCount,
+                ["meter"] = p.MeterId,
+                ["usage_type"] = p.UsageType,
+            },
+            ["tax_behavior"] = "unspecified",
+            ["type"] = p.Interval is null ? "one_time" : "recurring",
+            ["unit_amount"] = p.UnitAmount ?? (p.UnitAmountDecimal is { } d && d == decimal.Truncate(d) ? (long)d : null),
+            ["unit_amount_decimal"] = p.UnitAmountDecimal is { } u ? FormatDecimal(u) : p.UnitAmount is { } a ? FormatDecimal(a) : null,
+        };
+        RenderTiering(p, json);
+        return json;
+    }
 
     public JsonObject Render(Meter m) => new()
     {
@@ -194,7 +199,7 @@ internal sealed partial class Engine
                 {
                     ["price_details"] = new JsonObject { ["price"] = price.Id, ["product"] = price.ProductId },
                     ["type"] = "price_details",
-                    ["unit_amount_decimal"] = FormatDecimal(price.UnitDecimal),
+                    ["unit_amount_decimal"] = FormatDecimal(line.UnitAmountDecimal ?? price.UnitDecimal),
                 },
                 ["quantity"] = line.Quantity,
                 ["subscription"] = i.SubscriptionId,

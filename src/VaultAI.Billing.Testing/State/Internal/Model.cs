@@ -57,7 +57,7 @@ internal sealed class Product : Resource
     public bool Active { get; set; } = true;
 }
 
-internal sealed class Price : Resource
+internal sealed partial class Price : Resource
 {
     public required string ProductId { get; init; }
 
@@ -184,6 +184,9 @@ internal sealed class InvoiceLine
     public long Quantity { get; init; }
 
     public long Amount { get; init; }
+
+    /// <summary>The unit amount this line was charged at, when it differs from the price's (a tier).</summary>
+    public decimal? UnitAmountDecimal { get; init; }
 
     public required string Description { get; init; }
 

@@ -1,22 +1,21 @@
-using Microsoft.Extensions.Options;
-
 namespace VaultAI.Billing.Credentials.Internal;
 
 /// <summary>Checks <c>VaultAI:Billing:Credentials</c> at start, naming the key to fix.</summary>
-internal sealed class CredentialOptionsValidator : IValidateOptions<VaultAIBillingOptions>
+internal static class CredentialOptionsValidator
 {
     private const string S = VaultAIBillingOptions.SectionName + ":Credentials";
 
     /// <summary>The longest a revoked token may keep working on another host.</summary>
     internal static readonly TimeSpan MaxCacheDuration = TimeSpan.FromMinutes(10);
 
-    public ValidateOptionsResult Validate(string? name, VaultAIBillingOptions options)
+    /// <summary>The problems of the credential options, each naming its key; empty when they are valid.</summary>
+    public static IEnumerable<string> Errors(CredentialOptions? credentials)
     {
         var errors = new List<string>();
-        var credentials = options.Credentials;
         if (credentials is null)
         {
-            return ValidateOptionsResult.Fail($"{S} must not be null.");
+            errors.Add($"{S} must not be null.");
+            return errors;
         }
 
         if (credentials.CacheDuration < TimeSpan.Zero || credentials.CacheDuration > MaxCacheDuration)
@@ -29,6 +28,6 @@ internal sealed class CredentialOptionsValidator : IValidateOptions<VaultAIBilli
             errors.Add($"{S}:CacheSize must be between 1 and 10000000.");
         }
 
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+        return errors;
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using VaultAI.Billing.Plans.Internal;
 
 namespace VaultAI.Billing.DependencyInjection.Internal;
 
@@ -12,28 +13,12 @@ internal sealed class VaultAIBillingOptionsValidator : IValidateOptions<VaultAIB
         var errors = new List<string>();
         if (options.Plans.Count == 0)
         {
-            errors.Add($"{S}:Plans must define at least one plan (for example {S}:Plans:self-hosted:MonthlyPriceId=price_...).");
+            errors.Add($"{S}:Plans must define at least one plan (for example {S}:Plans:self-hosted:MonthlyPriceId=price_..., or a free plan with only a DisplayName).");
         }
 
         foreach (var (key, plan) in options.Plans)
         {
-            if (string.IsNullOrWhiteSpace(plan.MonthlyPriceId))
-            {
-                errors.Add($"{S}:Plans:{key}:MonthlyPriceId must be set to a Stripe price id (price_...); run 'setup-stripe' to create one.");
-            }
-
-            if (plan.GraceDays is < 0 or > 365)
-            {
-                errors.Add($"{S}:Plans:{key}:GraceDays must be between 0 and 365.");
-            }
-
-            for (var i = 0; i < plan.Metered.Count; i++)
-            {
-                if (string.IsNullOrWhiteSpace(plan.Metered[i].Metric) || string.IsNullOrWhiteSpace(plan.Metered[i].MeterEventName))
-                {
-                    errors.Add($"{S}:Plans:{key}:Metered:{i} needs both Metric and MeterEventName.");
-                }
-            }
+            PlanCatalogValidator.Validate(key, plan, options.Metrics, errors);
         }
 
         if (string.IsNullOrWhiteSpace(options.ReportMetric))
@@ -140,6 +125,7 @@ internal sealed class VaultAIBillingOptionsValidator : IValidateOptions<VaultAIB
         }
 
         errors.AddRange(Subscriptions.Internal.ReconciliationOptionsValidator.Errors(options.Reconciliation));
+        errors.AddRange(Credentials.Internal.CredentialOptionsValidator.Errors(options.Credentials));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using VaultAI.Billing.Plans;
 using VaultAI.Billing.Storage;
 using Stripe;
 using Stripe.Checkout;
@@ -28,7 +29,14 @@ internal sealed class CheckoutService(IBillingStore store, StripeClient stripe, 
         }
 
         var plan = settings.Plans[request.PlanKey];
-        var priceId = request.BillingInterval == "yearly" ? plan.YearlyPriceId! : plan.MonthlyPriceId;
+        var items = plan.SubscriptionItems(request.BillingInterval == "yearly");
+        if (items.Count == 0)
+        {
+            throw BillingException.Invalid("plan_type", $"The plan '{request.PlanKey}' is free: it needs no checkout; link the organization instead.");
+        }
+
+        // Checkout takes 1 to 730 trial days; no trial is said by leaving the field out.
+        var trialDays = request.TrialDays ?? plan.TrialDays ?? settings.DefaultTrialDays;
         var id = organizationId.ToString("D");
         var metadata = new Dictionary<string, string> { ["organization_id"] = id, ["plan"] = request.PlanKey, ["deployment_type"] = request.DeploymentType };
 
@@ -41,7 +49,7 @@ internal sealed class CheckoutService(IBillingStore store, StripeClient stripe, 
                 new SessionCreateOptions
                 {
                     Mode = "subscription",
-                    LineItems = [new SessionLineItemOptions { Price = priceId, Quantity = plan.LicensedQuantity }],
+                    LineItems = items.Select(i => new SessionLineItemOptions { Price = i.PriceId, Quantity = i.Quantity }).ToList(),
                     SuccessUrl = request.SuccessUrl,
                     CancelUrl = request.CancelUrl,
                     CustomerEmail = request.CustomerEmail,
@@ -49,7 +57,7 @@ internal sealed class CheckoutService(IBillingStore store, StripeClient stripe, 
                     Metadata = metadata,
                     SubscriptionData = new SessionSubscriptionDataOptions
                     {
-                        TrialPeriodDays = request.TrialDays ?? settings.DefaultTrialDays,
+                        TrialPeriodDays = trialDays > 0 ? trialDays : null,
                         Metadata = metadata,
                     },
                 },

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing.Metering.Internal;
 using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Plans;
 using VaultAI.Billing.Storage;
 using Stripe;
 using VaultAI.Billing.Stripe.Internal;
@@ -28,7 +29,7 @@ internal sealed partial class LinkingService(
         Validate(request, settings);
         var plan = settings.Plans[request.PlanKey];
         var yearly = string.Equals(request.BillingInterval, "yearly", StringComparison.Ordinal);
-        var priceId = yearly ? plan.YearlyPriceId! : plan.MonthlyPriceId;
+        var items = plan.SubscriptionItems(yearly);
 
         var organization = await store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false)
             ?? throw new BillingException(404, "organization_not_found", $"No organization {organizationId} has registered or reported.", "organization_id");
@@ -39,9 +40,15 @@ internal sealed partial class LinkingService(
 
         var idText = organizationId.ToString("D");
         var customer = await StripeErrors.GuardAsync("find or create the customer", () => FindOrCreateCustomerAsync(organization, request.AdminEmail, cancellationToken), cancellationToken).ConfigureAwait(false);
-        var subscription = await StripeErrors.GuardAsync("find or create the subscription", () => FindOrCreateSubscriptionAsync(idText, customer.Id, priceId, request, settings, cancellationToken), cancellationToken).ConfigureAwait(false);
-
         var now = timeProvider.GetUtcNow();
+        if (items.Count == 0)
+        {
+            return await LinkFreeAsync(organizationId, customer.Id, request, now, cancellationToken).ConfigureAwait(false);
+        }
+
+        var trialDays = request.TrialDays ?? plan.TrialDays ?? settings.DefaultTrialDays;
+        var subscription = await StripeErrors.GuardAsync("find or create the subscription", () => FindOrCreateSubscriptionAsync(idText, customer.Id, items, trialDays, request, cancellationToken), cancellationToken).ConfigureAwait(false);
+
         Organization? linked = null;
         var outcome = await store.CommitLinkAsync(
             organizationId,
@@ -88,6 +95,27 @@ internal sealed partial class LinkingService(
         }
     }
 
+    /// <summary>A free plan has no Stripe subscription: the organization keeps its customer and is active at once.</summary>
+    private async Task<Organization> LinkFreeAsync(Guid organizationId, string customerId, LinkRequest request, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var updated = await store.UpdateOrganizationAsync(organizationId, org =>
+        {
+            org.StripeCustomerId = customerId;
+            org.StripeSubscriptionId = null;
+            org.StripeSubscriptionStatus = null;
+            org.AdminEmail = request.AdminEmail;
+            org.DeploymentType = request.DeploymentType;
+            org.PlanKey = request.PlanKey;
+            org.Status = OrganizationStatus.Active;
+            org.TrialEnd = null;
+            org.LinkedAt ??= now;
+            return true;
+        }, cancellationToken).ConfigureAwait(false)
+            ?? throw new BillingException(404, "organization_not_found", $"Organization {organizationId} no longer exists.", "organization_id");
+        LogLinkedFree(logger, organizationId, customerId, request.PlanKey);
+        return updated;
+    }
+
     private async Task<Customer> FindOrCreateCustomerAsync(Organization organization, string email, CancellationToken cancellationToken)
     {
         var id = organization.Id.ToString("D");
@@ -110,7 +138,7 @@ internal sealed partial class LinkingService(
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<Subscription> FindOrCreateSubscriptionAsync(string organizationId, string customerId, string priceId, LinkRequest request, VaultAIBillingOptions settings, CancellationToken cancellationToken)
+    private async Task<Subscription> FindOrCreateSubscriptionAsync(string organizationId, string customerId, IReadOnlyList<PlanItem> items, int trialDays, LinkRequest request, CancellationToken cancellationToken)
     {
         var existingSubscriptions = stripe.V1.Subscriptions.ListAutoPagingAsync(
             new SubscriptionListOptions { Customer = customerId, Status = "all", Limit = 100 },
@@ -128,8 +156,8 @@ internal sealed partial class LinkingService(
             new SubscriptionCreateOptions
             {
                 Customer = customerId,
-                Items = [new SubscriptionItemOptions { Price = priceId, Quantity = settings.Plans[request.PlanKey].LicensedQuantity }],
-                TrialPeriodDays = request.TrialDays ?? settings.DefaultTrialDays,
+                Items = items.Select(i => new SubscriptionItemOptions { Price = i.PriceId, Quantity = i.Quantity }).ToList(),
+                TrialPeriodDays = trialDays,
                 Metadata = new Dictionary<string, string>
                 {
                     ["organization_id"] = organizationId,
@@ -183,7 +211,7 @@ internal sealed partial class LinkingService(
             throw BillingException.Invalid("billing_interval", "'billing_interval' must be 'monthly' or 'yearly'.");
         }
 
-        if (billingInterval == "yearly" && string.IsNullOrEmpty(plan.YearlyPriceId))
+        if (billingInterval == "yearly" && !plan.HasYearly)
         {
             throw BillingException.Invalid("billing_interval", $"The plan '{planKey}' has no yearly price.");
         }
@@ -191,6 +219,9 @@ internal sealed partial class LinkingService(
 
     private static BillingException AlreadyLinked(Organization organization) =>
         new(409, "already_linked", $"Organization {organization.Id} is already linked to Stripe customer {organization.StripeCustomerId}.", "organization_id");
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "Organization {OrganizationId} linked to Stripe customer {CustomerId} on the free plan {PlanKey}, without a subscription")]
+    private static partial void LogLinkedFree(ILogger logger, Guid organizationId, string customerId, string planKey);
 
     [LoggerMessage(EventId = 1201, Level = LogLevel.Information, Message = "Organization {OrganizationId} linked to Stripe customer {CustomerId} and subscription {SubscriptionId} ({Status})")]
     private static partial void LogLinked(ILogger logger, Guid organizationId, string customerId, string subscriptionId, string? status);

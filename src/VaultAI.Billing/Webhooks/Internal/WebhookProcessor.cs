@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using VaultAI.Billing.Diagnostics;
 using VaultAI.Billing.Metering.Internal;
 using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Plans;
 using VaultAI.Billing.Storage;
 using Stripe;
 using VaultAI.Billing.Stripe.Internal;
@@ -469,14 +470,14 @@ internal sealed partial class WebhookProcessor(
         return subscription;
     }
 
-    /// <summary>The plan whose price the subscription carries, through the catalog.</summary>
+    /// <summary>The plan one of whose prices (base, seats or overage) the subscription carries, through the catalog.</summary>
     private string? PlanFor(Subscription subscription)
     {
         foreach (var item in subscription.Items?.Data ?? [])
         {
             foreach (var (key, plan) in options.CurrentValue.Plans)
             {
-                if (item.Price?.Id is { } priceId && (priceId == plan.MonthlyPriceId || priceId == plan.YearlyPriceId))
+                if (item.Price?.Id is { } priceId && plan.HasPrice(priceId))
                 {
                     return key;
                 }
