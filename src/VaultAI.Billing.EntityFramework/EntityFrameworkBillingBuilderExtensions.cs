@@ -27,6 +27,7 @@ public static class EntityFrameworkBillingBuilderExtensions
             options.ReplaceService<IModelCacheKeyFactory, ProviderModelCacheKeyFactory>();
         });
         builder.Services.TryAddSingleton<IBillingStore, EntityFrameworkBillingStore>();
+        builder.Services.TryAddSingleton<Events.IBillingEventStore, EntityFrameworkBillingEventStore>();
         return builder;
     }
 }

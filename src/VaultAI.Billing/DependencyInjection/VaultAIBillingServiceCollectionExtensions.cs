@@ -82,6 +82,7 @@ public static class VaultAIBillingServiceCollectionExtensions
         services.TryAddSingleton<IMeterEventDispatcher, MeterEventDispatcher>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookRetryService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MeterEventDispatcherService>());
+        VaultAI.Billing.Events.Internal.EntitlementAndEventServices.Add(services);
         return new VaultAIBillingBuilder(services);
     }
 

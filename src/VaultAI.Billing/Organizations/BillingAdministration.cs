@@ -108,7 +108,11 @@ public sealed partial class BillingAdministration
     public async Task<Organization> SyncFromStripeAsync(Guid organizationId, CancellationToken cancellationToken = default)
     {
         var organization = await RequireLinkedAsync(organizationId, cancellationToken).ConfigureAwait(false);
-        var subscription = await StripeErrors.GuardAsync("read the subscription", () => _stripe.V1.Subscriptions.GetAsync(organization.StripeSubscriptionId!, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+        // The latest invoice tells since when a past-due subscription has been past due (see SubscriptionState.ObservedAt).
+        var subscription = await StripeErrors.GuardAsync(
+            "read the subscription",
+            () => _stripe.V1.Subscriptions.GetAsync(organization.StripeSubscriptionId!, new global::Stripe.SubscriptionGetOptions { Expand = ["latest_invoice"] }, cancellationToken: cancellationToken),
+            cancellationToken).ConfigureAwait(false);
         return await ApplyAsync(organizationId, subscription, cancellationToken).ConfigureAwait(false);
     }
 
@@ -145,15 +149,19 @@ public sealed partial class BillingAdministration
     public Task<IReadOnlyList<InvoiceRecord>> ListInvoicesAsync(Guid organizationId, int take = 24, CancellationToken cancellationToken = default) =>
         _store.ListInvoicesAsync(organizationId, Math.Clamp(take, 1, 1000), cancellationToken);
 
-    private async Task<Organization> ApplyAsync(Guid organizationId, Subscription subscription, CancellationToken cancellationToken) =>
-        (await _store.UpdateOrganizationAsync(
+    private async Task<Organization> ApplyAsync(Guid organizationId, Subscription subscription, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        return (await _store.UpdateOrganizationAsync(
             organizationId,
             org =>
             {
-                SubscriptionState.Apply(org, subscription);
+                SubscriptionState.Apply(org, subscription, SubscriptionState.ObservedAt(subscription, now));
+                org.UpdatedAt = now;
                 return true;
             },
             cancellationToken).ConfigureAwait(false))!;
+    }
 
     private async Task<Organization> RequireAsync(Guid organizationId, CancellationToken cancellationToken) =>
         await _store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false)

@@ -229,6 +229,7 @@ internal sealed partial class WebhookProcessor(
 
         var now = timeProvider.GetUtcNow();
         var applied = false;
+        StatusTransition? transition = null;
         await store.UpdateOrganizationAsync(organization.Id, org =>
         {
             if (org.LastSubscriptionEventAt is { } last
@@ -244,15 +245,14 @@ internal sealed partial class WebhookProcessor(
             }
 
             var before = org.Status;
-            SubscriptionState.Apply(org, state);
+            SubscriptionState.Apply(org, state, stripeEvent.CreatedAt());
             if (deleted)
             {
-                org.StripeSubscriptionStatus = "canceled";
-                org.Status = OrganizationStatus.Canceled;
+                SubscriptionState.ApplyStatus(org, OrganizationStatus.Canceled, "canceled", stripeEvent.CreatedAt());
             }
 
+            transition = new StatusTransition(before, org.Status);
             org.PlanKey = PlanFor(state) ?? org.PlanKey;
-            TrackPastDue(org, before, stripeEvent.CreatedAt());
             org.LastSubscriptionEventAt = stripeEvent.CreatedAt();
             org.LastSubscriptionEventId = stripeEvent.Id;
             org.UpdatedAt = now;
@@ -297,7 +297,7 @@ internal sealed partial class WebhookProcessor(
                 ? deployment
                 : settings.AutomaticDeploymentType;
             org.LinkedAt = now;
-            SubscriptionState.Apply(org, subscription);
+            SubscriptionState.Apply(org, subscription, stripeEvent.CreatedAt());
             org.LastSubscriptionEventAt = stripeEvent.CreatedAt();
             org.LastSubscriptionEventId = stripeEvent.Id;
         }, planner.Plan, cancellationToken).ConfigureAwait(false);
@@ -377,6 +377,7 @@ internal sealed partial class WebhookProcessor(
             return (WebhookEventStatus.Processed, null);
         }
 
+        StatusTransition? transition = null;
         await store.UpdateOrganizationAsync(organization.Id, org =>
         {
             if (invoiceSubscription is not null && org.StripeSubscriptionId != invoiceSubscription)
@@ -389,24 +390,20 @@ internal sealed partial class WebhookProcessor(
                 return false;
             }
 
-            var before = org.Status;
             if (failed && org.Status is OrganizationStatus.Active or OrganizationStatus.Trial or OrganizationStatus.PastDue)
             {
-                org.Status = OrganizationStatus.PastDue;
-                org.StripeSubscriptionStatus = "past_due";
+                transition = SubscriptionState.ApplyStatus(org, OrganizationStatus.PastDue, "past_due", stripeEvent.CreatedAt());
             }
             else if (paid && org.Status is OrganizationStatus.PastDue or OrganizationStatus.Unpaid)
             {
                 // Paying a trial's zero invoice must not end the trial: only a past-due organization recovers here.
-                org.Status = OrganizationStatus.Active;
-                org.StripeSubscriptionStatus = "active";
+                transition = SubscriptionState.ApplyStatus(org, OrganizationStatus.Active, "active", stripeEvent.CreatedAt());
             }
             else
             {
                 return false;
             }
 
-            TrackPastDue(org, before, stripeEvent.CreatedAt());
             org.LastSubscriptionEventAt = stripeEvent.CreatedAt();
             org.LastSubscriptionEventId = stripeEvent.Id;
             org.UpdatedAt = now;
@@ -454,7 +451,7 @@ internal sealed partial class WebhookProcessor(
                 ? deployment
                 : settings.AutomaticDeploymentType;
             org.LinkedAt = now;
-            SubscriptionState.Apply(org, subscription);
+            SubscriptionState.Apply(org, subscription, stripeEvent.CreatedAt());
         }, planner.Plan, cancellationToken).ConfigureAwait(false);
         return (WebhookEventStatus.Processed, null);
     }
@@ -484,18 +481,6 @@ internal sealed partial class WebhookProcessor(
         }
 
         return null;
-    }
-
-    private static void TrackPastDue(Organization org, string before, DateTimeOffset at)
-    {
-        if (org.Status == OrganizationStatus.PastDue && before != OrganizationStatus.PastDue)
-        {
-            org.PastDueSince = at;
-        }
-        else if (org.Status != OrganizationStatus.PastDue)
-        {
-            org.PastDueSince = null;
-        }
     }
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Stripe event {EventId} ({Type}): {Status} {Note}")]
