@@ -76,7 +76,9 @@ public static class VaultAIBillingServiceCollectionExtensions
             sp.GetRequiredService<WebhookReplayer>(),
             sp.GetRequiredService<CheckoutService>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<BillingAdministration>>()));
+            sp.GetRequiredService<ILogger<BillingAdministration>>(),
+            sp.GetRequiredService<VaultAI.Billing.Events.IBillingEventLog>(),
+            sp.GetRequiredService<Microsoft.AspNetCore.Http.IHttpContextAccessor>()));
         services.TryAddScoped<WebhookProcessor>();
         services.TryAddScoped<WebhookReplayer>();
         services.TryAddSingleton<IMeterEventDispatcher, MeterEventDispatcher>();

@@ -30,6 +30,7 @@ public static class BillingEndpointRouteBuilderExtensions
         AdminEndpoints.Map(admin);
         UsageEndpoints.MapAdmin(admin);
         WebhookEndpoints.MapAdmin(admin);
+        VaultAI.Billing.Events.Internal.BillingEventEndpoints.MapAdmin(admin);
         return instance;
     }
 }

@@ -1,4 +1,7 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using VaultAI.Billing.Events;
 using VaultAI.Billing.Credentials.Internal;
 using VaultAI.Billing.Linking;
 using VaultAI.Billing.Linking.Internal;
@@ -27,9 +30,13 @@ public sealed partial class BillingAdministration
     private readonly CheckoutService _checkout;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<BillingAdministration> _logger;
+    private readonly IBillingEventLog _events;
+    private readonly IHttpContextAccessor _http;
 
-    internal BillingAdministration(IBillingStore store, StripeClient stripe, LinkingService linking, WebhookReplayer webhooks, CheckoutService checkout, TimeProvider timeProvider, ILogger<BillingAdministration> logger)
+    internal BillingAdministration(IBillingStore store, StripeClient stripe, LinkingService linking, WebhookReplayer webhooks, CheckoutService checkout, TimeProvider timeProvider, ILogger<BillingAdministration> logger, IBillingEventLog events, IHttpContextAccessor http)
     {
+        _events = events;
+        _http = http;
         _store = store;
         _stripe = stripe;
         _linking = linking;
@@ -53,8 +60,13 @@ public sealed partial class BillingAdministration
 
     /// <summary>Links a pending organization to a new (or its existing) Stripe customer and a trial subscription.</summary>
     /// <exception cref="BillingException">400 for a bad request (naming the field), 404, 409 when already linked, 502 when Stripe fails.</exception>
-    public Task<Organization> LinkAsync(Guid organizationId, LinkRequest request, CancellationToken cancellationToken = default) =>
-        _linking.LinkAsync(organizationId, request, cancellationToken);
+    public async Task<Organization> LinkAsync(Guid organizationId, LinkRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var organization = await _linking.LinkAsync(organizationId, request, cancellationToken).ConfigureAwait(false);
+        await RecordChangeAsync(organizationId, BillingEventTypes.Linked, new JsonObject { ["plan"] = request.PlanKey, ["subscription"] = organization.StripeSubscriptionId, ["status"] = organization.Status }, cancellationToken).ConfigureAwait(false);
+        return organization;
+    }
 
     /// <summary>Creates a Stripe Checkout link for a pending organization; completing it links the organization (by webhook).</summary>
     /// <exception cref="BillingException">400 naming the field, 404, 409 when already linked, 502 when Stripe fails.</exception>
@@ -74,6 +86,7 @@ public sealed partial class BillingAdministration
         var token = InstanceTokens.NewToken();
         await _store.ReplaceCredentialAsync(organizationId, InstanceTokens.NewCredential(organizationId, token, now), now, cancellationToken).ConfigureAwait(false);
         LogTokenRotated(_logger, organizationId);
+        await RecordChangeAsync(organizationId, BillingEventTypes.TokenRotated, null, cancellationToken).ConfigureAwait(false);
         return token;
     }
 
@@ -152,16 +165,35 @@ public sealed partial class BillingAdministration
     private async Task<Organization> ApplyAsync(Guid organizationId, Subscription subscription, CancellationToken cancellationToken)
     {
         var now = _timeProvider.GetUtcNow();
-        return (await _store.UpdateOrganizationAsync(
+        var transition = default(StatusTransition);
+        var organization = (await _store.UpdateOrganizationAsync(
             organizationId,
             org =>
             {
-                SubscriptionState.Apply(org, subscription, SubscriptionState.ObservedAt(subscription, now));
+                transition = SubscriptionState.Apply(org, subscription, SubscriptionState.ObservedAt(subscription, now));
                 org.UpdatedAt = now;
                 return true;
             },
             cancellationToken).ConfigureAwait(false))!;
+
+        var type = transition.Changed ? transition.After switch
+        {
+            OrganizationStatus.PastDue => BillingEventTypes.PastDue,
+            OrganizationStatus.Canceled => BillingEventTypes.Canceled,
+            OrganizationStatus.Active or OrganizationStatus.Trial when transition.LeftPastDue || transition.Before == OrganizationStatus.Unpaid => BillingEventTypes.Resumed,
+            _ => null,
+        } : null;
+        if (type is not null)
+        {
+            await RecordChangeAsync(organizationId, type, new JsonObject { ["from"] = transition.Before, ["to"] = transition.After, ["past_due_since"] = organization.PastDueSince }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return organization;
     }
+
+    /// <summary>Records an administrator's change in the billing event log, with who did it.</summary>
+    private Task RecordChangeAsync(Guid organizationId, string type, JsonObject? data, CancellationToken cancellationToken) =>
+        _events.RecordAsync(new BillingEventEntry(type, organizationId, BillingActors.Admin(_http.HttpContext?.User.Identity?.Name), data), cancellationToken);
 
     private async Task<Organization> RequireAsync(Guid organizationId, CancellationToken cancellationToken) =>
         await _store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false)

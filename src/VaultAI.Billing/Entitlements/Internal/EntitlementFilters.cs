@@ -84,6 +84,7 @@ internal static class EntitlementFilters
             Instance = http.Request.Path,
         };
         problem.Extensions["code"] = decision.Code;
+        problem.Extensions["field"] = decision.Code == EntitlementCodes.QuotaExceeded ? "quantity" : "organization_id";
         problem.Extensions["reason"] = decision.State.Reason;
         problem.Extensions["quota"] = QuotaJson(decision.Quota);
         problem.Extensions["upgrade_url"] = decision.UpgradeUrl;

@@ -11,6 +11,7 @@ internal static class EntitlementAndEventServices
 {
     public static void Add(IServiceCollection services)
     {
+        services.AddHttpContextAccessor();
         services.TryAddSingleton<BillingEventSignal>();
         services.TryAddSingleton<BillingEventLog>();
         services.TryAddSingleton<IBillingEventLog>(sp => sp.GetRequiredService<BillingEventLog>());

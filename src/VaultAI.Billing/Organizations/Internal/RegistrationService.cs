@@ -17,6 +17,7 @@ internal sealed record RegistrationOutcome(Organization Organization, string? To
 
 /// <summary>Creates pending organizations with their own token; links them at once in automatic mode.</summary>
 internal sealed partial class RegistrationService(
+    Events.IBillingEventLog eventLog,
     IBillingStore store,
     LinkingService linking,
     IOptionsMonitor<VaultAIBillingOptions> options,
@@ -59,6 +60,7 @@ internal sealed partial class RegistrationService(
         }
 
         LogRegistered(logger, organization.Id);
+        await eventLog.RecordAsync(new Events.BillingEventEntry(Events.BillingEventTypes.Registered, organization.Id, Events.BillingActors.Instance), cancellationToken).ConfigureAwait(false);
         if (settings.LinkingMode == LinkingMode.Automatic)
         {
             organization = await TryLinkAutomaticallyAsync(organization, request.Email!, settings, cancellationToken).ConfigureAwait(false);

@@ -30,6 +30,7 @@ internal sealed partial class WebhookProcessor(
     IBillingStore store,
     StripeClient stripe,
     OutboxPlanner planner,
+    Events.IBillingEventLog eventLog,
     IOptionsMonitor<VaultAIBillingOptions> options,
     TimeProvider timeProvider,
     BillingDiagnostics diagnostics,
@@ -232,6 +233,7 @@ internal sealed partial class WebhookProcessor(
         StatusTransition? transition = null;
         await store.UpdateOrganizationAsync(organization.Id, org =>
         {
+            transition = null;
             if (org.LastSubscriptionEventAt is { } last
                 && (stripeEvent.CreatedAt() < last || (stripeEvent.CreatedAt() == last && org.LastSubscriptionEventId == stripeEvent.Id)))
             {
@@ -260,6 +262,7 @@ internal sealed partial class WebhookProcessor(
             return true;
         }, cancellationToken).ConfigureAwait(false);
 
+        await RecordTransitionAsync(stripeEvent, organization.Id, transition, cancellationToken).ConfigureAwait(false);
         return applied
             ? (WebhookEventStatus.Processed, null)
             : (WebhookEventStatus.Processed, "Older than the state already applied (or about a canceled subscription); nothing changed.");
@@ -302,6 +305,11 @@ internal sealed partial class WebhookProcessor(
             org.LastSubscriptionEventId = stripeEvent.Id;
         }, planner.Plan, cancellationToken).ConfigureAwait(false);
 
+        if (outcome == LinkCommitOutcome.Committed)
+        {
+            await RecordAsync(stripeEvent, Events.BillingEventTypes.Linked, organizationId, new() { ["subscription"] = subscription.Id, ["via"] = "subscription_metadata" }, cancellationToken).ConfigureAwait(false);
+        }
+
         return outcome switch
         {
             LinkCommitOutcome.Committed => (WebhookEventStatus.Processed, $"Linked organization {organizationId} from the subscription's metadata."),
@@ -325,6 +333,7 @@ internal sealed partial class WebhookProcessor(
             org.TrialEnd = subscription.TrialEnd.ToUtcOffset() ?? org.TrialEnd;
             return true;
         }, cancellationToken).ConfigureAwait(false);
+        await RecordAsync(stripeEvent, Events.BillingEventTypes.TrialEnding, organization.Id, new() { ["trial_end"] = subscription.TrialEnd.ToUtcOffset() }, cancellationToken).ConfigureAwait(false);
         return (WebhookEventStatus.Processed, null);
     }
 
@@ -377,9 +386,20 @@ internal sealed partial class WebhookProcessor(
             return (WebhookEventStatus.Processed, null);
         }
 
+        if (failed || stripeEvent.Type == "invoice.paid")
+        {
+            await RecordAsync(
+                stripeEvent,
+                failed ? Events.BillingEventTypes.PaymentFailed : Events.BillingEventTypes.InvoicePaid,
+                organization.Id,
+                new() { ["invoice"] = invoice.Id, ["amount_due"] = invoice.AmountDue, ["amount_paid"] = invoice.AmountPaid, ["currency"] = invoice.Currency, ["hosted_invoice_url"] = invoice.HostedInvoiceUrl },
+                cancellationToken).ConfigureAwait(false);
+        }
+
         StatusTransition? transition = null;
         await store.UpdateOrganizationAsync(organization.Id, org =>
         {
+            transition = null;
             if (invoiceSubscription is not null && org.StripeSubscriptionId != invoiceSubscription)
             {
                 return false;
@@ -409,6 +429,7 @@ internal sealed partial class WebhookProcessor(
             org.UpdatedAt = now;
             return true;
         }, cancellationToken).ConfigureAwait(false);
+        await RecordTransitionAsync(stripeEvent, organization.Id, transition, cancellationToken).ConfigureAwait(false);
         return (WebhookEventStatus.Processed, null);
     }
 
@@ -442,7 +463,7 @@ internal sealed partial class WebhookProcessor(
         var subscription = await stripe.V1.Subscriptions.GetAsync(session.SubscriptionId, cancellationToken: cancellationToken).ConfigureAwait(false);
         var now = timeProvider.GetUtcNow();
         var settings = options.CurrentValue;
-        await store.CommitLinkAsync(organizationId, org =>
+        var committed = await store.CommitLinkAsync(organizationId, org =>
         {
             org.StripeCustomerId = session.CustomerId;
             org.StripeSubscriptionId = subscription.Id;
@@ -453,6 +474,11 @@ internal sealed partial class WebhookProcessor(
             org.LinkedAt = now;
             SubscriptionState.Apply(org, subscription, stripeEvent.CreatedAt());
         }, planner.Plan, cancellationToken).ConfigureAwait(false);
+        if (committed == LinkCommitOutcome.Committed)
+        {
+            await RecordAsync(stripeEvent, Events.BillingEventTypes.Linked, organizationId, new() { ["subscription"] = subscription.Id, ["via"] = "checkout" }, cancellationToken).ConfigureAwait(false);
+        }
+
         return (WebhookEventStatus.Processed, null);
     }
 
@@ -481,6 +507,33 @@ internal sealed partial class WebhookProcessor(
         }
 
         return null;
+    }
+
+    /// <summary>Records the billing event of a status change made by a Stripe event (past due, resumed, canceled).</summary>
+    private Task RecordTransitionAsync(Event stripeEvent, Guid organizationId, StatusTransition? transition, CancellationToken cancellationToken)
+    {
+        if (transition is not { Changed: true } change)
+        {
+            return Task.CompletedTask;
+        }
+
+        var type = change.After switch
+        {
+            OrganizationStatus.PastDue => Events.BillingEventTypes.PastDue,
+            OrganizationStatus.Canceled => Events.BillingEventTypes.Canceled,
+            OrganizationStatus.Active or OrganizationStatus.Trial when change.LeftPastDue || change.Before == OrganizationStatus.Unpaid => Events.BillingEventTypes.Resumed,
+            _ => null,
+        };
+        return type is null
+            ? Task.CompletedTask
+            : RecordAsync(stripeEvent, type, organizationId, new() { ["from"] = change.Before, ["to"] = change.After }, cancellationToken);
+    }
+
+    /// <summary>Records a billing event once per Stripe event (a redelivered or retried event records nothing new).</summary>
+    private Task RecordAsync(Event stripeEvent, string type, Guid organizationId, System.Text.Json.Nodes.JsonObject data, CancellationToken cancellationToken)
+    {
+        data["stripe_event"] = stripeEvent.Id;
+        return eventLog.RecordAsync(new Events.BillingEventEntry(type, organizationId, Events.BillingActors.Stripe, data, $"stripe:{stripeEvent.Id}:{type}"), cancellationToken);
     }
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Stripe event {EventId} ({Type}): {Status} {Note}")]
