@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using VaultAI.Billing.Events;
+using VaultAI.Billing.Events.Internal;
 using VaultAI.Billing.Credentials.Internal;
 using VaultAI.Billing.Linking;
 using VaultAI.Billing.Linking.Internal;
@@ -191,9 +192,12 @@ public sealed partial class BillingAdministration
         return organization;
     }
 
-    /// <summary>Records an administrator's change in the billing event log, with who did it.</summary>
+    /// <summary>
+    /// Records an administrator's change in the billing event log, with who did it. Best effort: the change is already
+    /// made (in Stripe and in the database), so a failure of the log must not answer it as failed.
+    /// </summary>
     private Task RecordChangeAsync(Guid organizationId, string type, JsonObject? data, CancellationToken cancellationToken) =>
-        _events.RecordAsync(new BillingEventEntry(type, organizationId, BillingActors.Admin(_http.HttpContext?.User.Identity?.Name), data), cancellationToken);
+        _events.RecordBestEffortAsync(new BillingEventEntry(type, organizationId, BillingActors.Admin(_http.HttpContext?.User.Identity?.Name), data), _logger, cancellationToken);
 
     private async Task<Organization> RequireAsync(Guid organizationId, CancellationToken cancellationToken) =>
         await _store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false)
