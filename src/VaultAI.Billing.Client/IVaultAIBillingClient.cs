@@ -35,4 +35,17 @@ public interface IVaultAIBillingClient
     /// <returns>The status.</returns>
     /// <exception cref="VaultAIBillingException">The host refused the request, or it could not be reached and no status was ever retrieved.</exception>
     Task<OrganizationStatus> GetStatusAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Asks the billing host whether the organization may use <paramref name="quantity"/> more of <paramref name="metric"/> now,
+    /// judged against the usage the host has recorded this period. When the host cannot be reached, the answer comes from the
+    /// cached status (<see cref="GetStatusAsync"/>) if it is at most <see cref="VaultAIBillingClientOptions.EntitlementCacheMaxAge"/>
+    /// old, flagged <see cref="EntitlementCheck.IsStale"/>: entitled as it was then, with no quota known.
+    /// </summary>
+    /// <param name="metric">The metric key, for example <c>ai_tokens</c>.</param>
+    /// <param name="quantity">The quantity about to be used (0 asks about the subscription only).</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>The answer; a refusal carries the host's code, quota and upgrade URL.</returns>
+    /// <exception cref="VaultAIBillingException">The host refused the request (other than 402), or it could not be reached and no recent enough status is cached.</exception>
+    Task<EntitlementCheck> CheckEntitlementAsync(string metric, long quantity, CancellationToken cancellationToken = default);
 }

@@ -42,6 +42,12 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     /// <summary>The invoice mirror.</summary>
     public DbSet<InvoiceRecord> Invoices => Set<InvoiceRecord>();
 
+    /// <summary>The billing event log (append-only).</summary>
+    public DbSet<Events.BillingEvent> BillingEvents => Set<Events.BillingEvent>();
+
+    /// <summary>The outbox of billing events for the host's handlers.</summary>
+    public DbSet<Events.BillingEventDelivery> BillingEventDeliveries => Set<Events.BillingEventDelivery>();
+
     /// <summary>Whether this context runs on SQLite (the demo path).</summary>
     internal bool IsSqlite => Database.ProviderName?.Contains("Sqlite", StringComparison.Ordinal) == true;
 
@@ -68,6 +74,8 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
         modelBuilder.ApplyConfiguration(new UsageEventRecordConfiguration());
         modelBuilder.ApplyConfiguration(new UsagePeriodTotalConfiguration());
         modelBuilder.ApplyConfiguration(new DispatchRateBucketConfiguration());
+        modelBuilder.ApplyConfiguration(new BillingEventConfiguration());
+        modelBuilder.ApplyConfiguration(new BillingEventDeliveryConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

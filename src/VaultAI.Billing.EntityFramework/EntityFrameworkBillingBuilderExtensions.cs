@@ -30,6 +30,7 @@ public static class EntityFrameworkBillingBuilderExtensions
         builder.Services.TryAddSingleton<IBillingStore, EntityFrameworkBillingStore>();
         builder.Services.TryAddSingleton<IBillingJobLock, EntityFrameworkJobLock>();
         builder.Services.TryAddSingleton<IDispatchRateBudget, DispatchRateBudget>();
+        builder.Services.TryAddSingleton<Events.IBillingEventStore, EntityFrameworkBillingEventStore>();
         return builder;
     }
 }

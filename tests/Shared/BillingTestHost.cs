@@ -61,7 +61,9 @@ internal sealed class BillingTestHost : IAsyncDisposable
         TimeProvider? timeProvider = null,
         Action<VaultAIBillingOptions>? configure = null,
         Action<DbContextOptionsBuilder>? database = null,
-        Action<ILoggingBuilder>? logging = null)
+        Action<ILoggingBuilder>? logging = null,
+        Action<IServiceCollection>? services = null,
+        Action<WebApplication>? map = null)
     {
         connectionString ??= database is null ? await TestDatabase.CreateDatabaseAsync("billing") : "";
         var builder = WebApplication.CreateSlimBuilder();
@@ -94,6 +96,7 @@ internal sealed class BillingTestHost : IAsyncDisposable
                 configure?.Invoke(options);
             })
             .AddEntityFrameworkStore(database ?? (options => options.UseNpgsql(connectionString)));
+        services?.Invoke(builder.Services);
         builder.Services.AddAuthentication("Test").AddScheme<AuthenticationSchemeOptions, TestAdminHandler>("Test", _ => { });
         builder.Services.AddAuthorization(options => options.AddPolicy("VaultAI.Billing.Admin", policy => policy.RequireAuthenticatedUser()));
 
@@ -114,6 +117,7 @@ internal sealed class BillingTestHost : IAsyncDisposable
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapVaultAIBilling();
+        map?.Invoke(app);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         self = new BillingTestHost(app, new Uri(address), connectionString);

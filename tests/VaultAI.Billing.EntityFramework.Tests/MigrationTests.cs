@@ -11,6 +11,8 @@ public sealed class MigrationTests
 {
     private static readonly string[] Tables =
     [
+        "billing_event_deliveries",
+        "billing_events",
         "dispatch_rate_buckets",
         "instance_credentials",
         "invoices",
@@ -24,6 +26,8 @@ public sealed class MigrationTests
 
     private static readonly string[] UniqueIndexes =
     [
+        "IX_billing_event_deliveries_event_id_handler",
+        "IX_billing_events_deduplication_key",
         "IX_instance_credentials_token_hash",
         "IX_meter_event_outbox_identifier",
         "IX_meter_event_outbox_usage_report_id",

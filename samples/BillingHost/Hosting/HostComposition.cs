@@ -94,6 +94,7 @@ public static class HostComposition
         }
 
         services.AddSingleton(mode);
+        EventHookForwarder.Register(services, configuration);
         services.AddSingleton(new GeneratedAdminPassword(generatedPassword));
         services.AddSingleton<HostConsole>();
         services.AddHostedService<HostBanner>();

@@ -51,6 +51,13 @@ public sealed class VaultAIBillingClientOptions
     /// <value>The default is 5 minutes.</value>
     public TimeSpan StatusCacheLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Gets or sets how old a cached status may be for <c>CheckEntitlementAsync</c> to answer from it while the billing host
+    /// is unreachable; past it the check fails with the transient error (the bound on how stale an entitlement can be).
+    /// </summary>
+    /// <value>The default is 24 hours.</value>
+    public TimeSpan EntitlementCacheMaxAge { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Gets or sets the enrollment key sent at registration in the <c>X-Enrollment-Key</c> header, when the billing host requires one.</summary>
     /// <value>Optional. The default is <see langword="null"/>.</value>
     public string? EnrollmentKey { get; set; }

@@ -57,6 +57,12 @@ public sealed class VaultAIBillingOptions
     /// <summary>The meter-event dispatcher.</summary>
     public DispatcherOptions Dispatcher { get; set; } = new();
 
+    /// <summary>Entitlements: pending organizations, the upgrade URL, the organization resolver of the endpoint filters.</summary>
+    public Entitlements.EntitlementOptions Entitlements { get; set; } = new();
+
+    /// <summary>Delivery of the billing event log to the host's handlers.</summary>
+    public Events.BillingEventOptions Events { get; set; } = new();
+
     /// <summary>Webhook verification and processing.</summary>
     public WebhookOptions Webhooks { get; set; } = new();
 

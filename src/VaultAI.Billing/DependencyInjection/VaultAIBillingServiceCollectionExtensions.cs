@@ -80,19 +80,23 @@ public static class VaultAIBillingServiceCollectionExtensions
             sp.GetRequiredService<CheckoutService>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<BillingAdministration>>(),
-            sp.GetRequiredService<CredentialCache>()));
+            sp.GetRequiredService<CredentialCache>(),
+            sp.GetRequiredService<VaultAI.Billing.Events.IBillingEventLog>(),
+            sp.GetRequiredService<Microsoft.AspNetCore.Http.IHttpContextAccessor>()));
         services.TryAddScoped(sp => new SubscriptionLifecycle(
             sp.GetRequiredService<IBillingStore>(),
             sp.GetRequiredService<global::Stripe.StripeClient>(),
             sp.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<SubscriptionLifecycle>>()));
+            sp.GetRequiredService<ILogger<SubscriptionLifecycle>>(),
+            sp.GetRequiredService<VaultAI.Billing.Events.IBillingEventLog>()));
         services.TryAddScoped<WebhookProcessor>();
         services.TryAddScoped<WebhookReplayer>();
         services.TryAddSingleton<IMeterEventDispatcher, MeterEventDispatcher>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookRetryService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MeterEventDispatcherService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SubscriptionReconciliationService>());
+        VaultAI.Billing.Events.Internal.EntitlementAndEventServices.Add(services);
         return new VaultAIBillingBuilder(services);
     }
 

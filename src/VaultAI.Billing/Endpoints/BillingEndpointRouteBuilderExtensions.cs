@@ -32,6 +32,7 @@ public static class BillingEndpointRouteBuilderExtensions
         VaultAI.Billing.Plans.Internal.RevenueEndpoints.Map(admin);
         UsageEndpoints.MapAdmin(admin);
         WebhookEndpoints.MapAdmin(admin);
+        VaultAI.Billing.Events.Internal.BillingEventEndpoints.MapAdmin(admin);
         return instance;
     }
 }

@@ -1,4 +1,8 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using VaultAI.Billing.Events;
+using VaultAI.Billing.Events.Internal;
 using VaultAI.Billing.Credentials.Internal;
 using VaultAI.Billing.Linking;
 using VaultAI.Billing.Linking.Internal;
@@ -28,10 +32,14 @@ public sealed partial class BillingAdministration
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<BillingAdministration> _logger;
     private readonly CredentialCache _credentials;
+    private readonly IBillingEventLog _events;
+    private readonly IHttpContextAccessor _http;
 
-    internal BillingAdministration(IBillingStore store, StripeClient stripe, LinkingService linking, WebhookReplayer webhooks, CheckoutService checkout, TimeProvider timeProvider, ILogger<BillingAdministration> logger, CredentialCache credentials)
+    internal BillingAdministration(IBillingStore store, StripeClient stripe, LinkingService linking, WebhookReplayer webhooks, CheckoutService checkout, TimeProvider timeProvider, ILogger<BillingAdministration> logger, CredentialCache credentials, IBillingEventLog events, IHttpContextAccessor http)
     {
         _credentials = credentials;
+        _events = events;
+        _http = http;
         _store = store;
         _stripe = stripe;
         _linking = linking;
@@ -55,8 +63,13 @@ public sealed partial class BillingAdministration
 
     /// <summary>Links a pending organization to a new (or its existing) Stripe customer and a trial subscription.</summary>
     /// <exception cref="BillingException">400 for a bad request (naming the field), 404, 409 when already linked, 502 when Stripe fails.</exception>
-    public Task<Organization> LinkAsync(Guid organizationId, LinkRequest request, CancellationToken cancellationToken = default) =>
-        _linking.LinkAsync(organizationId, request, cancellationToken);
+    public async Task<Organization> LinkAsync(Guid organizationId, LinkRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var organization = await _linking.LinkAsync(organizationId, request, cancellationToken).ConfigureAwait(false);
+        await RecordChangeAsync(organizationId, BillingEventTypes.Linked, new JsonObject { ["plan"] = request.PlanKey, ["subscription"] = organization.StripeSubscriptionId, ["status"] = organization.Status }, cancellationToken).ConfigureAwait(false);
+        return organization;
+    }
 
     /// <summary>Creates a Stripe Checkout link for a pending organization; completing it links the organization (by webhook).</summary>
     /// <exception cref="BillingException">400 naming the field, 404, 409 when already linked, 502 when Stripe fails.</exception>
@@ -77,6 +90,7 @@ public sealed partial class BillingAdministration
         await _store.ReplaceCredentialAsync(organizationId, InstanceTokens.NewCredential(organizationId, token, now), now, cancellationToken).ConfigureAwait(false);
         _credentials.Invalidate(organizationId);
         LogTokenRotated(_logger, organizationId);
+        await RecordChangeAsync(organizationId, BillingEventTypes.TokenRotated, null, cancellationToken).ConfigureAwait(false);
         return token;
     }
 
@@ -112,7 +126,11 @@ public sealed partial class BillingAdministration
     public async Task<Organization> SyncFromStripeAsync(Guid organizationId, CancellationToken cancellationToken = default)
     {
         var organization = await RequireLinkedAsync(organizationId, cancellationToken).ConfigureAwait(false);
-        var subscription = await StripeErrors.GuardAsync("read the subscription", () => _stripe.V1.Subscriptions.GetAsync(organization.StripeSubscriptionId!, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+        // The latest invoice tells since when a past-due subscription has been past due (see SubscriptionState.ObservedAt).
+        var subscription = await StripeErrors.GuardAsync(
+            "read the subscription",
+            () => _stripe.V1.Subscriptions.GetAsync(organization.StripeSubscriptionId!, new global::Stripe.SubscriptionGetOptions { Expand = ["latest_invoice"] }, cancellationToken: cancellationToken),
+            cancellationToken).ConfigureAwait(false);
         return await ApplyAsync(organizationId, subscription, cancellationToken).ConfigureAwait(false);
     }
 
@@ -149,15 +167,41 @@ public sealed partial class BillingAdministration
     public Task<IReadOnlyList<InvoiceRecord>> ListInvoicesAsync(Guid organizationId, int take = 24, CancellationToken cancellationToken = default) =>
         _store.ListInvoicesAsync(organizationId, Math.Clamp(take, 1, 1000), cancellationToken);
 
-    private async Task<Organization> ApplyAsync(Guid organizationId, Subscription subscription, CancellationToken cancellationToken) =>
-        (await _store.UpdateOrganizationAsync(
+    private async Task<Organization> ApplyAsync(Guid organizationId, Subscription subscription, CancellationToken cancellationToken)
+    {
+        var now = _timeProvider.GetUtcNow();
+        var transition = default(StatusTransition);
+        var organization = (await _store.UpdateOrganizationAsync(
             organizationId,
             org =>
             {
-                SubscriptionState.Apply(org, subscription);
+                transition = SubscriptionState.Apply(org, subscription, SubscriptionState.ObservedAt(subscription, now));
+                org.UpdatedAt = now;
                 return true;
             },
             cancellationToken).ConfigureAwait(false))!;
+
+        var type = transition.Changed ? transition.After switch
+        {
+            OrganizationStatus.PastDue => BillingEventTypes.PastDue,
+            OrganizationStatus.Canceled => BillingEventTypes.Canceled,
+            OrganizationStatus.Active or OrganizationStatus.Trial when transition.LeftPastDue || transition.Before == OrganizationStatus.Unpaid => BillingEventTypes.Resumed,
+            _ => null,
+        } : null;
+        if (type is not null)
+        {
+            await RecordChangeAsync(organizationId, type, new JsonObject { ["from"] = transition.Before, ["to"] = transition.After, ["past_due_since"] = organization.PastDueSince }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return organization;
+    }
+
+    /// <summary>
+    /// Records an administrator's change in the billing event log, with who did it. Best effort: the change is already
+    /// made (in Stripe and in the database), so a failure of the log must not answer it as failed.
+    /// </summary>
+    private Task RecordChangeAsync(Guid organizationId, string type, JsonObject? data, CancellationToken cancellationToken) =>
+        _events.RecordBestEffortAsync(new BillingEventEntry(type, organizationId, BillingActors.Admin(_http.HttpContext?.User.Identity?.Name), data), _logger, cancellationToken);
 
     private async Task<Organization> RequireAsync(Guid organizationId, CancellationToken cancellationToken) =>
         await _store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false)

@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Stripe;
+using VaultAI.Billing.Events;
 using VaultAI.Billing.Organizations;
 using VaultAI.Billing.Plans;
 using VaultAI.Billing.Storage;
@@ -24,10 +26,12 @@ public sealed partial class SubscriptionLifecycle
     private readonly StripeClient _stripe;
     private readonly IOptionsMonitor<VaultAIBillingOptions> _options;
     private readonly TimeProvider _timeProvider;
+    private readonly IBillingEventLog _events;
     private readonly ILogger<SubscriptionLifecycle> _logger;
 
-    internal SubscriptionLifecycle(IBillingStore store, StripeClient stripe, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, ILogger<SubscriptionLifecycle> logger)
+    internal SubscriptionLifecycle(IBillingStore store, StripeClient stripe, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, ILogger<SubscriptionLifecycle> logger, IBillingEventLog events)
     {
+        _events = events;
         _store = store;
         _stripe = stripe;
         _options = options;
@@ -279,7 +283,7 @@ public sealed partial class SubscriptionLifecycle
             }
 
             var before = Snapshot(org);
-            SubscriptionState.Apply(org, subscription);
+            SubscriptionState.Apply(org, subscription, SubscriptionState.ObservedAt(subscription, _timeProvider.GetUtcNow()));
             org.PlanKey = planKey ?? org.PlanKey;
             var after = Snapshot(org);
             foreach (var (key, value) in before)
@@ -433,7 +437,7 @@ public sealed partial class SubscriptionLifecycle
                 org.PlanKey = planKey;
             }
 
-            SubscriptionState.Apply(org, subscription);
+            SubscriptionState.Apply(org, subscription, SubscriptionState.ObservedAt(subscription, _timeProvider.GetUtcNow()));
             return true;
         }, cancellationToken).ConfigureAwait(false)
         ?? throw new BillingException(404, "organization_not_found", $"Organization {organizationId} no longer exists.", "organization_id");
@@ -445,11 +449,32 @@ public sealed partial class SubscriptionLifecycle
     /// Records a change with who did it. For now it is logged; the billing event log takes it over when it exists, so
     /// every change of this service goes through here and nowhere else.
     /// </summary>
-    private Task RecordChangeAsync(Guid organizationId, string actor, string type, IReadOnlyDictionary<string, string?> data)
+    /// <summary>Logs the change and appends it to the billing event log, with who made it (an admin's name, or the system).</summary>
+    private async Task RecordChangeAsync(Guid organizationId, string actor, string type, IReadOnlyDictionary<string, string?> data)
     {
-        LogChange(_logger, type, organizationId, actor, string.Join(", ", data.Select(d => $"{d.Key}={d.Value}")));
-        return Task.CompletedTask;
+        var who = actor == "reconciliation" ? BillingActors.System : BillingActors.Admin(actor == "admin" ? null : actor);
+        LogChange(_logger, type, organizationId, who, string.Join(", ", data.Select(d => $"{d.Key}={d.Value}")));
+        var json = new JsonObject();
+        foreach (var (key, value) in data)
+        {
+            json[key] = value;
+        }
+
+        // The change is committed at Stripe and in our store already: a failing log must not turn it into an error.
+        try
+        {
+            await _events.RecordAsync(new BillingEventEntry(type, organizationId, who, json), CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Best effort by design, see above; the failure is logged.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            LogRecordFailed(_logger, type, organizationId, exception);
+        }
     }
+
+    [LoggerMessage(EventId = 1702, Level = LogLevel.Warning, Message = "Could not record the billing event {Type} of organization {OrganizationId}")]
+    private static partial void LogRecordFailed(ILogger logger, string type, Guid organizationId, Exception exception);
 
     [LoggerMessage(EventId = 1701, Level = LogLevel.Information, Message = "Subscription change {Type} of organization {OrganizationId} by {Actor}: {Data}")]
     private static partial void LogChange(ILogger logger, string type, Guid organizationId, string actor, string data);

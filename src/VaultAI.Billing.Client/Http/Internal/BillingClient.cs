@@ -11,7 +11,7 @@ using Polly.Timeout;
 namespace VaultAI.Billing.Client;
 
 /// <summary>The <see cref="IVaultAIBillingClient"/> over the named HTTP client (resilience handler, then auth handler).</summary>
-internal sealed class BillingClient : IVaultAIBillingClient
+internal sealed partial class BillingClient : IVaultAIBillingClient
 {
     public const string HttpClientName = "VaultAI.Billing.Client";
     public const string EnrollmentKeyHeader = "X-Enrollment-Key";

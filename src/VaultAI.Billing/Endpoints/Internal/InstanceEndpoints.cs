@@ -128,10 +128,11 @@ internal static class InstanceEndpoints
     }
 
     /// <summary>
-    /// May the organization use <c>quantity</c> of a metric now? 200 when it may; 402 problem details when the
-    /// subscription does not entitle it (canceled, grace period over) or the plan's limit would be exceeded.
+    /// May the organization use <c>quantity</c> of a metric now, given what it has recorded this period? 200 when it may;
+    /// 402 problem details (<c>code</c>, <c>quota</c>, <c>upgrade_url</c>) when the subscription does not entitle it or the
+    /// plan's hard limit would be exceeded. The same <see cref="Entitlements.IEntitlementService"/> as <c>RequireEntitlement</c>.
     /// </summary>
-    private static async Task<IResult> CheckEntitlementAsync(string organizationId, HttpContext context, InstanceAuthenticator authenticator, IBillingStore store, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, CancellationToken cancellationToken)
+    private static async Task<IResult> CheckEntitlementAsync(string organizationId, HttpContext context, InstanceAuthenticator authenticator, Entitlements.IEntitlementService entitlements, IOptionsMonitor<VaultAIBillingOptions> options, CancellationToken cancellationToken)
     {
         var credential = await authenticator.AuthenticateAsync(context.Request, cancellationToken).ConfigureAwait(false);
         var id = JsonBody.ParseId(organizationId, "organization_id");
@@ -146,23 +147,15 @@ internal static class InstanceEndpoints
             quantity = body.RequiredInteger("quantity", 0, long.MaxValue);
         }
 
-        var organization = await store.GetOrganizationAsync(id, cancellationToken).ConfigureAwait(false)
-            ?? throw new BillingException(404, "organization_not_found", $"No organization {id}.", "organization_id");
-        var plan = organization.PlanKey is { } key && settings.Plans.TryGetValue(key, out var found) ? found : null;
-        var entitlements = StatusViews.Entitlements(organization, plan?.GraceDays ?? 7, plan?.Limits, timeProvider.GetUtcNow());
-        if (!entitlements.Entitled)
+        if (!settings.Metrics.ContainsKey(metric) && !settings.Plans.Values.Any(p => p.Limits.ContainsKey(metric)))
         {
-            throw new BillingException(402, "subscription_inactive", $"The subscription does not entitle this organization ({entitlements.Reason}).", "organization_id");
+            throw BillingException.Invalid("metric", $"'metric' must be a metric of the catalog; '{metric}' is not.");
         }
 
-        long? limit = plan is not null && plan.Limits.TryGetValue(metric, out var value) ? value : null;
-        if (limit is { } max && quantity > max)
-        {
-            throw new BillingException(402, "quota_exceeded", $"The plan allows at most {max} {metric}; {quantity} were asked for.", "quantity");
-        }
-
-        var response = new EntitlementCheckResponse(true, metric, quantity, limit, limit - quantity, entitlements.Reason);
-        return TypedResults.Json(response, WireJsonContext.Default.EntitlementCheckResponse);
+        var decision = await entitlements.CheckAsync(id, metric, quantity, cancellationToken).ConfigureAwait(false);
+        return decision.Allowed
+            ? Entitlements.Internal.EntitlementAnswers.Allowed(decision, quantity)
+            : Entitlements.Internal.EntitlementFilters.Refusal(decision, context);
     }
 
     private static string? ReadIdempotencyKey(HttpRequest request)

@@ -19,23 +19,14 @@ internal static class StatusViews
             org.PlanKey,
             org.DeploymentType,
             org.IsLinked ? new StripeSubscriptionView(org.StripeSubscriptionStatus, org.CurrentPeriodStart, org.CurrentPeriodEnd, org.CancelAtPeriodEnd) : null,
-            Entitlements(org, plan?.GraceDays ?? 7, plan?.Limits, now));
+            Entitlements(org, plan, options, now));
     }
 
-    internal static EntitlementsView Entitlements(Organization org, int graceDays, IDictionary<string, long>? limits, DateTimeOffset now)
+    internal static EntitlementsView Entitlements(Organization org, Plans.BillingPlan? plan, VaultAIBillingOptions options, DateTimeOffset now)
     {
-        switch (org.Status)
-        {
-            case OrganizationStatus.Pending:
-                return new EntitlementsView(true, "pending_link", null, limits);
-            case OrganizationStatus.Trial or OrganizationStatus.Active:
-                return new EntitlementsView(true, org.Status, null, limits);
-            case OrganizationStatus.PastDue:
-                var graceEnd = (org.PastDueSince ?? now) + TimeSpan.FromDays(graceDays);
-                return new EntitlementsView(now < graceEnd, now < graceEnd ? "grace_period" : "grace_period_over", graceEnd, limits);
-            default:
-                return new EntitlementsView(false, org.Status, null, limits);
-        }
+        // The same rules as every other surface (check route, RequireEntitlement): one place decides.
+        var state = Billing.Entitlements.EntitlementRules.Evaluate(org, plan, options.Entitlements, now);
+        return new EntitlementsView(state.Entitled, state.Reason, state.GracePeriodEnd, plan?.Limits);
     }
 
     public static AdminOrganizationView Admin(Organization org) => new(

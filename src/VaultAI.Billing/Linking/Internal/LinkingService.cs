@@ -60,7 +60,7 @@ internal sealed partial class LinkingService(
                 org.DeploymentType = request.DeploymentType;
                 org.PlanKey = request.PlanKey;
                 org.LinkedAt = now;
-                SubscriptionState.Apply(org, subscription);
+                SubscriptionState.Apply(org, subscription, SubscriptionState.ObservedAt(subscription, now));
                 linked = org;
             },
             planner.Plan,

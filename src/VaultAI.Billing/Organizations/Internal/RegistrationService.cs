@@ -1,3 +1,4 @@
+using VaultAI.Billing.Events.Internal;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,7 @@ internal sealed record RegistrationOutcome(Organization Organization, string? To
 
 /// <summary>Creates pending organizations with their own token; links them at once in automatic mode.</summary>
 internal sealed partial class RegistrationService(
+    Events.IBillingEventLog eventLog,
     IBillingStore store,
     LinkingService linking,
     IOptionsMonitor<VaultAIBillingOptions> options,
@@ -59,9 +61,15 @@ internal sealed partial class RegistrationService(
         }
 
         LogRegistered(logger, organization.Id);
+        // Best effort: the organization and its token are committed, and the instance must receive the token.
+        await eventLog.RecordBestEffortAsync(new Events.BillingEventEntry(Events.BillingEventTypes.Registered, organization.Id, Events.BillingActors.Instance), logger, cancellationToken).ConfigureAwait(false);
         if (settings.LinkingMode == LinkingMode.Automatic)
         {
             organization = await TryLinkAutomaticallyAsync(organization, request.Email!, settings, cancellationToken).ConfigureAwait(false);
+            if (organization.IsLinked)
+            {
+                await eventLog.RecordBestEffortAsync(new Events.BillingEventEntry(Events.BillingEventTypes.Linked, organization.Id, Events.BillingActors.System, new() { ["via"] = "automatic" }), logger, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         return new RegistrationOutcome(organization, token, AlreadyRegistered: false);

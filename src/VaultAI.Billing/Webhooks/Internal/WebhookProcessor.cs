@@ -31,6 +31,7 @@ internal sealed partial class WebhookProcessor(
     IBillingStore store,
     StripeClient stripe,
     OutboxPlanner planner,
+    Events.IBillingEventLog eventLog,
     IOptionsMonitor<VaultAIBillingOptions> options,
     TimeProvider timeProvider,
     BillingDiagnostics diagnostics,
@@ -230,8 +231,10 @@ internal sealed partial class WebhookProcessor(
 
         var now = timeProvider.GetUtcNow();
         var applied = false;
+        StatusTransition? transition = null;
         await store.UpdateOrganizationAsync(organization.Id, org =>
         {
+            transition = null;
             if (org.LastSubscriptionEventAt is { } last
                 && (stripeEvent.CreatedAt() < last || (stripeEvent.CreatedAt() == last && org.LastSubscriptionEventId == stripeEvent.Id)))
             {
@@ -245,15 +248,14 @@ internal sealed partial class WebhookProcessor(
             }
 
             var before = org.Status;
-            SubscriptionState.Apply(org, state);
+            SubscriptionState.Apply(org, state, stripeEvent.CreatedAt());
             if (deleted)
             {
-                org.StripeSubscriptionStatus = "canceled";
-                org.Status = OrganizationStatus.Canceled;
+                SubscriptionState.ApplyStatus(org, OrganizationStatus.Canceled, "canceled", stripeEvent.CreatedAt());
             }
 
+            transition = new StatusTransition(before, org.Status);
             org.PlanKey = PlanFor(state) ?? org.PlanKey;
-            TrackPastDue(org, before, stripeEvent.CreatedAt());
             org.LastSubscriptionEventAt = stripeEvent.CreatedAt();
             org.LastSubscriptionEventId = stripeEvent.Id;
             org.UpdatedAt = now;
@@ -261,6 +263,7 @@ internal sealed partial class WebhookProcessor(
             return true;
         }, cancellationToken).ConfigureAwait(false);
 
+        await RecordTransitionAsync(stripeEvent, organization.Id, transition, cancellationToken).ConfigureAwait(false);
         return applied
             ? (WebhookEventStatus.Processed, null)
             : (WebhookEventStatus.Processed, "Older than the state already applied (or about a canceled subscription); nothing changed.");
@@ -298,10 +301,15 @@ internal sealed partial class WebhookProcessor(
                 ? deployment
                 : settings.AutomaticDeploymentType;
             org.LinkedAt = now;
-            SubscriptionState.Apply(org, subscription);
+            SubscriptionState.Apply(org, subscription, stripeEvent.CreatedAt());
             org.LastSubscriptionEventAt = stripeEvent.CreatedAt();
             org.LastSubscriptionEventId = stripeEvent.Id;
         }, planner.Plan, cancellationToken).ConfigureAwait(false);
+
+        if (outcome == LinkCommitOutcome.Committed)
+        {
+            await RecordAsync(stripeEvent, Events.BillingEventTypes.Linked, organizationId, new() { ["subscription"] = subscription.Id, ["via"] = "subscription_metadata" }, cancellationToken).ConfigureAwait(false);
+        }
 
         return outcome switch
         {
@@ -326,6 +334,7 @@ internal sealed partial class WebhookProcessor(
             org.TrialEnd = subscription.TrialEnd.ToUtcOffset() ?? org.TrialEnd;
             return true;
         }, cancellationToken).ConfigureAwait(false);
+        await RecordAsync(stripeEvent, Events.BillingEventTypes.TrialEnding, organization.Id, new() { ["trial_end"] = subscription.TrialEnd.ToUtcOffset() }, cancellationToken).ConfigureAwait(false);
         return (WebhookEventStatus.Processed, null);
     }
 
@@ -378,8 +387,20 @@ internal sealed partial class WebhookProcessor(
             return (WebhookEventStatus.Processed, null);
         }
 
+        if (failed || stripeEvent.Type == "invoice.paid")
+        {
+            await RecordAsync(
+                stripeEvent,
+                failed ? Events.BillingEventTypes.PaymentFailed : Events.BillingEventTypes.InvoicePaid,
+                organization.Id,
+                new() { ["invoice"] = invoice.Id, ["amount_due"] = invoice.AmountDue, ["amount_paid"] = invoice.AmountPaid, ["currency"] = invoice.Currency, ["hosted_invoice_url"] = invoice.HostedInvoiceUrl },
+                cancellationToken).ConfigureAwait(false);
+        }
+
+        StatusTransition? transition = null;
         await store.UpdateOrganizationAsync(organization.Id, org =>
         {
+            transition = null;
             if (invoiceSubscription is not null && org.StripeSubscriptionId != invoiceSubscription)
             {
                 return false;
@@ -390,29 +411,26 @@ internal sealed partial class WebhookProcessor(
                 return false;
             }
 
-            var before = org.Status;
             if (failed && org.Status is OrganizationStatus.Active or OrganizationStatus.Trial or OrganizationStatus.PastDue)
             {
-                org.Status = OrganizationStatus.PastDue;
-                org.StripeSubscriptionStatus = "past_due";
+                transition = SubscriptionState.ApplyStatus(org, OrganizationStatus.PastDue, "past_due", stripeEvent.CreatedAt());
             }
             else if (paid && org.Status is OrganizationStatus.PastDue or OrganizationStatus.Unpaid)
             {
                 // Paying a trial's zero invoice must not end the trial: only a past-due organization recovers here.
-                org.Status = OrganizationStatus.Active;
-                org.StripeSubscriptionStatus = "active";
+                transition = SubscriptionState.ApplyStatus(org, OrganizationStatus.Active, "active", stripeEvent.CreatedAt());
             }
             else
             {
                 return false;
             }
 
-            TrackPastDue(org, before, stripeEvent.CreatedAt());
             org.LastSubscriptionEventAt = stripeEvent.CreatedAt();
             org.LastSubscriptionEventId = stripeEvent.Id;
             org.UpdatedAt = now;
             return true;
         }, cancellationToken).ConfigureAwait(false);
+        await RecordTransitionAsync(stripeEvent, organization.Id, transition, cancellationToken).ConfigureAwait(false);
         return (WebhookEventStatus.Processed, null);
     }
 
@@ -446,7 +464,7 @@ internal sealed partial class WebhookProcessor(
         var subscription = await stripe.V1.Subscriptions.GetAsync(session.SubscriptionId, cancellationToken: cancellationToken).ConfigureAwait(false);
         var now = timeProvider.GetUtcNow();
         var settings = options.CurrentValue;
-        await store.CommitLinkAsync(organizationId, org =>
+        var committed = await store.CommitLinkAsync(organizationId, org =>
         {
             org.StripeCustomerId = session.CustomerId;
             org.StripeSubscriptionId = subscription.Id;
@@ -455,8 +473,13 @@ internal sealed partial class WebhookProcessor(
                 ? deployment
                 : settings.AutomaticDeploymentType;
             org.LinkedAt = now;
-            SubscriptionState.Apply(org, subscription);
+            SubscriptionState.Apply(org, subscription, stripeEvent.CreatedAt());
         }, planner.Plan, cancellationToken).ConfigureAwait(false);
+        if (committed == LinkCommitOutcome.Committed)
+        {
+            await RecordAsync(stripeEvent, Events.BillingEventTypes.Linked, organizationId, new() { ["subscription"] = subscription.Id, ["via"] = "checkout" }, cancellationToken).ConfigureAwait(false);
+        }
+
         return (WebhookEventStatus.Processed, null);
     }
 
@@ -487,16 +510,31 @@ internal sealed partial class WebhookProcessor(
         return null;
     }
 
-    private static void TrackPastDue(Organization org, string before, DateTimeOffset at)
+    /// <summary>Records the billing event of a status change made by a Stripe event (past due, resumed, canceled).</summary>
+    private Task RecordTransitionAsync(Event stripeEvent, Guid organizationId, StatusTransition? transition, CancellationToken cancellationToken)
     {
-        if (org.Status == OrganizationStatus.PastDue && before != OrganizationStatus.PastDue)
+        if (transition is not { Changed: true } change)
         {
-            org.PastDueSince = at;
+            return Task.CompletedTask;
         }
-        else if (org.Status != OrganizationStatus.PastDue)
+
+        var type = change.After switch
         {
-            org.PastDueSince = null;
-        }
+            OrganizationStatus.PastDue => Events.BillingEventTypes.PastDue,
+            OrganizationStatus.Canceled => Events.BillingEventTypes.Canceled,
+            OrganizationStatus.Active or OrganizationStatus.Trial when change.LeftPastDue || change.Before == OrganizationStatus.Unpaid => Events.BillingEventTypes.Resumed,
+            _ => null,
+        };
+        return type is null
+            ? Task.CompletedTask
+            : RecordAsync(stripeEvent, type, organizationId, new() { ["from"] = change.Before, ["to"] = change.After }, cancellationToken);
+    }
+
+    /// <summary>Records a billing event once per Stripe event (a redelivered or retried event records nothing new).</summary>
+    private Task RecordAsync(Event stripeEvent, string type, Guid organizationId, System.Text.Json.Nodes.JsonObject data, CancellationToken cancellationToken)
+    {
+        data["stripe_event"] = stripeEvent.Id;
+        return eventLog.RecordAsync(new Events.BillingEventEntry(type, organizationId, Events.BillingActors.Stripe, data, $"stripe:{stripeEvent.Id}:{type}"), cancellationToken);
     }
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Information, Message = "Stripe event {EventId} ({Type}): {Status} {Note}")]

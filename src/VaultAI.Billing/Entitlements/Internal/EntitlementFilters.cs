@@ -1,0 +1,134 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using VaultAI.Billing.Endpoints.Internal;
+using VaultAI.Billing.Metering;
+
+namespace VaultAI.Billing.Entitlements.Internal;
+
+/// <summary>The endpoint filters behind <c>RequireEntitlement</c> and <c>RecordUsage</c>.</summary>
+internal static class EntitlementFilters
+{
+    private static readonly object CostsKey = new();
+
+    public static async ValueTask<object?> RequireAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf)
+    {
+        var http = context.HttpContext;
+        try
+        {
+            var organizationId = Resolve(http);
+            var cost = await costOf(http).ConfigureAwait(false);
+            if (cost < 0)
+            {
+                throw BillingException.Invalid("quantity", "The request's cost must be at least 0.");
+            }
+
+            Costs(http)[metric] = cost;
+            var decision = await http.RequestServices.GetRequiredService<IEntitlementService>()
+                .CheckAsync(organizationId, metric, cost, http.RequestAborted).ConfigureAwait(false);
+            if (!decision.Allowed)
+            {
+                return Refusal(decision, http);
+            }
+        }
+        catch (BillingException exception)
+        {
+            return Problems.From(exception, http);
+        }
+
+        return await next(context).ConfigureAwait(false);
+    }
+
+    public static async ValueTask<object?> RecordAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf)
+    {
+        var http = context.HttpContext;
+        Guid organizationId;
+        decimal cost;
+        try
+        {
+            organizationId = Resolve(http);
+            cost = Costs(http).TryGetValue(metric, out var checkedCost) ? checkedCost : await costOf(http).ConfigureAwait(false);
+        }
+        catch (BillingException exception)
+        {
+            return Problems.From(exception, http);
+        }
+
+        var result = await next(context).ConfigureAwait(false);
+        if (!Succeeded(result, http) || cost <= 0)
+        {
+            return result;
+        }
+
+        var services = http.RequestServices;
+        var timeProvider = services.GetRequiredService<TimeProvider>();
+        var key = http.Request.Headers["Idempotency-Key"].FirstOrDefault();
+        var id = string.IsNullOrWhiteSpace(key) || key.Length > 200 ? $"request:{Guid.CreateVersion7(timeProvider.GetUtcNow()):N}" : $"request:{key}:{metric}";
+        await services.GetRequiredService<IUsageRecorder>()
+            .RecordAsync(organizationId, new UsageEvent(id, metric, cost, timeProvider.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+        await services.GetRequiredService<IEntitlementService>().NoteUsageAsync(organizationId, metric, CancellationToken.None).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>The 402 answer: problem details with the stable code, the quota and where to upgrade.</summary>
+    internal static IResult Refusal(EntitlementDecision decision, HttpContext http)
+    {
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
+        {
+            Type = Problems.TypeBase + decision.Code!.Replace('_', '-'),
+            Title = "Payment is required.",
+            Status = StatusCodes.Status402PaymentRequired,
+            Detail = decision.Detail,
+            Instance = http.Request.Path,
+        };
+        problem.Extensions["code"] = decision.Code;
+        problem.Extensions["field"] = decision.Code == EntitlementCodes.QuotaExceeded ? "quantity" : "organization_id";
+        problem.Extensions["reason"] = decision.State.Reason;
+        problem.Extensions["quota"] = QuotaJson(decision.Quota);
+        problem.Extensions["upgrade_url"] = decision.UpgradeUrl;
+        if (decision.State.GracePeriodEnd is { } graceEnd)
+        {
+            problem.Extensions["grace_period_end"] = graceEnd;
+        }
+
+        problem.Extensions["trace_id"] = http.TraceIdentifier;
+        return TypedResults.Problem(problem);
+    }
+
+    /// <summary>The <c>quota</c> member: <c>{metric, current, limit, percentage}</c> (<c>limit</c> and <c>percentage</c> null when unlimited).</summary>
+    internal static JsonObject QuotaJson(QuotaUsage quota) => new()
+    {
+        ["metric"] = quota.Metric,
+        ["current"] = quota.Current,
+        ["limit"] = quota.Limit,
+        ["percentage"] = quota.Percentage,
+    };
+
+    private static Guid Resolve(HttpContext http)
+    {
+        var resolver = http.RequestServices.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>().CurrentValue.Entitlements.OrganizationResolver
+            ?? throw new InvalidOperationException("Set VaultAIBillingOptions.Entitlements.OrganizationResolver to use RequireEntitlement or RecordUsage.");
+        return resolver(http) ?? throw new BillingException(401, "organization_required", "The request does not name the organization it acts for.", "organization_id");
+    }
+
+    private static Dictionary<string, decimal> Costs(HttpContext http)
+    {
+        if (http.Items.TryGetValue(CostsKey, out var value) && value is Dictionary<string, decimal> costs)
+        {
+            return costs;
+        }
+
+        costs = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        http.Items[CostsKey] = costs;
+        return costs;
+    }
+
+    private static bool Succeeded(object? result, HttpContext http) => result switch
+    {
+        IStatusCodeHttpResult { StatusCode: { } status } => status < 400,
+        ProblemHttpResult => false,
+        _ => http.Response.StatusCode < 400,
+    };
+}

@@ -1,0 +1,164 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using VaultAI.Billing.Events;
+using VaultAI.Billing.Metering;
+using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Plans;
+using VaultAI.Billing.Storage;
+
+namespace VaultAI.Billing.Entitlements.Internal;
+
+/// <summary>The one implementation of <see cref="IEntitlementService"/>.</summary>
+internal sealed class EntitlementService(
+    IBillingStore store,
+    IBillingEventLog eventLog,
+    IOptionsMonitor<VaultAIBillingOptions> options,
+    TimeProvider timeProvider) : IEntitlementService
+{
+    // Quota events already recorded by this host: spares the database an insert that the deduplication key would refuse.
+    private readonly ConcurrentDictionary<string, byte> _recorded = new(StringComparer.Ordinal);
+
+    public async Task<EntitlementDecision> CheckAsync(Guid organizationId, string metric, decimal quantity, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(metric);
+        if (quantity < 0)
+        {
+            throw BillingException.Invalid("quantity", "'quantity' must be at least 0.");
+        }
+
+        var organization = await store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false)
+            ?? throw new BillingException(404, "organization_not_found", $"No organization {organizationId}.", "organization_id");
+        var plan = PlanOf(organization);
+        return await DecideAsync(organization, plan, plan?.FindLimit(metric), metric, quantity, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task NoteUsageAsync(Guid organizationId, string metric, CancellationToken cancellationToken = default)
+    {
+        var organization = await store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false);
+        if (organization is null || PlanOf(organization)?.FindLimit(metric) is not { Limit: { } limit })
+        {
+            return;
+        }
+
+        var period = UsagePeriod.For(organization, timeProvider.GetUtcNow());
+        var current = await CurrentAsync(organization.Id, metric, period, cancellationToken).ConfigureAwait(false);
+        await RecordThresholdsAsync(organization.Id, metric, period, current, limit, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The decision for an organization and the limit that applies (a focused test hands a soft limit here).</summary>
+    internal async Task<EntitlementDecision> DecideAsync(Organization organization, BillingPlan? plan, PlanLimit? limit, string metric, decimal quantity, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        var now = timeProvider.GetUtcNow();
+        var state = EntitlementRules.Evaluate(organization, plan, settings.Entitlements, now);
+        var upgradeUrl = UpgradeUrl(settings.Entitlements, organization.Id);
+        var period = UsagePeriod.For(organization, now);
+        var current = await CurrentAsync(organization.Id, metric, period, cancellationToken).ConfigureAwait(false);
+        var quota = new QuotaUsage(metric, current, limit?.Limit, Percentage(current, limit?.Limit), limit?.Hard ?? false);
+
+        if (!state.Entitled)
+        {
+            if (state.IsSuspended)
+            {
+                // The sweep records it too; whoever notices first records it, once per grace period.
+                await RecordOnceAsync(SuspensionMonitor.Entry(organization, state), cancellationToken).ConfigureAwait(false);
+            }
+
+            var code = state.IsSuspended ? EntitlementCodes.Suspended : EntitlementCodes.SubscriptionInactive;
+            var detail = state.IsSuspended
+                ? $"The organization is suspended: its payment is overdue and the grace period ended at {state.GracePeriodEnd:O}."
+                : $"The subscription does not entitle this organization ({state.Reason}).";
+            return new EntitlementDecision(false, code, detail, state, quota, upgradeUrl, false);
+        }
+
+        if (limit?.Limit is not { } max)
+        {
+            return new EntitlementDecision(true, null, "Allowed.", state, quota, upgradeUrl, false);
+        }
+
+        await RecordThresholdsAsync(organization.Id, metric, period, current, max, cancellationToken).ConfigureAwait(false);
+        var after = current + quantity;
+        if (quantity == 0 || after <= max)
+        {
+            return new EntitlementDecision(true, null, "Allowed.", state, quota, upgradeUrl, false);
+        }
+
+        var text = $"{Plain(current)} of {Plain(max)} {metric} used this period; {Plain(quantity)} more would exceed the plan's limit.";
+        if (limit.Hard)
+        {
+            return new EntitlementDecision(false, EntitlementCodes.QuotaExceeded, text, state, quota, upgradeUrl, false);
+        }
+
+        await RecordOnceAsync(
+            new BillingEventEntry(
+                BillingEventTypes.OverQuota,
+                organization.Id,
+                BillingActors.System,
+                new JsonObject { ["metric"] = metric, ["current"] = current, ["requested"] = quantity, ["limit"] = max, ["period_start"] = period.Start },
+                QuotaKey(organization.Id, metric, period, "over")),
+            cancellationToken).ConfigureAwait(false);
+        return new EntitlementDecision(true, null, text + " The limit is soft: allowed.", state, quota, upgradeUrl, true);
+    }
+
+    private async Task<decimal> CurrentAsync(Guid organizationId, string metric, UsagePeriod period, CancellationToken cancellationToken)
+    {
+        var totals = await store.GetUsageTotalsAsync(organizationId, period.Start, cancellationToken).ConfigureAwait(false);
+        var total = totals.FirstOrDefault(t => string.Equals(t.Metric, metric, StringComparison.Ordinal))?.Total ?? 0m;
+        // Drop the trailing zeros the database's fixed scale adds (12.000000 is 12).
+        return total / 1.000000000000000000000000000000000m;
+    }
+
+    private async Task RecordThresholdsAsync(Guid organizationId, string metric, UsagePeriod period, decimal current, decimal limit, CancellationToken cancellationToken)
+    {
+        foreach (var (share, type, tag) in new[] { (0.8m, BillingEventTypes.QuotaWarning, "80"), (1m, BillingEventTypes.QuotaReached, "100") })
+        {
+            if (limit > 0 ? current >= limit * share : current > 0)
+            {
+                await RecordOnceAsync(
+                    new BillingEventEntry(
+                        type,
+                        organizationId,
+                        BillingActors.System,
+                        new JsonObject { ["metric"] = metric, ["current"] = current, ["limit"] = limit, ["percentage"] = Percentage(current, limit), ["period_start"] = period.Start },
+                        QuotaKey(organizationId, metric, period, tag)),
+                    cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task RecordOnceAsync(BillingEventEntry entry, CancellationToken cancellationToken)
+    {
+        if (_recorded.ContainsKey(entry.DeduplicationKey!))
+        {
+            return;
+        }
+
+        await eventLog.RecordAsync(entry, cancellationToken).ConfigureAwait(false);
+        if (_recorded.Count > 100_000)
+        {
+            _recorded.Clear();
+        }
+
+        _recorded.TryAdd(entry.DeduplicationKey!, 0);
+    }
+
+    private BillingPlan? PlanOf(Organization organization) =>
+        organization.PlanKey is { } key && options.CurrentValue.Plans.TryGetValue(key, out var plan) ? plan : null;
+
+    private static string QuotaKey(Guid organizationId, string metric, UsagePeriod period, string tag) =>
+        $"quota:{organizationId:N}:{metric}:{period.Start.ToUnixTimeSeconds()}:{tag}";
+
+    internal static string? UpgradeUrl(EntitlementOptions options, Guid organizationId) =>
+        options.UpgradeUrlTemplate?.Replace("{organizationId}", organizationId.ToString("D"), StringComparison.Ordinal);
+
+    internal static decimal? Percentage(decimal current, decimal? limit) => limit switch
+    {
+        null => null,
+        > 0 => decimal.Round(current * 100m / limit.Value, 2),
+        _ => current > 0 ? 100m : 0m,
+    };
+
+    private static string Plain(decimal value) => (value / 1.000000000000000000000000000000000m).ToString(CultureInfo.InvariantCulture);
+}

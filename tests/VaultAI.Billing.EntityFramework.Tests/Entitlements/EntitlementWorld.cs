@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using VaultAI.Billing.Entitlements;
+using VaultAI.Billing.Events;
+using VaultAI.Billing.Metering;
+using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Testing;
+
+namespace VaultAI.Billing.EntityFramework.Tests.Entitlements;
+
+/// <summary>
+/// An emulator, a billing host receiving its webhooks, and the host's own guarded endpoints as Helvetia and VantFlow
+/// write them: <c>POST /helvetia/services</c> (one service per call) and <c>POST /vantflow/chat</c> (the tokens in
+/// <c>X-Tokens</c>). The organization comes from the <c>X-Organization-Id</c> header.
+/// </summary>
+internal sealed class EntitlementWorld : IAsyncDisposable
+{
+    public const string UpgradeTemplate = "https://app.example.com/billing?org={organizationId}";
+
+    private EntitlementWorld(StripeEmulator stripe, BillingTestHost host, RecordingHandler handler)
+    {
+        Stripe = stripe;
+        Host = host;
+        Handler = handler;
+    }
+
+    public StripeEmulator Stripe { get; }
+
+    public BillingTestHost Host { get; }
+
+    public RecordingHandler Handler { get; }
+
+    public static async Task<EntitlementWorld> StartAsync(bool deliverWebhooks = true, Action<VaultAIBillingOptions>? configure = null, int failuresPerEvent = 0)
+    {
+        var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateLicensedPriceAsync(stripe, unitAmount: 1000);
+        var handler = new RecordingHandler(failuresPerEvent);
+        var host = await BillingTestHost.StartAsync(
+            stripe,
+            price,
+            configure: o =>
+            {
+                o.Metrics["services"] = new MetricDefinition { DisplayName = "Services", Unit = "services", Aggregation = MetricAggregation.Sum };
+                o.Metrics["ai_tokens"] = new MetricDefinition { DisplayName = "AI tokens", Unit = "tokens", Aggregation = MetricAggregation.Sum };
+                o.Plans[BillingTestHost.PlanKey].GraceDays = 7;
+                o.Entitlements.UpgradeUrlTemplate = UpgradeTemplate;
+                o.Entitlements.OrganizationResolver = EntitlementOrganization.FromHeader("X-Organization-Id");
+                o.Events.PollInterval = TimeSpan.FromMilliseconds(50);
+                o.Events.RetryBaseDelay = TimeSpan.FromMinutes(1);
+                configure?.Invoke(o);
+            },
+            services: s => s.AddSingleton(handler).AddBillingEventHandler<RecordingHandlerProxy>(),
+            map: app =>
+            {
+                app.MapPost("/helvetia/services", () => TypedResults.Created("/helvetia/services/1"))
+                    .RequireEntitlement("services")
+                    .RecordUsage("services");
+                app.MapPost("/vantflow/chat", () => TypedResults.Ok())
+                    .RequireEntitlement("ai_tokens", TokensOf)
+                    .RecordUsage("ai_tokens", TokensOf);
+            });
+        if (deliverWebhooks)
+        {
+            stripe.AddWebhookEndpoint(new Uri(host.BaseAddress, "/api/stripe/webhook"));
+        }
+
+        return new EntitlementWorld(stripe, host, handler);
+    }
+
+    public async Task<Guid> RegisterAndLinkAsync(int trialDays = 4)
+    {
+        var orgId = Guid.NewGuid();
+        await InstanceCalls.RegisterAsync(Host.Client, orgId);
+        (await InstanceCalls.LinkAsync(Host.Admin, orgId, trialDays: trialDays)).EnsureSuccessStatusCode();
+        await Stripe.Deliveries.FlushAsync();
+        return orgId;
+    }
+
+    public async Task<Organization> OrganizationAsync(Guid orgId)
+    {
+        await using var db = Host.CreateDbContext();
+        return await db.Organizations.AsNoTracking().SingleAsync(o => o.Id == orgId);
+    }
+
+    public Task<HttpResponseMessage> CreateServiceAsync(Guid orgId) => SendAsync("/helvetia/services", orgId, null);
+
+    public Task<HttpResponseMessage> ChatAsync(Guid orgId, long tokens) => SendAsync("/vantflow/chat", orgId, tokens);
+
+    public async Task<IReadOnlyList<JsonElement>> EventsAsync(Guid orgId, string? type = null)
+    {
+        using var response = await Host.Admin.GetAsync($"/api/admin/events?organization_id={orgId}&take=1000" + (type is null ? "" : $"&type={type}"));
+        response.EnsureSuccessStatusCode();
+        var json = await InstanceCalls.ReadJsonAsync(response);
+        return json.GetProperty("events").EnumerateArray().ToList();
+    }
+
+    /// <summary>Advances the billing clock (the host's clock is the emulator's) and delivers the webhooks it causes.</summary>
+    public async Task AdvanceToAsync(DateTimeOffset at)
+    {
+        var by = at - Stripe.Clock.GetUtcNow();
+        if (by > TimeSpan.Zero)
+        {
+            await Stripe.AdvanceTimeAsync(by);
+        }
+
+        await Stripe.Deliveries.FlushAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await Stripe.DisposeAsync();
+    }
+
+    private static ValueTask<decimal> TokensOf(HttpContext context) =>
+        ValueTask.FromResult(decimal.TryParse(context.Request.Headers["X-Tokens"].FirstOrDefault(), out var tokens) ? tokens : 0m);
+
+    private async Task<HttpResponseMessage> SendAsync(string path, Guid orgId, long? tokens)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-Organization-Id", orgId.ToString());
+        if (tokens is { } value)
+        {
+            request.Headers.Add("X-Tokens", value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return await Host.Client.SendAsync(request);
+    }
+}
+
+/// <summary>What the host's handler saw: each event id and each call, failing the first <c>failuresPerEvent</c> calls of every event.</summary>
+internal sealed class RecordingHandler(int failuresPerEvent)
+{
+    public ConcurrentQueue<BillingEvent> Handled { get; } = new();
+
+    public ConcurrentDictionary<Guid, int> Calls { get; } = new();
+
+    public Task HandleAsync(BillingEvent billingEvent)
+    {
+        var call = Calls.AddOrUpdate(billingEvent.Id, 1, (_, n) => n + 1);
+        if (call <= failuresPerEvent)
+        {
+            throw new InvalidOperationException($"Mail server down (call {call}).");
+        }
+
+        Handled.Enqueue(billingEvent);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Waits (up to 30 s, polling) until the handler has taken an event of each type.</summary>
+    public async Task WaitForAsync(Guid orgId, params string[] types)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!types.All(t => Handled.Any(e => e.OrganizationId == orgId && e.Type == t)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"The handler did not receive [{string.Join(", ", types.Where(t => !Handled.Any(e => e.OrganizationId == orgId && e.Type == t)))}]; it has [{string.Join(", ", Handled.Select(e => e.Type))}].");
+            await Task.Delay(50);
+        }
+    }
+}
+
+/// <summary>The registered handler (scoped, as hosts register theirs), forwarding to the test's recorder.</summary>
+internal sealed class RecordingHandlerProxy(RecordingHandler recorder) : IBillingEventHandler
+{
+    public Task HandleAsync(BillingEvent billingEvent, CancellationToken cancellationToken) => recorder.HandleAsync(billingEvent);
+}
