@@ -5,13 +5,15 @@ using Microsoft.Extensions.Options;
 using VaultAI.Billing;
 using VaultAI.Billing.Metering;
 using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Plans;
 using VaultAI.Billing.Storage;
+using VaultAI.Billing.Subscriptions;
 using VaultAI.Billing.Webhooks;
 
 namespace BillingHost.Pages;
 
 /// <summary>The dashboard: counts, pending and linked organizations (paged, searchable), MRR, past due, failures.</summary>
-public sealed class IndexModel(BillingAdministration admin, IOptionsMonitor<VaultAIBillingOptions> options) : PageModel
+public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycle lifecycle, IOptionsMonitor<VaultAIBillingOptions> options) : PageModel
 {
     /// <summary>Rows per table page.</summary>
     public const int PageSize = 25;
@@ -43,8 +45,8 @@ public sealed class IndexModel(BillingAdministration admin, IOptionsMonitor<Vaul
     /// <summary>The linked table's page.</summary>
     public OrganizationPage Linked { get; private set; } = null!;
 
-    /// <summary>Monthly recurring revenue estimate per currency, in minor units.</summary>
-    public IReadOnlyDictionary<string, decimal> Mrr { get; private set; } = new Dictionary<string, decimal>();
+    /// <summary>Monthly recurring revenue per currency and per plan, from what subscriptions bill.</summary>
+    public RevenueSummary Revenue { get; private set; } = new([], []);
 
     /// <summary>Past-due organizations.</summary>
     public IReadOnlyList<Organization> PastDue { get; private set; } = [];
@@ -75,7 +77,7 @@ public sealed class IndexModel(BillingAdministration admin, IOptionsMonitor<Vaul
         Linked = await admin.ListOrganizationsAsync(new OrganizationQuery(search, true, null, (LinkedPage - 1) * PageSize, PageSize), cancellationToken);
         (Total, LinkedCount, PendingCount) = (Pending.Total, Pending.Linked, Pending.Pending);
         PastDue = (await admin.ListOrganizationsAsync(new OrganizationQuery(null, true, OrganizationStatus.PastDue, 0, 100), cancellationToken)).Items;
-        Mrr = await EstimateMrrAsync(cancellationToken);
+        Revenue = await lifecycle.GetRevenueAsync(cancellationToken);
         FailedMeterEvents = await admin.ListMeterEventsAsync(OutboxStatus.Failed, 50, cancellationToken);
         var counts = await admin.CountMeterEventsAsync(cancellationToken);
         FailedMeterEventCount = counts.TryGetValue(OutboxStatus.Failed, out var failed) ? failed : 0;
@@ -122,31 +124,6 @@ public sealed class IndexModel(BillingAdministration admin, IOptionsMonitor<Vaul
     /// <summary>The display name of a plan key.</summary>
     public string PlanName(string? planKey) =>
         planKey is not null && options.CurrentValue.Plans.TryGetValue(planKey, out var plan) && plan.DisplayName.Length > 0 ? plan.DisplayName : planKey ?? "—";
-
-    // Sums over every active organization, a page at a time, so the estimate holds for any number of them.
-    private async Task<IReadOnlyDictionary<string, decimal>> EstimateMrrAsync(CancellationToken cancellationToken)
-    {
-        const int Batch = 1000;
-        var plans = options.CurrentValue.Plans;
-        var totals = new Dictionary<string, decimal>(StringComparer.OrdinalIgnoreCase);
-        for (var skip = 0; ; skip += Batch)
-        {
-            var page = await admin.ListOrganizationsAsync(new OrganizationQuery(null, true, OrganizationStatus.Active, skip, Batch), cancellationToken);
-            foreach (var org in page.Items)
-            {
-                // What the catalog bills a month: the fixed fee plus the users at the per-user price (as GET /api/admin/revenue).
-                if (org.PlanKey is not null && plans.TryGetValue(org.PlanKey, out var plan) && (plan.MonthlyUnitAmount > 0 || plan.MonthlyAmount > 0))
-                {
-                    totals[plan.Currency] = totals.GetValueOrDefault(plan.Currency) + plan.MonthlyAmount + ((org.LastUserCount ?? 0) * (decimal)plan.MonthlyUnitAmount);
-                }
-            }
-
-            if (page.Items.Count < Batch)
-            {
-                return totals;
-            }
-        }
-    }
 }
 
 /// <summary>A table's pager.</summary>

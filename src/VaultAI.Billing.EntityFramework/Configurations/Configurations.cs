@@ -23,6 +23,7 @@ internal sealed class OrganizationConfiguration : IEntityTypeConfiguration<Organ
         builder.Property(o => o.PlanKey).HasMaxLength(64);
         builder.Property(o => o.Status).HasMaxLength(32).IsRequired();
         builder.Property(o => o.StripeSubscriptionStatus).HasMaxLength(32);
+        builder.Property(o => o.BillingInterval).HasMaxLength(16);
         builder.Property(o => o.LastSubscriptionEventId).HasMaxLength(255);
         builder.Property(o => o.Version).IsConcurrencyToken();
         builder.Ignore(o => o.IsLinked);

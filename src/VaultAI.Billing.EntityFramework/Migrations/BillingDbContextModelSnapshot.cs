@@ -477,6 +477,11 @@ namespace VaultAI.Billing.EntityFramework.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("admin_email");
 
+                    b.Property<string>("BillingInterval")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("billing_interval");
+
                     b.Property<bool>("CancelAtPeriodEnd")
                         .HasColumnType("boolean")
                         .HasColumnName("cancel_at_period_end");
@@ -519,6 +524,10 @@ namespace VaultAI.Billing.EntityFramework.Migrations
                     b.Property<long?>("LastUserCount")
                         .HasColumnType("bigint")
                         .HasColumnName("last_user_count");
+
+                    b.Property<long?>("LicensedQuantity")
+                        .HasColumnType("bigint")
+                        .HasColumnName("licensed_quantity");
 
                     b.Property<DateTimeOffset?>("LinkedAt")
                         .HasColumnType("timestamp with time zone")
@@ -635,6 +644,10 @@ namespace VaultAI.Billing.EntityFramework.Migrations
                     b.Property<Guid>("OrganizationId")
                         .HasColumnType("uuid")
                         .HasColumnName("organization_id");
+
+                    b.Property<long>("OverageAmount")
+                        .HasColumnType("bigint")
+                        .HasColumnName("overage_amount");
 
                     b.Property<DateTimeOffset?>("PeriodEnd")
                         .HasColumnType("timestamp with time zone")

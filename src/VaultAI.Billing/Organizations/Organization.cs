@@ -49,6 +49,18 @@ public sealed class Organization
     /// <summary>End of the current billing period.</summary>
     public DateTimeOffset? CurrentPeriodEnd { get; set; }
 
+    /// <summary>
+    /// The subscription's billing interval as Stripe names it (<c>month</c> or <c>year</c>), from its base price;
+    /// <see langword="null"/> without a subscription.
+    /// </summary>
+    public string? BillingInterval { get; set; }
+
+    /// <summary>
+    /// The quantity of the subscription's licensed (per-seat or fixed-fee) item, or <see langword="null"/> when every item
+    /// is metered or there is no subscription.
+    /// </summary>
+    public long? LicensedQuantity { get; set; }
+
     /// <summary>Whether the subscription cancels at the end of the period.</summary>
     public bool CancelAtPeriodEnd { get; set; }
 

@@ -209,6 +209,15 @@ public sealed partial class SubscriptionLifecycle
     }
 
     /// <summary>
+    /// The monthly recurring revenue of every linked organization, per plan and per currency, from what its subscription
+    /// bills (see <see cref="RevenueSummary"/>; the same figures as <c>GET /api/admin/revenue</c>).
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The revenue.</returns>
+    public Task<RevenueSummary> GetRevenueAsync(CancellationToken cancellationToken = default) =>
+        Plans.Internal.RevenueCalculator.ComputeAsync(_store, _options.CurrentValue.Plans, cancellationToken);
+
+    /// <summary>
     /// Reads every subscription of the Stripe account, a page at a time under
     /// <see cref="ReconciliationOptions.MaxRequestsPerSecond"/>, and repairs the organization linked to each where our
     /// store drifted from Stripe: status, plan (from the items), period, trial end and cancellation. The status goes

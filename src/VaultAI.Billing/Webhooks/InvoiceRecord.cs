@@ -3,6 +3,12 @@ namespace VaultAI.Billing.Webhooks;
 /// <summary>A mirror of a Stripe invoice, kept from invoice webhooks. Money in minor units.</summary>
 public sealed class InvoiceRecord
 {
+    /// <summary>
+    /// The metered overage this invoice bills, in minor units: the sum of its lines on the overage prices of the
+    /// organization's plan (what <c>GET /api/admin/revenue</c> counts as last period's overage).
+    /// </summary>
+    public long OverageAmount { get; set; }
+
     /// <summary>Stripe's invoice id (<c>in_...</c>).</summary>
     public string Id { get; set; } = "";
 

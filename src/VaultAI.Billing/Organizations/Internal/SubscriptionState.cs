@@ -37,7 +37,25 @@ internal static class SubscriptionState
         organization.CurrentPeriodStart = item?.CurrentPeriodStart.ToUtcOffset();
         organization.CurrentPeriodEnd = item?.CurrentPeriodEnd.ToUtcOffset();
         organization.CancelAtPeriodEnd = subscription.CancelAtPeriodEnd;
+        organization.BillingInterval = BaseInterval(subscription) ?? organization.BillingInterval;
+        var licensed = Subscriptions.Internal.SubscriptionDiff.SeatItem(subscription);
+        if (subscription.Items?.Data is { Count: > 0 })
+        {
+            organization.LicensedQuantity = licensed?.Quantity;
+        }
+
         return transition;
+    }
+
+    /// <summary>
+    /// The interval of the subscription's base price (its first licensed item, else its first item): <c>month</c> or
+    /// <c>year</c>; <see langword="null"/> when the subscription came without items.
+    /// </summary>
+    public static string? BaseInterval(Subscription subscription)
+    {
+        var items = subscription.Items?.Data ?? [];
+        var item = items.FirstOrDefault(i => i.Price?.Recurring is { UsageType: not "metered" }) ?? items.FirstOrDefault();
+        return item?.Price?.Recurring?.Interval;
     }
 
     /// <summary>

@@ -371,6 +371,7 @@ internal sealed partial class WebhookProcessor(
             Status = invoice.Status ?? "",
             AmountDue = invoice.AmountDue,
             AmountPaid = invoice.AmountPaid,
+            OverageAmount = Plans.Internal.RevenueCalculator.OverageAmount(options.CurrentValue.Plans, organization.PlanKey, invoice),
             Currency = invoice.Currency ?? "",
             PeriodStart = invoice.PeriodStart.ToUtcOffset(),
             PeriodEnd = invoice.PeriodEnd.ToUtcOffset(),
