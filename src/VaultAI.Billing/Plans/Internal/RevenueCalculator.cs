@@ -99,10 +99,11 @@ internal static class RevenueCalculator
         plan.Metrics.Values.SelectMany(m => new[] { m.OveragePriceId, m.YearlyOveragePriceId })
             .Where(p => !string.IsNullOrEmpty(p)).Select(p => p!).ToHashSet(StringComparer.Ordinal);
 
-    // Last period's overage: the metered lines of the organization's newest paid or open invoice.
+    // Last period's overage: the metered lines of the organization's paid or open invoice whose period ended last (a
+    // subscription's first invoice covers no usage: its period ends when it starts).
     private static async Task<long> LastOverageAsync(IBillingStore store, Guid organizationId, CancellationToken cancellationToken)
     {
         var invoices = await store.ListInvoicesAsync(organizationId, InvoicesSearched, cancellationToken).ConfigureAwait(false);
-        return invoices.FirstOrDefault(i => i.Status is "paid" or "open")?.OverageAmount ?? 0;
+        return invoices.Where(i => i.Status is "paid" or "open").OrderByDescending(i => i.PeriodEnd).FirstOrDefault()?.OverageAmount ?? 0;
     }
 }
