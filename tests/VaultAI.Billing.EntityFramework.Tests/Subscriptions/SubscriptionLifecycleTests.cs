@@ -124,6 +124,31 @@ public sealed class SubscriptionLifecycleTests
     }
 
     [Fact]
+    public async Task ChangePlan_PaidToFreeWithWebhooks_EndsActiveOnTheFreePlanNotCanceled()
+    {
+        await using var rig = await StartAsync(webhooks: true);
+        await rig.PostTwiceAsync("plan", """{"plan_type":"free"}""");
+        await rig.Stripe.AdvanceTimeAsync(TimeSpan.FromDays(31));
+
+        // customer.subscription.deleted reaches the host by webhook.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var organization = await rig.OrganizationAsync();
+        while (organization.StripeSubscriptionStatus != "canceled")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the end of the subscription was not applied");
+            await Task.Delay(50);
+            organization = await rig.OrganizationAsync();
+        }
+
+        Assert.Equal(("active", "free"), (organization.Status, organization.PlanKey));
+        Assert.Null(organization.BillingInterval);
+        using var revenue = await rig.Host.Admin.GetAsync("/api/admin/revenue");
+        var json = Json(await revenue.Content.ReadAsStringAsync());
+        var free = json.GetProperty("plans").EnumerateArray().Single(p => p.GetProperty("plan").GetString() == "free");
+        Assert.Equal((1, 0L), (free.GetProperty("organizations").GetInt32(), free.GetProperty("mrr").GetInt64()));
+    }
+
+    [Fact]
     public async Task ChangePlan_BackToPaidWhileEndingAfterAMoveToFree_KeepsTheSubscription()
     {
         await using var rig = await StartAsync();

@@ -29,7 +29,14 @@ internal static class SubscriptionState
     /// <returns>The status change.</returns>
     public static StatusTransition Apply(Organization organization, Subscription subscription, DateTimeOffset observedAt)
     {
-        var transition = ApplyStatus(organization, OrganizationStatus.FromStripe(subscription.Status), subscription.Status, observedAt);
+        // A subscription that ended because the organization moved to a free plan leaves it active on that plan.
+        var freePlan = FreePlanAfterEnd(subscription);
+        var transition = ApplyStatus(organization, freePlan is null ? OrganizationStatus.FromStripe(subscription.Status) : OrganizationStatus.Active, subscription.Status, observedAt);
+        if (freePlan is not null)
+        {
+            organization.PlanKey = freePlan;
+        }
+
         organization.TrialEnd = subscription.TrialEnd.ToUtcOffset();
 
         // Since API 2025-03-31.basil the billing period lives on the subscription's items.
@@ -37,15 +44,25 @@ internal static class SubscriptionState
         organization.CurrentPeriodStart = item?.CurrentPeriodStart.ToUtcOffset();
         organization.CurrentPeriodEnd = item?.CurrentPeriodEnd.ToUtcOffset();
         organization.CancelAtPeriodEnd = subscription.CancelAtPeriodEnd;
-        organization.BillingInterval = BaseInterval(subscription) ?? organization.BillingInterval;
-        var licensed = Subscriptions.Internal.SubscriptionDiff.SeatItem(subscription);
-        if (subscription.Items?.Data is { Count: > 0 })
+        organization.BillingInterval = freePlan is null ? BaseInterval(subscription) ?? organization.BillingInterval : null;
+        var licensed = freePlan is null ? Subscriptions.Internal.SubscriptionDiff.SeatItem(subscription) : null;
+        if (freePlan is not null || subscription.Items?.Data is { Count: > 0 })
         {
             organization.LicensedQuantity = licensed?.Quantity;
         }
 
         return transition;
     }
+
+    /// <summary>
+    /// The free plan an ended subscription handed over to (the <c>plan_after_period_end</c> metadata a plan change to a
+    /// free plan sets), or <see langword="null"/> when the subscription is live or simply ended.
+    /// </summary>
+    public static string? FreePlanAfterEnd(Subscription subscription) =>
+        subscription.Status is "canceled" or "incomplete_expired"
+        && subscription.Metadata?.TryGetValue("plan_after_period_end", out var plan) == true && !string.IsNullOrEmpty(plan)
+            ? plan
+            : null;
 
     /// <summary>
     /// The interval of the subscription's base price (its first licensed item, else its first item): <c>month</c> or

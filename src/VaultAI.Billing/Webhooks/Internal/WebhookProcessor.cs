@@ -249,13 +249,13 @@ internal sealed partial class WebhookProcessor(
 
             var before = org.Status;
             SubscriptionState.Apply(org, state, stripeEvent.CreatedAt());
-            if (deleted)
+            if (deleted && SubscriptionState.FreePlanAfterEnd(state) is null)
             {
                 SubscriptionState.ApplyStatus(org, OrganizationStatus.Canceled, "canceled", stripeEvent.CreatedAt());
             }
 
             transition = new StatusTransition(before, org.Status);
-            org.PlanKey = PlanFor(state) ?? org.PlanKey;
+            org.PlanKey = SubscriptionState.FreePlanAfterEnd(state) ?? PlanFor(state) ?? org.PlanKey;
             org.LastSubscriptionEventAt = stripeEvent.CreatedAt();
             org.LastSubscriptionEventId = stripeEvent.Id;
             org.UpdatedAt = now;
