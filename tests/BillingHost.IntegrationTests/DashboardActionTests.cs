@@ -281,10 +281,37 @@ public class DashboardActionTests
             Assert.Equal(HttpStatusCode.Redirect, link.StatusCode);
         }
 
-        // Stripe would move them there through webhooks; the test sets the outcome directly.
-        var store = factory.Services.GetRequiredService<VaultAI.Billing.Storage.IBillingStore>();
-        await store.UpdateOrganizationAsync(active, org => { org.Status = OrganizationStatus.Active; return true; });
-        await store.UpdateOrganizationAsync(pastDue, org => { org.Status = OrganizationStatus.PastDue; org.PastDueSince = DateTimeOffset.UtcNow; return true; });
+        // In Stripe: the 4-day trials end (nothing used yet, nothing to pay), the late customer's card starts failing and
+        // its 10 users are metered, so its first renewal invoice is declined and the subscription becomes past due. The
+        // in-memory host gets no webhooks: the admin's "Sync from Stripe" brings both states in, as an operator would.
+        var lateCustomer = (await ReadAsync(factory, pastDue)).StripeCustomerId!;
+        await factory.Stripe.AdvanceTimeAsync(TimeSpan.FromDays(4) + TimeSpan.FromMinutes(1));
+        factory.Stripe.SetPaymentOutcome(lateCustomer, PaymentOutcome.Fails);
+        var stripe = new Stripe.StripeClient(new Stripe.StripeClientOptions
+        {
+            ApiKey = factory.Stripe.ApiKey,
+            ApiBase = factory.Stripe.BaseAddress.ToString().TrimEnd('/'),
+            MeterEventsBase = factory.Stripe.BaseAddress.ToString().TrimEnd('/'),
+        });
+        await stripe.V1.Billing.MeterEvents.CreateAsync(new Stripe.Billing.MeterEventCreateOptions
+        {
+            EventName = "vaultai_active_users",
+            Identifier = $"late-{pastDue:N}",
+            Payload = new Dictionary<string, string> { ["stripe_customer_id"] = lateCustomer, ["value"] = "10" },
+            Timestamp = factory.Stripe.Clock.GetUtcNow().UtcDateTime,
+        });
+        await factory.Stripe.AdvanceTimeAsync(TimeSpan.FromDays(32));
+        foreach (var id in new[] { active, pastDue })
+        {
+            var page = $"/organizations/{id}";
+            using var sync = await Html.SubmitAsync(admin, page, $"{page}?handler=Sync");
+            Assert.Equal(HttpStatusCode.Redirect, sync.StatusCode);
+        }
+
+        Assert.Equal(OrganizationStatus.Active, (await ReadAsync(factory, active)).Status);
+        var late = await ReadAsync(factory, pastDue);
+        Assert.Equal(OrganizationStatus.PastDue, late.Status);
+        Assert.NotNull(late.PastDueSince);
 
         var html = await admin.GetStringAsync("/");
 

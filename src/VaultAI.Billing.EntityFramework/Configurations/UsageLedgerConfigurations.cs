@@ -33,6 +33,7 @@ internal sealed class UsagePeriodTotalConfiguration : IEntityTypeConfiguration<U
         builder.HasKey(t => new { t.OrganizationId, t.PeriodStart, t.Metric });
         builder.Property(t => t.Metric).HasMaxLength(64).IsRequired();
         builder.Property(t => t.Total).HasPrecision(28, 6);
+        builder.Property(t => t.Reserved).HasPrecision(28, 6);
         builder.HasOne<Organization>().WithMany().HasForeignKey(t => t.OrganizationId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -388,6 +388,11 @@ namespace VaultAI.Billing.EntityFramework.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("period_end");
 
+                    b.Property<decimal>("Reserved")
+                        .HasPrecision(28, 6)
+                        .HasColumnType("numeric(28,6)")
+                        .HasColumnName("reserved");
+
                     b.Property<decimal>("Total")
                         .HasPrecision(28, 6)
                         .HasColumnType("numeric(28,6)")

@@ -23,6 +23,25 @@ public static class EntitlementEndpointExtensions
         where TBuilder : IEndpointConventionBuilder =>
         builder.RequireEntitlement(metric, _ => ValueTask.FromResult(cost));
 
+    /// <summary>
+    /// Like <see cref="RequireEntitlement{TBuilder}(TBuilder, string, decimal)"/>; with <paramref name="reserve"/>, a hard
+    /// limit of a summed metric is checked and the cost reserved in one atomic database statement, so concurrent requests
+    /// cannot pass the limit together (without it, they may: each checks before any records). The reservation is given
+    /// back when the request ends, after <c>RecordUsage</c> recorded the usage. Needs the Entity Framework store.
+    /// </summary>
+    /// <typeparam name="TBuilder">The endpoint (or group) builder.</typeparam>
+    /// <param name="builder">The endpoint.</param>
+    /// <param name="metric">The metric key.</param>
+    /// <param name="cost">What one request costs.</param>
+    /// <param name="reserve">Whether to reserve the cost against the limit while the request runs.</param>
+    /// <returns>The builder.</returns>
+    public static TBuilder RequireEntitlement<TBuilder>(this TBuilder builder, string metric, decimal cost, bool reserve)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(metric);
+        return builder.AddEndpointFilter((context, next) => EntitlementFilters.RequireAsync(context, next, metric, _ => ValueTask.FromResult(cost), reserve));
+    }
+
     /// <summary>Like <see cref="RequireEntitlement{TBuilder}(TBuilder, string, decimal)"/>, with the cost computed from the request.</summary>
     /// <typeparam name="TBuilder">The endpoint (or group) builder.</typeparam>
     /// <param name="builder">The endpoint.</param>

@@ -3,7 +3,8 @@ namespace VaultAI.Billing.Entitlements;
 /// <summary>
 /// Decides entitlements for every surface (the check route, <c>RequireEntitlement</c>, a host's own code): the
 /// organization's status, grace and suspension, and whether the current period's recorded total plus the quantity asked for
-/// stays within the plan's limit. One indexed read of the period totals; the ledger is never scanned.
+/// stays within the plan's limit (for a <c>Last</c> or <c>Max</c> metric, the quantity itself is compared with the limit).
+/// One indexed read of the period totals; the ledger is never scanned.
 /// </summary>
 public interface IEntitlementService
 {

@@ -71,6 +71,9 @@ public sealed class UsagePeriodTotal
 
     /// <summary>When the total last changed.</summary>
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Reserved by requests in progress (<c>RequireEntitlement(..., reserve: true)</c>), not part of <see cref="Total"/>.</summary>
+    public decimal Reserved { get; set; }
 }
 
 /// <summary>A billing period: <see cref="Start"/> inclusive, <see cref="End"/> exclusive.</summary>

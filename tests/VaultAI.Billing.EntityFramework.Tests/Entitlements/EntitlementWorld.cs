@@ -61,6 +61,14 @@ internal sealed class EntitlementWorld : IAsyncDisposable
                 app.MapPost("/helvetia/services", () => TypedResults.Created("/helvetia/services/1"))
                     .RequireEntitlement("services")
                     .RecordUsage("services");
+                // The same endpoint with a reservation; the work takes a moment, so concurrent requests overlap.
+                app.MapPost("/helvetia/services/reserved", async () =>
+                    {
+                        await Task.Delay(50);
+                        return TypedResults.Created("/helvetia/services/1");
+                    })
+                    .RequireEntitlement("services", 1m, reserve: true)
+                    .RecordUsage("services");
                 app.MapPost("/vantflow/chat", () => TypedResults.Ok())
                     .RequireEntitlement("ai_tokens", TokensOf)
                     .RecordUsage("ai_tokens", TokensOf);
@@ -89,6 +97,8 @@ internal sealed class EntitlementWorld : IAsyncDisposable
     }
 
     public Task<HttpResponseMessage> CreateServiceAsync(Guid orgId) => SendAsync("/helvetia/services", orgId, null);
+
+    public Task<HttpResponseMessage> CreateServiceWithReservationAsync(Guid orgId) => SendAsync("/helvetia/services/reserved", orgId, null);
 
     public Task<HttpResponseMessage> ChatAsync(Guid orgId, long tokens) => SendAsync("/vantflow/chat", orgId, tokens);
 

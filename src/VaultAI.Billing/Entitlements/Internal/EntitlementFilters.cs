@@ -13,9 +13,14 @@ internal static class EntitlementFilters
 {
     private static readonly object CostsKey = new();
 
-    public static async ValueTask<object?> RequireAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf)
+    public static async ValueTask<object?> RequireAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, bool reserve = false)
     {
         var http = context.HttpContext;
+        if (reserve)
+        {
+            return await RequireWithReservationAsync(context, next, metric, costOf).ConfigureAwait(false);
+        }
+
         try
         {
             var organizationId = Resolve(http);
@@ -39,6 +44,49 @@ internal static class EntitlementFilters
         }
 
         return await next(context).ConfigureAwait(false);
+    }
+
+    private static async ValueTask<object?> RequireWithReservationAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf)
+    {
+        var http = context.HttpContext;
+        QuotaReservation? reservation;
+        EntitlementService service;
+        try
+        {
+            var organizationId = Resolve(http);
+            var cost = await costOf(http).ConfigureAwait(false);
+            if (cost < 0)
+            {
+                throw BillingException.Invalid("quantity", "The request's cost must be at least 0.");
+            }
+
+            Costs(http)[metric] = cost;
+            service = http.RequestServices.GetRequiredService<IEntitlementService>() as EntitlementService
+                ?? throw new InvalidOperationException("RequireEntitlement(..., reserve: true) needs the library's IEntitlementService.");
+            (var decision, reservation) = await service.CheckAndReserveAsync(organizationId, metric, cost, http.RequestAborted).ConfigureAwait(false);
+            if (!decision.Allowed)
+            {
+                return Refusal(decision, http);
+            }
+        }
+        catch (BillingException exception)
+        {
+            return Problems.From(exception, http);
+        }
+
+        try
+        {
+            // RecordUsage (inside this filter) has recorded the usage in the total by the time the endpoint returns; the
+            // reservation is given back only then, so the quantity is never uncounted in between (counted twice, at worst).
+            return await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (reservation is not null)
+            {
+                await service.ReleaseAsync(reservation).ConfigureAwait(false);
+            }
+        }
     }
 
     public static async ValueTask<object?> RecordAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf)

@@ -47,6 +47,40 @@ internal sealed class EntitlementService(
         await RecordThresholdsAsync(organization.Id, metric, period, current, limit, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <see cref="CheckAsync"/>, then, when a hard limit applies to a summed metric, reserves <paramref name="quantity"/>
+    /// atomically against it, so concurrent requests cannot pass the limit together. The caller releases the reservation
+    /// once the request is over (its usage recorded, or failed).
+    /// </summary>
+    internal async Task<(EntitlementDecision Decision, QuotaReservation? Reservation)> CheckAndReserveAsync(Guid organizationId, string metric, decimal quantity, CancellationToken cancellationToken)
+    {
+        var decision = await CheckAsync(organizationId, metric, quantity, cancellationToken).ConfigureAwait(false);
+        var settings = options.CurrentValue;
+        var summed = !settings.Metrics.TryGetValue(metric, out var definition) || definition.Aggregation == MetricAggregation.Sum;
+        if (!decision.Allowed || quantity <= 0 || decision.Quota is not { Hard: true, Limit: { } limit } || !summed)
+        {
+            return (decision, null);
+        }
+
+        var reservations = store as IQuotaReservations
+            ?? throw new InvalidOperationException("RequireEntitlement(..., reserve: true) needs a store with reservations (the Entity Framework store).");
+        var organization = await store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false)
+            ?? throw new BillingException(404, "organization_not_found", $"No organization {organizationId}.", "organization_id");
+        var period = UsagePeriod.For(organization, timeProvider.GetUtcNow());
+        if (await reservations.TryReserveAsync(organizationId, metric, period.Start, period.End, quantity, limit, cancellationToken).ConfigureAwait(false))
+        {
+            return (decision, new QuotaReservation(organizationId, metric, period.Start, quantity));
+        }
+
+        var current = decision.Quota.Current;
+        var detail = $"{Plain(current)} of {Plain(limit)} {metric} used or reserved by requests in progress; {Plain(quantity)} more would exceed the plan's limit.";
+        return (decision with { Allowed = false, Code = EntitlementCodes.QuotaExceeded, Detail = detail }, null);
+    }
+
+    /// <summary>Gives back a reservation of <see cref="CheckAndReserveAsync"/>.</summary>
+    internal Task ReleaseAsync(QuotaReservation reservation) =>
+        ((IQuotaReservations)store).ReleaseAsync(reservation.OrganizationId, reservation.Metric, reservation.PeriodStart, reservation.Quantity, CancellationToken.None);
+
     /// <summary>The decision for an organization and the limit that applies (a focused test hands a soft limit here).</summary>
     internal async Task<EntitlementDecision> DecideAsync(Organization organization, BillingPlan? plan, PlanLimit? limit, string metric, decimal quantity, CancellationToken cancellationToken)
     {
@@ -79,7 +113,7 @@ internal sealed class EntitlementService(
         }
 
         await RecordThresholdsAsync(organization.Id, metric, period, current, max, cancellationToken).ConfigureAwait(false);
-        var after = current + quantity;
+        var after = Requested(settings, metric, current, quantity);
         if (quantity == 0 || after <= max)
         {
             return new EntitlementDecision(true, null, "Allowed.", state, quota, upgradeUrl, false);
@@ -101,6 +135,20 @@ internal sealed class EntitlementService(
             cancellationToken).ConfigureAwait(false);
         return new EntitlementDecision(true, null, text + " The limit is soft: allowed.", state, quota, upgradeUrl, true);
     }
+
+    /// <summary>
+    /// What the period's total becomes if <paramref name="quantity"/> is used, as the metric's aggregation means it: a sum
+    /// adds the quantity; for <c>Last</c> and <c>Max</c> the new value itself is compared with the limit (reporting 40 seats
+    /// after 30 means 40, not 70).
+    /// </summary>
+    internal static decimal Requested(VaultAIBillingOptions settings, string metric, decimal current, decimal quantity) =>
+        settings.Metrics.TryGetValue(metric, out var definition)
+            ? definition.Aggregation switch
+            {
+                MetricAggregation.Last or MetricAggregation.Max => quantity,
+                _ => current + quantity,
+            }
+            : current + quantity;
 
     private async Task<decimal> CurrentAsync(Guid organizationId, string metric, UsagePeriod period, CancellationToken cancellationToken)
     {

@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using VaultAI.Billing;
+using VaultAI.Billing.Credentials;
+using VaultAI.Billing.EntityFramework;
+using VaultAI.Billing.Entitlements;
+using VaultAI.Billing.Metering;
+using VaultAI.Billing.Organizations;
+using VaultAI.Billing.Plans;
+using VaultAI.Billing.Storage;
+using VaultAI.Billing.Testing;
+
+// The added latency of .RequireEntitlement (see bench/README.md). One host on 127.0.0.1 with two endpoints that do the
+// same nothing: /plain without the filter, /guarded with .RequireEntitlement("ai_tokens"), whose check reads the
+// organization and the period total on PostgreSQL (VAULTAI_BILLING_TEST_POSTGRES). Both are loaded at the same concurrency
+// in alternating rounds of one run, so both see the same machine; the medians, p99s and their differences are printed.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+var options = Options(args);
+try
+{
+    return await RunAsync();
+}
+catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or HttpRequestException or FormatException)
+{
+    Console.Error.WriteLine($"entitlement-filter: {exception.Message}");
+    return 2;
+}
+
+async Task<int> RunAsync()
+{
+    var seconds = Int("seconds", 20);
+    var warmup = Int("warmup", 5);
+    var rounds = Int("rounds", 4);
+    var concurrency = Int("concurrency", 16);
+    var port = Int("port", 5091);
+
+    await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { DeliverWebhooksAutomatically = false });
+    var price = await CreateLicensedPriceAsync(stripe);
+    var database = await CreateDatabaseAsync(Server());
+    var builder = WebApplication.CreateSlimBuilder();
+    builder.WebHost.UseKestrel().UseUrls($"http://127.0.0.1:{port}");
+    builder.Logging.ClearProviders();
+    builder.Logging.AddSimpleConsole();
+    builder.Logging.SetMinimumLevel(LogLevel.Warning);
+    // The first migration queries a history table that does not exist yet; EF logs that as an error.
+    builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Critical);
+    builder.Services.AddVaultAIBilling(o =>
+        {
+            o.Metrics["ai_tokens"] = new MetricDefinition { DisplayName = "AI tokens", Unit = "tokens", Aggregation = MetricAggregation.Sum };
+            o.Plans["bench"] = new BillingPlan { DisplayName = "Bench", MonthlyPriceId = price, Limits = { ["ai_tokens"] = long.MaxValue / 2 } };
+            o.Stripe.ApiKey = stripe.ApiKey;
+            o.Stripe.ApiBase = stripe.BaseAddress;
+            o.Stripe.MeterEventsBase = stripe.BaseAddress;
+            o.Dispatcher.Enabled = false;
+            o.Webhooks.Secrets = [stripe.WebhookSecret];
+            o.Webhooks.RetryInBackground = false;
+            o.Entitlements.OrganizationResolver = EntitlementOrganization.FromHeader("X-Organization-Id");
+        })
+        .AddEntityFrameworkStore(o => o.UseNpgsql(database));
+    var app = builder.Build();
+    await BillingDatabase.MigrateAsync(app.Services);
+    app.MapGet("/plain", () => TypedResults.Ok());
+    app.MapGet("/guarded", () => TypedResults.Ok()).RequireEntitlement("ai_tokens");
+
+    // One organization on the plan with a limit no run reaches, and a period total row for the filter to read.
+    var organizationId = await RegisterAsync(app.Services.GetRequiredService<IBillingStore>());
+    await using (var scope = app.Services.CreateAsyncScope())
+    {
+        await scope.ServiceProvider.GetRequiredService<IUsageRecorder>()
+            .RecordAsync(organizationId, new UsageEvent("bench-seed", "ai_tokens", 1m, DateTimeOffset.UtcNow));
+    }
+
+    await app.StartAsync();
+    using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+    http.DefaultRequestHeaders.Add("X-Organization-Id", organizationId.ToString());
+
+    Console.Error.WriteLine($"warm-up {warmup} s per endpoint");
+    await LoadAsync(http, "/plain", concurrency, warmup, null);
+    await LoadAsync(http, "/guarded", concurrency, warmup, null);
+
+    var plain = new List<double>();
+    var guarded = new List<double>();
+    for (var round = 1; round <= rounds; round++)
+    {
+        // Alternate which goes first, so a drift of the machine does not favour one side.
+        var order = round % 2 == 1 ? new[] { ("/plain", plain), ("/guarded", guarded) } : new[] { ("/guarded", guarded), ("/plain", plain) };
+        foreach (var (path, samples) in order)
+        {
+            Console.Error.WriteLine($"round {round}/{rounds}: {path} for {seconds} s at {concurrency} concurrent requests");
+            await LoadAsync(http, path, concurrency, seconds, samples);
+        }
+    }
+
+    await app.StopAsync();
+    var p = Summary(plain);
+    var g = Summary(guarded);
+    Console.WriteLine("endpoint,requests,median_ms,p99_ms");
+    Console.WriteLine($"plain,{p.Count},{p.Median:F3},{p.P99:F3}");
+    Console.WriteLine($"guarded,{g.Count},{g.Median:F3},{g.P99:F3}");
+    Console.WriteLine($"added,,{g.Median - p.Median:F3},{g.P99 - p.P99:F3}");
+    return 0;
+}
+
+static async Task LoadAsync(HttpClient http, string path, int concurrency, int seconds, List<double>? samples)
+{
+    var until = Stopwatch.GetTimestamp() + (long)(seconds * (double)Stopwatch.Frequency);
+    var perWorker = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        var latencies = new List<double>();
+        while (Stopwatch.GetTimestamp() < until)
+        {
+            var start = Stopwatch.GetTimestamp();
+            using var response = await http.GetAsync(path);
+            var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"{path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+            }
+
+            latencies.Add(elapsed);
+        }
+
+        return latencies;
+    }));
+    samples?.AddRange(perWorker.SelectMany(l => l));
+}
+
+static (int Count, double Median, double P99) Summary(List<double> samples)
+{
+    var sorted = samples.Order().ToArray();
+    return (sorted.Length, Percentile(sorted, 50), Percentile(sorted, 99));
+}
+
+static double Percentile(double[] sorted, int p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100.0 * sorted.Length) - 1)];
+
+static async Task<Guid> RegisterAsync(IBillingStore store)
+{
+    var now = DateTimeOffset.UtcNow;
+    var organization = new Organization { Id = Guid.NewGuid(), Name = "Bench", Status = OrganizationStatus.Pending, PlanKey = "bench", CreatedAt = now, UpdatedAt = now };
+    var credential = new InstanceCredential { Id = Guid.NewGuid(), OrganizationId = organization.Id, TokenHash = new string('0', 64), TokenPrefix = "vaultai_benc", CreatedAt = now };
+    return await store.TryCreateOrganizationAsync(organization, credential)
+        ? organization.Id
+        : throw new InvalidOperationException("registering the organization failed");
+}
+
+static async Task<string> CreateLicensedPriceAsync(StripeEmulator stripe)
+{
+    using var http = new HttpClient { BaseAddress = stripe.BaseAddress };
+    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", stripe.ApiKey);
+    var product = await PostFormAsync(http, "/v1/products", "name=Bench");
+    return await PostFormAsync(http, "/v1/prices", $"currency=eur&unit_amount=1000&product={product}&recurring[interval]=month");
+}
+
+static async Task<string> PostFormAsync(HttpClient http, string path, string form)
+{
+    using var content = new StringContent(form, Encoding.UTF8, "application/x-www-form-urlencoded");
+    using var response = await http.PostAsync(path, content);
+    var body = await response.Content.ReadAsStringAsync();
+    if (!response.IsSuccessStatusCode)
+    {
+        throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {body}");
+    }
+
+    using var json = JsonDocument.Parse(body);
+    return json.RootElement.GetProperty("id").GetString()!;
+}
+
+static async Task<string> CreateDatabaseAsync(string server)
+{
+    var name = $"entitlement_{Guid.NewGuid():N}";
+    await using (var connection = new NpgsqlConnection(server))
+    {
+        await connection.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await create.ExecuteNonQueryAsync();
+    }
+
+    return new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 64 }.ConnectionString;
+}
+
+static Dictionary<string, string> Options(string[] args)
+{
+    var parsed = new Dictionary<string, string>(StringComparer.Ordinal);
+    for (var i = 0; i + 1 < args.Length; i += 2)
+    {
+        parsed[args[i].TrimStart('-')] = args[i + 1];
+    }
+
+    return parsed;
+}
+
+int Int(string name, int fallback) => options.TryGetValue(name, out var value)
+    ? int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture)
+    : fallback;
+
+static string Server() => Environment.GetEnvironmentVariable("VAULTAI_BILLING_TEST_POSTGRES") is { Length: > 0 } server
+    ? server
+    : throw new InvalidOperationException("VAULTAI_BILLING_TEST_POSTGRES is not set: run bench/entitlement-filter.sh, which starts a PostgreSQL cluster.");

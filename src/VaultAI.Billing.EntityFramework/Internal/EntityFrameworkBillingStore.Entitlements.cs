@@ -1,0 +1,82 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using NpgsqlTypes;
+using VaultAI.Billing.Entitlements.Internal;
+using VaultAI.Billing.Metering;
+
+namespace VaultAI.Billing.EntityFramework.Internal;
+
+/// <summary>Reservations against hard limits, kept next to the period total they are checked with.</summary>
+internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations
+{
+    public async Task<bool> TryReserveAsync(Guid organizationId, string metric, DateTimeOffset periodStart, DateTimeOffset periodEnd, decimal quantity, decimal limit, CancellationToken cancellationToken)
+    {
+        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        if (db.IsSqlite)
+        {
+            // SQLite has one writer: under the process-wide gate, read, compare and write cannot interleave.
+            using var gate = await RowLocks.EnterAsync(db, cancellationToken).ConfigureAwait(false);
+            var start = periodStart.ToUniversalTime();
+            var row = await db.UsageTotals.FirstOrDefaultAsync(t => t.OrganizationId == organizationId && t.PeriodStart == start && t.Metric == metric, cancellationToken).ConfigureAwait(false);
+            if ((row?.Total ?? 0m) + (row?.Reserved ?? 0m) + quantity > limit)
+            {
+                return false;
+            }
+
+            if (row is null)
+            {
+                db.UsageTotals.Add(new UsagePeriodTotal { OrganizationId = organizationId, Metric = metric, PeriodStart = start, PeriodEnd = periodEnd.ToUniversalTime(), Reserved = quantity, UpdatedAt = DateTimeOffset.UtcNow });
+            }
+            else
+            {
+                row.Reserved += quantity;
+            }
+
+            await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+
+        // One statement: the row is locked while the condition is evaluated on its latest committed version (recorded total
+        // and reservations of other requests alike), so two requests can never both take the last unit.
+        const string Sql = """
+            INSERT INTO billing.usage_totals AS t (organization_id, metric, period_start, period_end, total, event_count, last_event_at, updated_at, reserved)
+            SELECT @organization_id, @metric, @period_start, @period_end, 0, 0, NULL, now(), @quantity
+            WHERE @quantity <= @limit
+            ON CONFLICT (organization_id, period_start, metric) DO UPDATE SET reserved = t.reserved + excluded.reserved
+            WHERE t.total + t.reserved + excluded.reserved <= @limit
+            RETURNING 1
+            """;
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        using var command = new NpgsqlCommand(Sql, (NpgsqlConnection)db.Database.GetDbConnection());
+        command.Parameters.Add(new NpgsqlParameter("organization_id", NpgsqlDbType.Uuid) { Value = organizationId });
+        command.Parameters.Add(new NpgsqlParameter("metric", NpgsqlDbType.Text) { Value = metric });
+        command.Parameters.Add(new NpgsqlParameter("period_start", NpgsqlDbType.TimestampTz) { Value = periodStart.ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter("period_end", NpgsqlDbType.TimestampTz) { Value = periodEnd.ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter("quantity", NpgsqlDbType.Numeric) { Value = quantity });
+        command.Parameters.Add(new NpgsqlParameter("limit", NpgsqlDbType.Numeric) { Value = limit });
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    public async Task ReleaseAsync(Guid organizationId, string metric, DateTimeOffset periodStart, decimal quantity, CancellationToken cancellationToken)
+    {
+        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var start = periodStart.ToUniversalTime();
+        if (db.IsSqlite)
+        {
+            using var gate = await RowLocks.EnterAsync(db, cancellationToken).ConfigureAwait(false);
+            var row = await db.UsageTotals.FirstOrDefaultAsync(t => t.OrganizationId == organizationId && t.PeriodStart == start && t.Metric == metric, cancellationToken).ConfigureAwait(false);
+            if (row is not null)
+            {
+                row.Reserved = Math.Max(0m, row.Reserved - quantity);
+                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        await db.UsageTotals
+            .Where(t => t.OrganizationId == organizationId && t.PeriodStart == start && t.Metric == metric)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.Reserved, t => t.Reserved > quantity ? t.Reserved - quantity : 0m), cancellationToken)
+            .ConfigureAwait(false);
+    }
+}
