@@ -19,10 +19,12 @@ public sealed class LastAndMaxQuotaTests
             o.Plans[BillingTestHost.PlanKey].Limits[metric] = 50;
         });
         var orgId = await world.RegisterAndLinkAsync();
+        // Now, not a few seconds ago: the subscription's period starts when the emulator created it, moments before, and
+        // an event from before that start would belong to no billing period of this subscription.
         await using (var scope = world.Host.Services.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<IUsageRecorder>()
-                .RecordAsync(orgId, new UsageEvent($"{metric}-30", metric, 30m, DateTimeOffset.UtcNow.AddSeconds(-5)));
+                .RecordAsync(orgId, new UsageEvent($"{metric}-30", metric, 30m, DateTimeOffset.UtcNow));
         }
 
         var token = await RotateAsync(world, orgId);
