@@ -316,7 +316,8 @@ public class DashboardActionTests
         var html = await admin.GetStringAsync("/");
 
         var unitAmount = factory.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<VaultAI.Billing.VaultAIBillingOptions>>().Value.Plans["self-hosted"].MonthlyUnitAmount;
-        var expected = (45 * unitAmount / 100m).ToString("#,##0.00", System.Globalization.CultureInfo.InvariantCulture) + " EUR";
+        // A past-due subscription is still billed (Stripe retries the invoice) and counts in MRR until it is canceled.
+        var expected = ((45 + 10) * unitAmount / 100m).ToString("#,##0.00", System.Globalization.CultureInfo.InvariantCulture) + " EUR";
         Assert.Contains($"id=\"mrr\">{expected}<", html, StringComparison.Ordinal);
         var pastDueTable = html[html.IndexOf("id=\"past-due\"", StringComparison.Ordinal)..html.IndexOf("id=\"failed-meter-events\"", StringComparison.Ordinal)];
         Assert.Contains("Late Org", pastDueTable, StringComparison.Ordinal);
