@@ -139,7 +139,11 @@ internal sealed class ApiFuzzer(HttpClient client, string connectionString, stri
         return request;
     }
 
-    /// <summary>One query: per table of the billing schema, its row count and the sum of its rows' hashes.</summary>
+    /// <summary>
+    /// One query: per table of the billing schema, its row count and the sum of its rows' hashes. Background bookkeeping is
+    /// left out, because it moves on its own between two requests: a credential's last-used time (written after an earlier,
+    /// accepted request, off that request's path) and the dispatcher's shared rate bucket.
+    /// </summary>
     private static async Task<string> SnapshotSqlAsync(NpgsqlConnection connection)
     {
         var tables = new List<string>();
@@ -153,8 +157,8 @@ internal sealed class ApiFuzzer(HttpClient client, string connectionString, stri
         }
 
         Assert.True(tables.Count >= 5, $"the billing schema has tables ({string.Join(", ", tables)})");
-        return string.Join(" UNION ALL ", tables.Select(t =>
-            $"SELECT '{t}', count(*)::text || '/' || coalesce(sum(hashtext(r::text)::bigint), 0)::text FROM billing.\"{t}\" r"));
+        return string.Join(" UNION ALL ", tables.Where(t => t != "dispatch_rate_buckets").Select(t =>
+            $"SELECT '{t}', count(*)::text || '/' || coalesce(sum(hashtext((to_jsonb(r) - 'last_used_at')::text)::bigint), 0)::text FROM billing.\"{t}\" r"));
     }
 
     private static async Task<Dictionary<string, string>> SnapshotAsync(NpgsqlConnection connection, string sql)
