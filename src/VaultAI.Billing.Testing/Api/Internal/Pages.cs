@@ -138,7 +138,7 @@ internal sealed class Pages
             ? $"<form method=\"post\" action=\"/checkout/{Encode(session.Id)}/complete\">" +
               "<p><label>Card number <input name=\"card_number\" id=\"card_number\" value=\"\" placeholder=\"4242 4242 4242 4242\" autocomplete=\"off\"></label></p>" +
               "<p><label>Expiry <input name=\"card_expiry\" id=\"card_expiry\" placeholder=\"12 / 34\"></label> <label>CVC <input name=\"card_cvc\" id=\"card_cvc\" placeholder=\"123\"></label></p>" +
-              "<button type=\"submit\" id=\"complete\">Pay and subscribe</button></form>" +
+              "<button type=\"submit\" id=\"complete\">Complete payment</button></form>" +
               (session.CancelUrl is { } cancel ? $"<p><a href=\"{Encode(cancel)}\">Cancel</a></p>" : string.Empty)
             : $"<p>This session is {Encode(session.Status)}.</p>";
         return Page("Checkout", $"<p>Customer: {Encode(session.CustomerId ?? session.CustomerEmail ?? "new customer")}</p><ul>{rows}</ul>{trial}{content}");
