@@ -15,7 +15,7 @@ internal sealed class Pages
         _engine = engine;
     }
 
-    public FrontResponse Handle(string method, string path)
+    public FrontResponse Handle(string method, string path, FormNode form)
     {
         var s = path.Trim('/').Split('/');
         string? redirect = null;
@@ -44,9 +44,16 @@ internal sealed class Pages
                         break;
                     }
 
+                    var card = form.Str("card_number");
+                    if (card is not null && !Engine.IsTestCard(card))
+                    {
+                        (status, html) = (402, Page("Checkout", "<p id=\"error\">Your card was declined: use a test card such as 4242 4242 4242 4242.</p>") );
+                        break;
+                    }
+
                     try
                     {
-                        _engine.CompleteCheckout(id);
+                        _engine.CompleteCheckout(id, card);
                     }
                     catch (InvalidOperationException ex)
                     {
@@ -128,7 +135,10 @@ internal sealed class Pages
 
         var trial = session.TrialPeriodDays is { } days ? $"<p>Includes a {days}-day free trial.</p>" : string.Empty;
         var content = session.Status == "open"
-            ? $"<form method=\"post\" action=\"/checkout/{Encode(session.Id)}/complete\"><button type=\"submit\" id=\"complete\">Complete</button></form>" +
+            ? $"<form method=\"post\" action=\"/checkout/{Encode(session.Id)}/complete\">" +
+              "<p><label>Card number <input name=\"card_number\" id=\"card_number\" value=\"\" placeholder=\"4242 4242 4242 4242\" autocomplete=\"off\"></label></p>" +
+              "<p><label>Expiry <input name=\"card_expiry\" id=\"card_expiry\" placeholder=\"12 / 34\"></label> <label>CVC <input name=\"card_cvc\" id=\"card_cvc\" placeholder=\"123\"></label></p>" +
+              "<button type=\"submit\" id=\"complete\">Complete payment</button></form>" +
               (session.CancelUrl is { } cancel ? $"<p><a href=\"{Encode(cancel)}\">Cancel</a></p>" : string.Empty)
             : $"<p>This session is {Encode(session.Status)}.</p>";
         return Page("Checkout", $"<p>Customer: {Encode(session.CustomerId ?? session.CustomerEmail ?? "new customer")}</p><ul>{rows}</ul>{trial}{content}");

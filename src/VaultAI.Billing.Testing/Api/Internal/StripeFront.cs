@@ -61,7 +61,7 @@ internal sealed partial class StripeFront
         if (path.StartsWith("/checkout/", StringComparison.Ordinal) || path.StartsWith("/portal/", StringComparison.Ordinal) ||
             path.StartsWith("/invoice/", StringComparison.Ordinal) || path == "/")
         {
-            return _pages.Handle(method, path);
+            return _pages.Handle(method, path, form);
         }
 
         if (path == "/v2/billing/meter_event_stream")

@@ -81,6 +81,11 @@ internal sealed partial class Engine
             return clockResponse;
         }
 
+        if (HandleWallet(m, s, f) is { } walletResponse)
+        {
+            return walletResponse;
+        }
+
         switch (s)
         {
             case ["v1", "customers"] when m == "POST":

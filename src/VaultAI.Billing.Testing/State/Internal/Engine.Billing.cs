@@ -286,10 +286,11 @@ internal sealed partial class Engine
     {
         invoice.Status = "open";
         invoice.FinalizedAt = at;
+        ApplyCustomerBalance(invoice);
         Emit("invoice.finalized", Render(invoice), null, at);
 
         // Nothing to charge (a credit from a downgrade stays with Stripe as customer balance).
-        if (invoice.Total <= 0)
+        if (invoice.AmountDue <= 0)
         {
             MarkPaid(invoice, at);
             return;

@@ -99,14 +99,16 @@ internal sealed partial class Engine
         CheckoutSessions.GetValueOrDefault(id) ?? throw StripeApiException.NotFound("checkout.session", id);
 
     /// <summary>Completes a checkout session as if the customer paid: customer (if none), subscription, event.</summary>
-    public string CompleteCheckout(string id)
+    /// <param name="id">The checkout session.</param>
+    /// <param name="cardNumber">A test card the customer paid with (attached as the default payment method), or null.</param>
+    public string CompleteCheckout(string id, string? cardNumber = null)
     {
         CatchUp();
         var session = CheckoutSessions.GetValueOrDefault(id) ?? throw new ArgumentException($"No such checkout session: '{id}'.", nameof(id));
-        return InClockTime(ClockOf(session.CustomerId), () => CompleteCheckout(session));
+        return InClockTime(ClockOf(session.CustomerId), () => CompleteCheckout(session, cardNumber));
     }
 
-    private string CompleteCheckout(CheckoutSession session)
+    private string CompleteCheckout(CheckoutSession session, string? cardNumber)
     {
         var id = session.Id;
         if (session.Status == "complete")
@@ -130,6 +132,11 @@ internal sealed partial class Engine
             customer = NewCustomer(session.CustomerEmail, null, [], now);
             Emit("customer.created", Render(customer), null, now);
             session.CustomerId = customer.Id;
+        }
+
+        if (cardNumber is not null)
+        {
+            AttachCard(customer, cardNumber, now);
         }
 
         var items = session.LineItems.Select(l => (l.PriceId, l.Quantity, new Dictionary<string, string>())).ToList();

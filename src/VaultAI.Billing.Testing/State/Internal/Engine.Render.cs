@@ -9,9 +9,9 @@ internal sealed partial class Engine
         ["id"] = c.Id,
         ["object"] = "customer",
         ["address"] = null,
-        ["balance"] = 0,
+        ["balance"] = c.Balance,
         ["created"] = Unix(c.Created),
-        ["currency"] = null,
+        ["currency"] = c.Currency,
         ["default_source"] = null,
         ["delinquent"] = Invoices.Values.Any(i => i.CustomerId == c.Id && i.Status == "open" && i.AttemptCount > 0),
         ["description"] = c.Description,
@@ -212,7 +212,7 @@ internal sealed partial class Engine
             customer = Render(cus);
         }
 
-        var total = i.Total;
+        var total = i.AmountDue;
         return new JsonObject
         {
             ["id"] = idOverride ?? i.Id,
@@ -232,7 +232,7 @@ internal sealed partial class Engine
             ["customer_name"] = c?.Name,
             ["due_date"] = null,
             ["effective_at"] = Unix(i.FinalizedAt),
-            ["ending_balance"] = i.FinalizedAt is null ? null : 0,
+            ["ending_balance"] = i.FinalizedAt is null ? null : i.StartingBalance - i.AppliedBalance,
             ["hosted_invoice_url"] = idOverride is null && i.FinalizedAt is not null ? new Uri(BaseAddress, $"invoice/{i.Id}").ToString() : null,
             ["invoice_pdf"] = idOverride is null && i.FinalizedAt is not null ? new Uri(BaseAddress, $"invoice/{i.Id}/pdf").ToString() : null,
             ["lines"] = new JsonObject
@@ -266,12 +266,12 @@ internal sealed partial class Engine
                 ["paid_at"] = Unix(i.PaidAt),
                 ["voided_at"] = null,
             },
-            ["starting_balance"] = 0,
-            ["subtotal"] = total,
-            ["subtotal_excluding_tax"] = total,
+            ["starting_balance"] = i.StartingBalance,
+            ["subtotal"] = i.Total,
+            ["subtotal_excluding_tax"] = i.Total,
             ["test_clock"] = c?.TestClockId,
-            ["total"] = total,
-            ["total_excluding_tax"] = total,
+            ["total"] = i.Total,
+            ["total_excluding_tax"] = i.Total,
         };
     }
 

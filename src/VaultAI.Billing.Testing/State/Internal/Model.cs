@@ -46,6 +46,12 @@ internal sealed class Customer : Resource
     public string? DefaultPaymentMethod { get; set; }
 
     public string? TestClockId { get; set; }
+
+    /// <summary>The customer balance in minor units (negative: credit the next invoices consume).</summary>
+    public long Balance { get; set; }
+
+    /// <summary>The currency of the balance, set by the first balance transaction.</summary>
+    public string? Currency { get; set; }
 }
 
 internal sealed class Product : Resource
@@ -228,7 +234,15 @@ internal sealed class Invoice : Resource
 
     public long Total => Lines.Sum(l => l.Amount);
 
-    public long AmountPaid => Status == "paid" ? Total : 0;
+    /// <summary>The customer balance when the invoice was finalized.</summary>
+    public long StartingBalance { get; set; }
+
+    /// <summary>The part of the balance the invoice consumed (negative for a credit).</summary>
+    public long AppliedBalance { get; set; }
+
+    public long AmountDue => Total + AppliedBalance;
+
+    public long AmountPaid => Status == "paid" ? AmountDue : 0;
 }
 
 internal sealed class CheckoutSession : Resource
