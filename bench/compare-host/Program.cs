@@ -112,7 +112,11 @@ async Task RegisterAsync(IBillingStore store, int count, string file, string lab
 async Task<int> AbsorbAsync()
 {
     var baseAddress = new Uri(Str("base", "http://127.0.0.1:5090"));
-    var orgs = (await File.ReadAllLinesAsync(Str("orgs-file", "daily.txt"))).Select(l => l.Split(' ')).ToArray();
+    // --rounds R sends R reports per organization (distinct keys); --key-prefix tells passes over the same file apart.
+    var rounds = Int("rounds", 1);
+    var keyPrefix = Str("key-prefix", "daily");
+    var lines = (await File.ReadAllLinesAsync(Str("orgs-file", "daily.txt"))).Select(l => l.Split(' ')).ToArray();
+    var orgs = Enumerable.Range(0, rounds).SelectMany(_ => lines).ToArray();
     var concurrency = Int("concurrency", 16);
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
     var latencies = new ConcurrentBag<double>();
@@ -132,7 +136,7 @@ async Task<int> AbsorbAsync()
                 Content = new StringContent($$"""{"organization_id":"{{id}}","user_count":{{1 + (i % 500)}},"timestamp":"{{at}}"}""", Encoding.UTF8, "application/json"),
             };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            request.Headers.Add("Idempotency-Key", $"daily-{day}-{id}");
+            request.Headers.Add("Idempotency-Key", $"{keyPrefix}-{day}-{i / lines.Length}-{id}");
             var started = Stopwatch.GetTimestamp();
             try
             {

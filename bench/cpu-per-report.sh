@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# CPU time the billing host spends per usage report, read from /proc (utime + stime of the host process) before and after
+# a bounded load. On a shared machine throughput is noise; CPU time per request is much steadier.
+#
+#   scripts/with-postgres.sh bench/cpu-per-report.sh          (a throwaway cluster; durability does not change host CPU)
+#
+# Environment (defaults in brackets):
+#   CPU_ORGS [1000]        organizations for the warm passes (each reports CPU_ROUNDS times, distinct keys)
+#   CPU_ROUNDS [10]        reports per organization in the warm pass
+#   CPU_DAILY [20000]      organizations reporting once, their first report ever (the daily, cold path)
+#   CPU_CONCURRENCY [16]   concurrent requests of the load generator
+#   CPU_PORT [5091]        the host's port on 127.0.0.1
+#   CPU_TRACE [unset]      a dotnet-trace executable: samples the host's threads during the cold and warm passes into
+#                          $CPU_TRACE_DIR (default /tmp); the CPU figures of a traced run include the tracing's own cost
+# Prints one line per pass: pass,reports,host_cpu_us_per_report,errors; then the host's peak RSS.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+: "${VAULTAI_BILLING_TEST_POSTGRES:?run under scripts/with-postgres.sh}"
+orgs="${CPU_ORGS:-1000}"
+rounds="${CPU_ROUNDS:-10}"
+daily="${CPU_DAILY:-20000}"
+concurrency="${CPU_CONCURRENCY:-16}"
+port="${CPU_PORT:-5091}"
+work="$(mktemp -d /tmp/vaultai-cpu.XXXXXX)"
+host_pid=""
+cleanup() {
+  if [ -n "$host_pid" ] && kill -0 "$host_pid" 2>/dev/null; then kill "$host_pid" 2>/dev/null || true; wait "$host_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+dotnet build "$root/bench/compare-host" -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+dll="$root/bench/compare-host/bin/Release/net10.0/compare-host.dll"
+dotnet "$dll" serve --port "$port" --orgs "$orgs" --orgs-file "$work/orgs.txt" --daily-orgs "$daily" \
+  --daily-file "$work/daily.txt" --ready-file "$work/ready" >"$work/host.log" 2>&1 &
+host_pid=$!
+for _ in $(seq 1 1200); do
+  [ -f "$work/ready" ] && break
+  kill -0 "$host_pid" 2>/dev/null || { cat "$work/host.log" >&2; exit 1; }
+  sleep 0.5
+done
+[ -f "$work/ready" ] || { echo "the host did not start" >&2; exit 1; }
+
+tick="$(getconf CLK_TCK)"
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$host_pid/stat"; }
+pass() { # name file rounds
+  local before after out n errors
+  before="$(cpu_ticks)"
+  out="$(dotnet "$dll" absorb --base "http://127.0.0.1:$port" --orgs-file "$2" --rounds "$3" --key-prefix "$1" --concurrency "$concurrency" 2>>"$work/absorb.log" | grep '^ABSORB,' || true)"
+  after="$(cpu_ticks)"
+  IFS=, read -r _ n _ _ _ _ errors <<<"$out"
+  echo "$1,$n,$(( (after - before) * 1000000 / tick / n )),$errors"
+}
+
+traced() { # name, then the pass's arguments
+  if [ -z "${CPU_TRACE:-}" ]; then pass "$@"; return; fi
+  "$CPU_TRACE" collect -p "$host_pid" --profile dotnet-sampled-thread-time -o "${CPU_TRACE_DIR:-/tmp}/cpu-$1.nettrace" >"$work/trace-$1.log" 2>&1 &
+  local tracer=$!
+  sleep 2
+  pass "$@"
+  kill -INT "$tracer" 2>/dev/null || true
+  wait "$tracer" 2>/dev/null || true
+}
+
+echo "pass,reports,host_cpu_us_per_report,errors"
+pass warmup "$work/orgs.txt" 2 >/dev/null   # JIT, pools, caches: not counted
+traced cold "$work/daily.txt" 1             # each organization's first report (credential and organization not cached)
+traced warm "$work/orgs.txt" "$rounds"      # organizations reporting again (credential and organization cached)
+echo "peak_rss_mib,$(( $(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$host_pid/status") / 1024 )),,"
