@@ -24,6 +24,9 @@ internal sealed partial class EntityFrameworkBillingStore
     private readonly ConcurrentDictionary<Guid, Organization> _snapshots = new();
     private readonly ReportActivity _activity = new();
 
+    // The text of the report statement, by metric aggregation and whether it carries the last-seen update.
+    private static readonly ConcurrentDictionary<(MetricAggregation, bool), string> IngestSql = new();
+
     private async Task<IngestResult> IngestUsagePostgresAsync(
         BillingDbContext db,
         UsageReport report,
@@ -44,7 +47,7 @@ internal sealed partial class EntityFrameworkBillingStore
         {
             if (organization is null)
             {
-                organization = await db.Organizations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == report.OrganizationId, cancellationToken).ConfigureAwait(false)
+                organization = await OrganizationById(db, report.OrganizationId, cancellationToken).ConfigureAwait(false)
                     ?? throw new BillingException(404, "organization_not_found", $"No organization {report.OrganizationId}; register first.", "organization_id");
                 Remember(organization);
             }
@@ -118,7 +121,25 @@ internal sealed partial class EntityFrameworkBillingStore
         // The organization row must still be what the outbox decision and the period were computed from. FOR KEY SHARE: reports
         // share it; a link or plan change (FOR UPDATE) waits for the reports in flight, and reports wait for it, then see it.
         // The last-seen update, when this host's writer owns it, comes last, after the total, so every writer locks in one order.
-        var sql = $"""
+        // The text is built once per variant and the statement prepared once per pooled connection: PostgreSQL never
+        // parses it again, and this host allocates no new text per report.
+        var sql = IngestSql.GetOrAdd((aggregation, lastSeen is not null), BuildIngestSql);
+        using var command = new NpgsqlCommand(sql, connection);
+        AddIngestParameters(command.Parameters, organization, report, period, aggregation, outbox);
+        if (lastSeen is not null)
+        {
+            AddLastSeenParameters(command.Parameters, lastSeen);
+        }
+
+        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var organizationMatched = reader.GetInt32(0) == 1;
+        var inserted = reader.GetInt32(1) == 1;
+        return inserted ? IngestOutcome.Inserted : organizationMatched ? IngestOutcome.Duplicate : IngestOutcome.Changed;
+    }
+
+    private static string BuildIngestSql((MetricAggregation Aggregation, bool WithLastSeen) variant) => $"""
             WITH org AS (
                 SELECT id FROM billing.organizations
                 WHERE id = @organization_id AND version = @version AND status = @status
@@ -145,7 +166,7 @@ internal sealed partial class EntityFrameworkBillingStore
                 INSERT INTO billing.usage_totals AS t (organization_id, metric, period_start, period_end, total, event_count, last_event_at, updated_at)
                 SELECT @organization_id, @metric, @period_start, @period_end, @total, 1, ledger.occurred_at, @received_at FROM ledger
                 ON CONFLICT (organization_id, period_start, metric) DO UPDATE SET
-                    total = {TotalCombineSql(aggregation)},
+                    total = {TotalCombineSql(variant.Aggregation)},
                     event_count = t.event_count + excluded.event_count,
                     last_event_at = GREATEST(t.last_event_at, excluded.last_event_at),
                     updated_at = excluded.updated_at
@@ -155,11 +176,18 @@ internal sealed partial class EntityFrameworkBillingStore
                 INSERT INTO billing.meter_event_outbox (id, usage_report_id, organization_id, event_name, stripe_customer_id, value, identifier, timestamp, status, attempts, next_attempt_at, created_at)
                 SELECT @outbox_id, report.id, @organization_id, @event_name, @outbox_customer_id, @value, @identifier, @outbox_timestamp, @outbox_status, 0, @next_attempt_at, @created_at
                 FROM report WHERE @enqueue
-            ){(lastSeen is null ? "" : $",\n{LastSeenSql("EXISTS (SELECT 1 FROM total)")}")}
+            ){(variant.WithLastSeen ? $",\n{LastSeenSql("EXISTS (SELECT 1 FROM total)")}" : "")}
             SELECT (SELECT count(*) FROM org)::int, (SELECT count(*) FROM report)::int
             """;
-        using var command = new NpgsqlCommand(sql, connection);
-        var p = command.Parameters;
+
+    private static void AddIngestParameters(
+        NpgsqlParameterCollection p,
+        Organization organization,
+        UsageReport report,
+        UsagePeriod period,
+        MetricAggregation aggregation,
+        MeterEventOutboxMessage? outbox)
+    {
         p.Add(new NpgsqlParameter("organization_id", NpgsqlDbType.Uuid) { Value = organization.Id });
         p.Add(new NpgsqlParameter("version", NpgsqlDbType.Bigint) { Value = organization.Version });
         p.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = organization.Status });
@@ -193,16 +221,6 @@ internal sealed partial class EntityFrameworkBillingStore
         p.Add(new NpgsqlParameter("outbox_status", NpgsqlDbType.Text) { Value = outbox?.Status ?? OutboxStatus.Pending });
         p.Add(Timestamp("next_attempt_at", outbox?.NextAttemptAt ?? report.ReceivedAt));
         p.Add(Timestamp("created_at", outbox?.CreatedAt ?? report.ReceivedAt));
-        if (lastSeen is not null)
-        {
-            AddLastSeenParameters(p, lastSeen);
-        }
-
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        var organizationMatched = reader.GetInt32(0) == 1;
-        var inserted = reader.GetInt32(1) == 1;
-        return inserted ? IngestOutcome.Inserted : organizationMatched ? IngestOutcome.Duplicate : IngestOutcome.Changed;
     }
 
     /// <summary>

@@ -57,6 +57,11 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
     public async Task<InstanceCredential?> FindActiveCredentialAsync(string tokenHash, CancellationToken cancellationToken = default)
     {
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        if (!db.IsSqlite)
+        {
+            return await FindActiveCredentialPostgresAsync(db, tokenHash, cancellationToken).ConfigureAwait(false);
+        }
+
         return await db.Credentials.AsNoTracking().FirstOrDefaultAsync(c => c.TokenHash == tokenHash && c.RevokedAt == null, cancellationToken).ConfigureAwait(false);
     }
 
@@ -78,6 +83,12 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
     public async Task TouchCredentialAsync(Guid credentialId, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        if (!db.IsSqlite)
+        {
+            await TouchCredentialPostgresAsync(db, credentialId, now, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         await db.Credentials.Where(c => c.Id == credentialId)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastUsedAt, now), cancellationToken).ConfigureAwait(false);
     }
