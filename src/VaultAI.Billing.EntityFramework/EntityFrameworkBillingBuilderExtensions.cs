@@ -22,7 +22,8 @@ public static class EntityFrameworkBillingBuilderExtensions
     /// <returns>The same builder.</returns>
     public static IVaultAIBillingBuilder AddEntityFrameworkStore(this IVaultAIBillingBuilder builder, Action<DbContextOptionsBuilder> configure)
     {
-        builder.Services.AddDbContextFactory<BillingDbContext>(options =>
+        // Pooled: a report takes a context per request, and a fresh one costs more CPU than the report's own statement.
+        builder.Services.AddPooledDbContextFactory<BillingDbContext>(options =>
         {
             configure(options);
             options.ReplaceService<IModelCacheKeyFactory, ProviderModelCacheKeyFactory>();

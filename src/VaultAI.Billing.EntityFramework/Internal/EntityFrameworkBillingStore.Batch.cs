@@ -34,7 +34,7 @@ internal sealed partial class EntityFrameworkBillingStore
         {
             if (organization is null)
             {
-                organization = await db.Organizations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == organizationId, cancellationToken).ConfigureAwait(false)
+                organization = await OrganizationById(db, organizationId, cancellationToken).ConfigureAwait(false)
                     ?? throw new BillingException(404, "organization_not_found", $"No organization {organizationId}; register first.", "organization_id");
                 Remember(organization);
             }

@@ -255,14 +255,17 @@ internal sealed partial class EntityFrameworkBillingStore
     private static string LastSeenSql(string condition) => $"""
         seen AS (
             UPDATE billing.organizations
-            SET last_report_at = @seen_at,
+            SET last_report_at = GREATEST(last_report_at, @seen_at),
                 -- The user count follows the latest report by when it happened: a late report about an old day keeps today's.
+                -- Decided apart from the received time, so the latest report's count is written even when its write comes
+                -- after a report received later.
                 last_user_count = CASE WHEN EXISTS (
                     SELECT 1 FROM billing.usage_reports r WHERE r.organization_id = @organization_id AND r.occurred_at > @seen_occurred_at)
                     THEN last_user_count ELSE @seen_count END,
-                name = COALESCE(@seen_name, name), instance_url = COALESCE(@seen_url, instance_url),
+                name = CASE WHEN last_report_at IS NULL OR last_report_at <= @seen_at THEN COALESCE(@seen_name, name) ELSE name END,
+                instance_url = CASE WHEN last_report_at IS NULL OR last_report_at <= @seen_at THEN COALESCE(@seen_url, instance_url) ELSE instance_url END,
                 updated_at = GREATEST(updated_at, @seen_at)
-            WHERE id = @organization_id AND (last_report_at IS NULL OR last_report_at <= @seen_at) AND {condition}
+            WHERE id = @organization_id AND {condition}
             RETURNING 1
         )
         """;
