@@ -6,9 +6,31 @@ using VaultAI.Billing.Metering;
 
 namespace VaultAI.Billing.EntityFramework.Internal;
 
-/// <summary>Reservations against hard limits, kept next to the period total they are checked with.</summary>
-internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations
+/// <summary>Reservations against hard limits, kept next to the period total they are checked with, and the check's read.</summary>
+internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, IEntitlementReads
 {
+    public async Task<EntitlementSnapshot?> ReadForEntitlementAsync(Guid organizationId, string metric, DateTimeOffset monthStart, CancellationToken cancellationToken)
+    {
+        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var month = monthStart.ToUniversalTime();
+        // One statement: the organization by its key, joined to at most three rows of usage_totals by their primary key.
+        var row = await db.Organizations.AsNoTracking()
+            .Where(o => o.Id == organizationId)
+            .Select(o => new
+            {
+                Organization = o,
+                Totals = db.UsageTotals
+                    .Where(t => t.OrganizationId == o.Id && t.Metric == metric
+                        && (t.PeriodStart == month || t.PeriodStart == o.CurrentPeriodStart || t.PeriodStart == o.CurrentPeriodEnd))
+                    .Select(t => new { t.PeriodStart, t.Total })
+                    .ToList(),
+            })
+            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        return row is null
+            ? null
+            : new EntitlementSnapshot(row.Organization, row.Totals.ToDictionary(t => t.PeriodStart.ToUniversalTime(), t => t.Total));
+    }
+
     public async Task<bool> TryReserveAsync(Guid organizationId, string metric, DateTimeOffset periodStart, DateTimeOffset periodEnd, decimal quantity, decimal limit, CancellationToken cancellationToken)
     {
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
