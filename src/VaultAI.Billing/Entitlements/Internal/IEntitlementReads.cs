@@ -18,6 +18,9 @@ internal interface IEntitlementReads
 }
 
 /// <summary>What <see cref="IEntitlementReads.ReadForEntitlementAsync"/> read.</summary>
-/// <param name="Organization">The organization as stored.</param>
+/// <param name="Organization">
+/// The organization as stored; a store may load only what a decision reads (status, plan, past-due and update times,
+/// current period, Stripe ids).
+/// </param>
 /// <param name="Totals">The metric's recorded totals, by period start (UTC).</param>
 internal sealed record EntitlementSnapshot(Organization Organization, IReadOnlyDictionary<DateTimeOffset, decimal> Totals);
