@@ -17,7 +17,7 @@ using VaultAI.Billing.Testing;
 
 // The added latency of .RequireEntitlement (see bench/README.md). One host on 127.0.0.1 with two endpoints that do the
 // same nothing: /plain without the filter, /guarded with .RequireEntitlement("ai_tokens"), whose check reads the
-// organization and the period total on PostgreSQL (VAULTAI_BILLING_TEST_POSTGRES). Both are loaded at the same concurrency
+// organization and the period total (one query) on PostgreSQL (VAULTAI_BILLING_TEST_POSTGRES). Both are loaded at the same concurrency
 // in alternating rounds of one run, so both see the same machine; the medians, p99s and their differences are printed.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;

@@ -6,9 +6,82 @@ using VaultAI.Billing.Metering;
 
 namespace VaultAI.Billing.EntityFramework.Internal;
 
-/// <summary>Reservations against hard limits, kept next to the period total they are checked with.</summary>
-internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations
+/// <summary>Reservations against hard limits, kept next to the period total they are checked with, and the check's read.</summary>
+internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, IEntitlementReads
 {
+    public async Task<EntitlementSnapshot?> ReadForEntitlementAsync(Guid organizationId, string metric, DateTimeOffset monthStart, CancellationToken cancellationToken)
+    {
+        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        var month = monthStart.ToUniversalTime();
+        if (!db.IsSqlite)
+        {
+            return await ReadForEntitlementPostgresAsync(db, organizationId, metric, month, cancellationToken).ConfigureAwait(false);
+        }
+
+        // One statement: the organization by its key, joined to at most three rows of usage_totals by their primary key.
+        var row = await db.Organizations.AsNoTracking()
+            .Where(o => o.Id == organizationId)
+            .Select(o => new
+            {
+                Organization = o,
+                Totals = db.UsageTotals
+                    .Where(t => t.OrganizationId == o.Id && t.Metric == metric
+                        && (t.PeriodStart == month || t.PeriodStart == o.CurrentPeriodStart || t.PeriodStart == o.CurrentPeriodEnd))
+                    .Select(t => new { t.PeriodStart, t.Total })
+                    .ToList(),
+            })
+            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
+        return row is null
+            ? null
+            : new EntitlementSnapshot(row.Organization, row.Totals.ToDictionary(t => t.PeriodStart.ToUniversalTime(), t => t.Total));
+    }
+
+    /// <summary>
+    /// The same read in plain SQL: this runs before every guarded request, and EF's query pipeline and materialization cost
+    /// several times the round trip itself. Only the columns a decision reads are loaded.
+    /// </summary>
+    private static async Task<EntitlementSnapshot?> ReadForEntitlementPostgresAsync(BillingDbContext db, Guid organizationId, string metric, DateTimeOffset month, CancellationToken cancellationToken)
+    {
+        const string Sql = """
+            SELECT o.status, o.plan_key, o.past_due_since, o.updated_at, o.current_period_start, o.current_period_end,
+                   o.stripe_customer_id, o.stripe_subscription_id, t.period_start, t.total
+            FROM billing.organizations AS o
+            LEFT JOIN billing.usage_totals AS t
+              ON t.organization_id = o.id AND t.metric = @metric
+             AND t.period_start IN (@month, o.current_period_start, o.current_period_end)
+            WHERE o.id = @organization_id
+            """;
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        using var command = new NpgsqlCommand(Sql, (NpgsqlConnection)db.Database.GetDbConnection());
+        command.Parameters.Add(new NpgsqlParameter("organization_id", NpgsqlDbType.Uuid) { Value = organizationId });
+        command.Parameters.Add(new NpgsqlParameter("metric", NpgsqlDbType.Text) { Value = metric });
+        command.Parameters.Add(new NpgsqlParameter("month", NpgsqlDbType.TimestampTz) { Value = month });
+        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        Organizations.Organization? organization = null;
+        var totals = new Dictionary<DateTimeOffset, decimal>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            organization ??= new Organizations.Organization
+            {
+                Id = organizationId,
+                Status = reader.GetString(0),
+                PlanKey = reader.IsDBNull(1) ? null : reader.GetString(1),
+                PastDueSince = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
+                UpdatedAt = reader.GetFieldValue<DateTimeOffset>(3),
+                CurrentPeriodStart = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
+                CurrentPeriodEnd = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+                StripeCustomerId = reader.IsDBNull(6) ? null : reader.GetString(6),
+                StripeSubscriptionId = reader.IsDBNull(7) ? null : reader.GetString(7),
+            };
+            if (!reader.IsDBNull(8))
+            {
+                totals[reader.GetFieldValue<DateTimeOffset>(8).ToUniversalTime()] = reader.GetDecimal(9);
+            }
+        }
+
+        return organization is null ? null : new EntitlementSnapshot(organization, totals);
+    }
+
     public async Task<bool> TryReserveAsync(Guid organizationId, string metric, DateTimeOffset periodStart, DateTimeOffset periodEnd, decimal quantity, decimal limit, CancellationToken cancellationToken)
     {
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);

@@ -273,7 +273,8 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var all = db.Organizations.AsNoTracking();
         var total = await all.CountAsync(cancellationToken).ConfigureAwait(false);
-        var linked = await all.CountAsync(o => o.StripeSubscriptionId != null, cancellationToken).ConfigureAwait(false);
+        // Linked means linked to a Stripe customer: a free plan has no subscription but is linked and active.
+        var linked = await all.CountAsync(o => o.StripeCustomerId != null, cancellationToken).ConfigureAwait(false);
 
         var filtered = all;
         if (!string.IsNullOrWhiteSpace(query.Search))
@@ -294,7 +295,7 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
 
         if (query.Linked is { } isLinked)
         {
-            filtered = isLinked ? filtered.Where(o => o.StripeSubscriptionId != null) : filtered.Where(o => o.StripeSubscriptionId == null);
+            filtered = isLinked ? filtered.Where(o => o.StripeCustomerId != null) : filtered.Where(o => o.StripeCustomerId == null);
         }
 
         if (!string.IsNullOrWhiteSpace(query.Status))

@@ -140,6 +140,13 @@ public sealed class PlanSeats
     /// <summary>The seat quantity of a new subscription.</summary>
     /// <value>The default is 1.</value>
     public long Quantity { get; set; } = 1;
+
+    /// <summary>
+    /// How Stripe prorates a seat change made because <see cref="Metric"/> changed: <c>create_prorations</c>, <c>none</c> or
+    /// <c>always_invoice</c>.
+    /// </summary>
+    /// <value>The default is <c>create_prorations</c> (the difference appears on the next invoice).</value>
+    public string ProrationBehavior { get; set; } = "create_prorations";
 }
 
 /// <summary>A metric billed through a Stripe meter.</summary>

@@ -26,4 +26,12 @@ public sealed class ReconciliationOptions
     /// <summary>Stripe calls per second the job allows itself, from 1 to 100, leaving room for everything else.</summary>
     /// <value>The default is 5 per second.</value>
     public int MaxRequestsPerSecond { get; set; } = 5;
+
+    /// <summary>
+    /// Time between two passes that make seat quantities follow their metric (<c>Plans:*:Seats:Metric</c>), from 10 seconds
+    /// to 1 day, while the job is <see cref="Enabled"/>. A pass reads each such organization's period total and calls Stripe
+    /// only for those whose value changed.
+    /// </summary>
+    /// <value>The default is 5 minutes.</value>
+    public TimeSpan SeatsInterval { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -179,6 +179,109 @@ public sealed partial class SubscriptionLifecycle
         return changed;
     }
 
+    /// <summary>
+    /// Makes the subscription's seat quantity follow the plan's seat metric (<see cref="PlanSeats.Metric"/>, a <c>Last</c>
+    /// metric): the seats become the metric's latest value in the current period (rounded up, at least 1), with the plan's
+    /// <see cref="PlanSeats.ProrationBehavior"/>. Stripe is called only when that value differs from the quantity last seen
+    /// on the subscription, so calling it again, or after a report that did not change the value, changes nothing. The
+    /// reconciliation job calls it for every linked organization whose plan has such seats.
+    /// </summary>
+    /// <param name="organizationId">The organization.</param>
+    /// <param name="cancellationToken">Cancels the operation.</param>
+    /// <returns>Whether the seat quantity was changed at Stripe.</returns>
+    /// <exception cref="BillingException">404 when there is no such organization, 402/502 when Stripe refuses or fails.</exception>
+    public async Task<bool> FollowSeatsAsync(Guid organizationId, CancellationToken cancellationToken = default)
+    {
+        var organization = await _store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false)
+            ?? throw new BillingException(404, "organization_not_found", $"No organization {organizationId}.", "organization_id");
+        if (!organization.IsLinked || organization.PlanKey is not { } planKey || !_options.CurrentValue.Plans.TryGetValue(planKey, out var plan)
+            || plan.Seats is not { Metric: { } metric } seats)
+        {
+            return false;
+        }
+
+        var period = Metering.UsagePeriod.For(organization, _timeProvider.GetUtcNow());
+        var totals = await _store.GetUsageTotalsAsync(organizationId, period.Start, cancellationToken).ConfigureAwait(false);
+        if (totals.FirstOrDefault(t => string.Equals(t.Metric, metric, StringComparison.Ordinal)) is not { } total)
+        {
+            // Nothing reported in this period yet: the seats stay as they are.
+            return false;
+        }
+
+        var wanted = (long)Math.Clamp(Math.Ceiling(total.Total), 1m, 1_000_000m);
+        if (organization.LicensedQuantity == wanted)
+        {
+            return false;
+        }
+
+        var subscription = await ReadLiveSubscriptionAsync(organization, cancellationToken).ConfigureAwait(false);
+        var item = subscription?.Items?.Data?.FirstOrDefault(i => i.Price?.Id is { } price && (price == seats.PriceId || price == seats.YearlyPriceId));
+        if (subscription is null || item is null)
+        {
+            return false;
+        }
+
+        if (item.Quantity == wanted)
+        {
+            // Stripe has it already (an earlier run crashed before writing it down): only our copy is behind.
+            await ApplyAsync(organizationId, subscription, planKey: null, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        var updated = await StripeErrors.GuardAsync(
+            "change the seat quantity",
+            () => _stripe.V1.Subscriptions.UpdateAsync(
+                subscription.Id,
+                new SubscriptionUpdateOptions
+                {
+                    Items = [new SubscriptionItemOptions { Id = item.Id, Quantity = wanted }],
+                    ProrationBehavior = seats.ProrationBehavior,
+                },
+                new RequestOptions { IdempotencyKey = string.Create(CultureInfo.InvariantCulture, $"seats-follow:{organizationId:D}:{organization.Version}:{wanted}") },
+                cancellationToken),
+            cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(organizationId, updated, planKey: null, cancellationToken).ConfigureAwait(false);
+        await RecordChangeAsync(
+            organizationId,
+            "reconciliation",
+            "seats_changed",
+            Data(("from", item.Quantity.ToString(CultureInfo.InvariantCulture)), ("to", wanted.ToString(CultureInfo.InvariantCulture)), ("metric", metric))).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="FollowSeatsAsync"/> for every linked organization whose plan's seats follow a metric; one organization
+    /// failing (Stripe refusing its change) does not stop the others.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the pass between two organizations.</param>
+    /// <returns>How many seat quantities were changed at Stripe.</returns>
+    internal async Task<int> FollowAllSeatsAsync(CancellationToken cancellationToken)
+    {
+        var plans = _options.CurrentValue.Plans.Where(p => p.Value.Seats?.Metric is not null).Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+        var changed = 0;
+        const int Batch = 200;
+        for (var skip = 0; ; skip += Batch)
+        {
+            var page = await _store.ListOrganizationsAsync(new OrganizationQuery(Linked: true, Skip: skip, Take: Batch), cancellationToken).ConfigureAwait(false);
+            foreach (var organization in page.Items.Where(o => o.IsLinked && o.PlanKey is { } key && plans.Contains(key)))
+            {
+                try
+                {
+                    changed += await FollowSeatsAsync(organization.Id, cancellationToken).ConfigureAwait(false) ? 1 : 0;
+                }
+                catch (BillingException exception)
+                {
+                    LogSeatsNotFollowed(_logger, organization.Id, exception);
+                }
+            }
+
+            if (page.Items.Count < Batch)
+            {
+                return changed;
+            }
+        }
+    }
+
     /// <summary>Resumes a subscription set to cancel at the end of its period (it renews again).</summary>
     /// <param name="organizationId">The organization.</param>
     /// <param name="actor">Who asks for it, recorded with the change.</param>
@@ -481,6 +584,9 @@ public sealed partial class SubscriptionLifecycle
             LogRecordFailed(_logger, type, organizationId, exception);
         }
     }
+
+    [LoggerMessage(EventId = 1703, Level = LogLevel.Warning, Message = "The seat quantity of organization {OrganizationId} could not follow its metric")]
+    private static partial void LogSeatsNotFollowed(ILogger logger, Guid organizationId, Exception exception);
 
     [LoggerMessage(EventId = 1702, Level = LogLevel.Warning, Message = "Could not record the billing event {Type} of organization {OrganizationId}")]
     private static partial void LogRecordFailed(ILogger logger, string type, Guid organizationId, Exception exception);

@@ -62,6 +62,39 @@ public sealed class PlanLinkingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Link_FreePlan_ShowsActiveOnTheFreePlanInStatusListAndRevenue()
+    {
+        var orgId = Guid.NewGuid();
+        var token = await InstanceCalls.RegisterAsync(_host.Client, orgId);
+        using (var link = await _host.Admin.PostAsync($"/api/admin/organizations/{orgId}/link", InstanceCalls.Json("""{"admin_email":"ops@acme.example","deployment_type":"managed-cloud","plan_type":"free"}""")))
+        {
+            Assert.True(link.IsSuccessStatusCode, await link.Content.ReadAsStringAsync());
+        }
+
+        using var statusResponse = await InstanceCalls.SendAsync(_host.Client, HttpMethod.Get, $"/api/organizations/{orgId}/status", token, null);
+        var status = await InstanceCalls.ReadJsonAsync(statusResponse);
+        using var listResponse = await _host.Admin.GetAsync("/api/admin/organizations?linked=true");
+        var list = await InstanceCalls.ReadJsonAsync(listResponse);
+        using var revenueResponse = await _host.Admin.GetAsync("/api/admin/revenue");
+        var revenue = await InstanceCalls.ReadJsonAsync(revenueResponse);
+
+        Assert.Equal(HttpStatusCode.OK, statusResponse.StatusCode);
+        Assert.Equal(("active", "free", true, "active"), (
+            status.GetProperty("subscription_status").GetString(),
+            status.GetProperty("plan_type").GetString(),
+            status.GetProperty("entitlements").GetProperty("entitled").GetBoolean(),
+            status.GetProperty("entitlements").GetProperty("reason").GetString()));
+        Assert.Equal(HttpStatusCode.OK, listResponse.StatusCode);
+        Assert.Equal((1, 0), (list.GetProperty("summary").GetProperty("linked").GetInt32(), list.GetProperty("summary").GetProperty("pending").GetInt32()));
+        var linked = Assert.Single(list.GetProperty("organizations").GetProperty("linked").EnumerateArray());
+        Assert.Equal(orgId, linked.GetProperty("id").GetGuid());
+        Assert.Empty(list.GetProperty("organizations").GetProperty("pending").EnumerateArray());
+        Assert.Equal(HttpStatusCode.OK, revenueResponse.StatusCode);
+        var free = revenue.GetProperty("plans").EnumerateArray().Single(p => p.GetProperty("plan").GetString() == "free");
+        Assert.Equal((1, 0L), (free.GetProperty("organizations").GetInt32(), free.GetProperty("mrr").GetInt64()));
+    }
+
+    [Fact]
     public async Task Checkout_PlanWithOverage_SubscribesBaseAndMeteredItemAndWebhookRecognisesThePlan()
     {
         var orgId = Guid.NewGuid();

@@ -82,7 +82,8 @@ public sealed class LinkModel(BillingAdministration admin, IOptionsMonitor<Vault
         }
 
         Organization = organization;
-        if (organization.IsLinked)
+        // A free plan links the customer without a subscription: linked all the same.
+        if (organization.StripeCustomerId is not null)
         {
             TempData["Message"] = $"{organization.Name} is already linked.";
             return Redirect($"/organizations/{id}");

@@ -46,7 +46,7 @@ internal static class AdminEndpoints
         var views = page.Items.Select(StatusViews.Admin).ToList();
         var response = new AdminListResponse(
             new AdminSummary(page.Total, page.Linked, page.Pending),
-            new AdminOrganizationGroups(views.Where(v => v.StripeSubscriptionId is null).ToList(), views.Where(v => v.StripeSubscriptionId is not null).ToList()),
+            new AdminOrganizationGroups(views.Where(v => v.StripeCustomerId is null).ToList(), views.Where(v => v.StripeCustomerId is not null).ToList()),
             page.Matching,
             skip,
             take);

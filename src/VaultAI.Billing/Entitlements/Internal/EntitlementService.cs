@@ -20,7 +20,10 @@ internal sealed class EntitlementService(
     // Quota events already recorded by this host: spares the database an insert that the deduplication key would refuse.
     private readonly ConcurrentDictionary<string, byte> _recorded = new(StringComparer.Ordinal);
 
-    public async Task<EntitlementDecision> CheckAsync(Guid organizationId, string metric, decimal quantity, CancellationToken cancellationToken = default)
+    public async Task<EntitlementDecision> CheckAsync(Guid organizationId, string metric, decimal quantity, CancellationToken cancellationToken = default) =>
+        (await CheckInPeriodAsync(organizationId, metric, quantity, cancellationToken).ConfigureAwait(false)).Decision;
+
+    private async Task<(EntitlementDecision Decision, UsagePeriod Period)> CheckInPeriodAsync(Guid organizationId, string metric, decimal quantity, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(metric);
         if (quantity < 0)
@@ -28,23 +31,23 @@ internal sealed class EntitlementService(
             throw BillingException.Invalid("quantity", "'quantity' must be at least 0.");
         }
 
-        var organization = await store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false)
+        var now = timeProvider.GetUtcNow();
+        var read = await ReadAsync(organizationId, metric, now, cancellationToken).ConfigureAwait(false)
             ?? throw new BillingException(404, "organization_not_found", $"No organization {organizationId}.", "organization_id");
-        var plan = PlanOf(organization);
-        return await DecideAsync(organization, plan, plan?.FindLimit(metric), metric, quantity, cancellationToken).ConfigureAwait(false);
+        var plan = PlanOf(read.Organization);
+        var decision = await DecideAsync(read.Organization, plan, plan?.FindLimit(metric), metric, quantity, now, read.Period, read.Current, cancellationToken).ConfigureAwait(false);
+        return (decision, read.Period);
     }
 
     public async Task NoteUsageAsync(Guid organizationId, string metric, CancellationToken cancellationToken = default)
     {
-        var organization = await store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false);
-        if (organization is null || PlanOf(organization)?.FindLimit(metric) is not { Limit: { } limit })
+        var read = await ReadAsync(organizationId, metric, timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        if (read is null || PlanOf(read.Organization)?.FindLimit(metric) is not { Limit: { } limit })
         {
             return;
         }
 
-        var period = UsagePeriod.For(organization, timeProvider.GetUtcNow());
-        var current = await CurrentAsync(organization.Id, metric, period, cancellationToken).ConfigureAwait(false);
-        await RecordThresholdsAsync(organization.Id, metric, period, current, limit, cancellationToken).ConfigureAwait(false);
+        await RecordThresholdsAsync(organizationId, metric, read.Period, read.Current, limit, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -54,7 +57,7 @@ internal sealed class EntitlementService(
     /// </summary>
     internal async Task<(EntitlementDecision Decision, QuotaReservation? Reservation)> CheckAndReserveAsync(Guid organizationId, string metric, decimal quantity, CancellationToken cancellationToken)
     {
-        var decision = await CheckAsync(organizationId, metric, quantity, cancellationToken).ConfigureAwait(false);
+        var (decision, period) = await CheckInPeriodAsync(organizationId, metric, quantity, cancellationToken).ConfigureAwait(false);
         var settings = options.CurrentValue;
         var summed = !settings.Metrics.TryGetValue(metric, out var definition) || definition.Aggregation == MetricAggregation.Sum;
         if (!decision.Allowed || quantity <= 0 || decision.Quota is not { Hard: true, Limit: { } limit } || !summed)
@@ -64,9 +67,6 @@ internal sealed class EntitlementService(
 
         var reservations = store as IQuotaReservations
             ?? throw new InvalidOperationException("RequireEntitlement(..., reserve: true) needs a store with reservations (the Entity Framework store).");
-        var organization = await store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false)
-            ?? throw new BillingException(404, "organization_not_found", $"No organization {organizationId}.", "organization_id");
-        var period = UsagePeriod.For(organization, timeProvider.GetUtcNow());
         if (await reservations.TryReserveAsync(organizationId, metric, period.Start, period.End, quantity, limit, cancellationToken).ConfigureAwait(false))
         {
             return (decision, new QuotaReservation(organizationId, metric, period.Start, quantity));
@@ -84,12 +84,17 @@ internal sealed class EntitlementService(
     /// <summary>The decision for an organization and the limit that applies (a focused test hands a soft limit here).</summary>
     internal async Task<EntitlementDecision> DecideAsync(Organization organization, BillingPlan? plan, PlanLimit? limit, string metric, decimal quantity, CancellationToken cancellationToken)
     {
-        var settings = options.CurrentValue;
         var now = timeProvider.GetUtcNow();
-        var state = EntitlementRules.Evaluate(organization, plan, settings.Entitlements, now);
-        var upgradeUrl = UpgradeUrl(settings.Entitlements, organization.Id);
         var period = UsagePeriod.For(organization, now);
         var current = await CurrentAsync(organization.Id, metric, period, cancellationToken).ConfigureAwait(false);
+        return await DecideAsync(organization, plan, limit, metric, quantity, now, period, current, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<EntitlementDecision> DecideAsync(Organization organization, BillingPlan? plan, PlanLimit? limit, string metric, decimal quantity, DateTimeOffset now, UsagePeriod period, decimal current, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        var state = EntitlementRules.Evaluate(organization, plan, settings.Entitlements, now);
+        var upgradeUrl = UpgradeUrl(settings.Entitlements, organization.Id);
         var quota = new QuotaUsage(metric, current, limit?.Limit, Percentage(current, limit?.Limit), limit?.Hard ?? false);
 
         if (!state.Entitled)
@@ -149,6 +154,40 @@ internal sealed class EntitlementService(
                 _ => current + quantity,
             }
             : current + quantity;
+
+    /// <summary>
+    /// The organization, the period <paramref name="now"/> counts in and the metric's total in it: one round trip when the
+    /// store can (<see cref="IEntitlementReads"/>), two otherwise. Nothing is cached: a status or plan change is seen by the
+    /// next check.
+    /// </summary>
+    private async Task<EntitlementRead?> ReadAsync(Guid organizationId, string metric, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (store is IEntitlementReads reads)
+        {
+            var utc = now.ToUniversalTime();
+            var month = new DateTimeOffset(utc.Year, utc.Month, 1, 0, 0, 0, TimeSpan.Zero);
+            var snapshot = await reads.ReadForEntitlementAsync(organizationId, metric, month, cancellationToken).ConfigureAwait(false);
+            if (snapshot is null)
+            {
+                return null;
+            }
+
+            var current = UsagePeriod.For(snapshot.Organization, now);
+            var total = snapshot.Totals.TryGetValue(current.Start, out var value) ? value : 0m;
+            return new EntitlementRead(snapshot.Organization, current, total / 1.000000000000000000000000000000000m);
+        }
+
+        var organization = await store.GetOrganizationAsync(organizationId, cancellationToken).ConfigureAwait(false);
+        if (organization is null)
+        {
+            return null;
+        }
+
+        var period = UsagePeriod.For(organization, now);
+        return new EntitlementRead(organization, period, await CurrentAsync(organizationId, metric, period, cancellationToken).ConfigureAwait(false));
+    }
+
+    private sealed record EntitlementRead(Organization Organization, UsagePeriod Period, decimal Current);
 
     private async Task<decimal> CurrentAsync(Guid organizationId, string metric, UsagePeriod period, CancellationToken cancellationToken)
     {

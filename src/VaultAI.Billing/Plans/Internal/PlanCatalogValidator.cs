@@ -129,6 +129,11 @@ internal static class PlanCatalogValidator
                 errors.Add($"{p}:Seats:Quantity must be at least 1.");
             }
 
+            if (seats.ProrationBehavior is not ("create_prorations" or "none" or "always_invoice"))
+            {
+                errors.Add($"{p}:Seats:ProrationBehavior must be 'create_prorations', 'none' or 'always_invoice'.");
+            }
+
             if (seats.Metric is { } seatMetric && (!metrics.TryGetValue(seatMetric, out var definition) || definition.Aggregation != MetricAggregation.Last))
             {
                 errors.Add($"{p}:Seats:Metric must name a metric of {VaultAIBillingOptions.SectionName}:Metrics with Aggregation=Last.");

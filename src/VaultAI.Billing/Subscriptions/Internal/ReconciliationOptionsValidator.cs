@@ -32,5 +32,10 @@ internal static class ReconciliationOptionsValidator
         {
             yield return $"{S}:MaxRequestsPerSecond must be between 1 and 100.";
         }
+
+        if (settings.SeatsInterval < TimeSpan.FromSeconds(10) || settings.SeatsInterval > TimeSpan.FromDays(1))
+        {
+            yield return $"{S}:SeatsInterval must be between 00:00:10 and 1.00:00:00.";
+        }
     }
 }

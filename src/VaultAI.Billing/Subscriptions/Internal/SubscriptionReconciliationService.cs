@@ -19,6 +19,8 @@ internal sealed partial class SubscriptionReconciliationService(
 {
     public const string JobName = "reconciliation";
 
+    public const string SeatsJobName = "seats";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.CurrentValue.Reconciliation;
@@ -33,7 +35,13 @@ internal sealed partial class SubscriptionReconciliationService(
             return;
         }
 
-        var delay = settings.InitialDelay;
+        var seats = FollowSeatsLoopAsync(jobLock, settings.InitialDelay, stoppingToken);
+        await ReconcileLoopAsync(jobLock, settings.InitialDelay, stoppingToken).ConfigureAwait(false);
+        await seats.ConfigureAwait(false);
+    }
+
+    private async Task ReconcileLoopAsync(IBillingJobLock jobLock, TimeSpan delay, CancellationToken stoppingToken)
+    {
         while (true)
         {
             try
@@ -52,6 +60,54 @@ internal sealed partial class SubscriptionReconciliationService(
             }
 
             delay = options.CurrentValue.Reconciliation.Interval;
+        }
+    }
+
+    /// <summary>Every <see cref="ReconciliationOptions.SeatsInterval"/>, when a plan's seats follow a metric.</summary>
+    private async Task FollowSeatsLoopAsync(IBillingJobLock jobLock, TimeSpan delay, CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(false);
+                if (options.CurrentValue.Plans.Values.Any(p => p.Seats?.Metric is not null))
+                {
+                    await FollowSeatsAsync(jobLock, stoppingToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                LogSeatsFailed(logger, exception);
+            }
+
+            delay = options.CurrentValue.Reconciliation.SeatsInterval;
+        }
+    }
+
+    private async Task FollowSeatsAsync(IBillingJobLock jobLock, CancellationToken cancellationToken)
+    {
+        var held = await jobLock.TryAcquireAsync(SeatsJobName, cancellationToken).ConfigureAwait(false);
+        if (held is null)
+        {
+            return;
+        }
+
+        await using (held.ConfigureAwait(false))
+        {
+            var scope = scopes.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                var changed = await scope.ServiceProvider.GetRequiredService<SubscriptionLifecycle>().FollowAllSeatsAsync(cancellationToken).ConfigureAwait(false);
+                if (changed > 0)
+                {
+                    LogSeatsRun(logger, changed);
+                }
+            }
         }
     }
 
@@ -77,6 +133,12 @@ internal sealed partial class SubscriptionReconciliationService(
 
     [LoggerMessage(EventId = 1711, Level = LogLevel.Information, Message = "Reconciliation read {Read} Stripe subscriptions, {Matched} linked, {Repaired} repaired")]
     private static partial void LogRun(ILogger logger, int read, int matched, int repaired);
+
+    [LoggerMessage(EventId = 1715, Level = LogLevel.Information, Message = "Seat quantities of {Changed} subscriptions now follow their metric")]
+    private static partial void LogSeatsRun(ILogger logger, int changed);
+
+    [LoggerMessage(EventId = 1716, Level = LogLevel.Error, Message = "Making seat quantities follow their metric failed; the next pass starts after the interval")]
+    private static partial void LogSeatsFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1712, Level = LogLevel.Information, Message = "Reconciliation skipped: another host holds the job lock")]
     private static partial void LogSkipped(ILogger logger);
