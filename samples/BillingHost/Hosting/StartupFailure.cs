@@ -24,6 +24,7 @@ public static class StartupFailure
         OptionsValidationException e => string.Join(" ", e.Failures),
         IOException { InnerException: AddressInUseException } e =>
             $"{e.Message.TrimEnd('.')}: another process uses this port; stop it or choose another address with --urls http://127.0.0.1:<port> (setting 'urls', environment variable ASPNETCORE_URLS).",
+        InvalidOperationException { InnerException: DbException inner } => Describe(inner),
         DbException e => $"The billing database is unreachable ({e.Message.TrimEnd('.')}): check ConnectionStrings:Billing and that the database server runs.",
         _ => $"{exception.GetType().Name}: {exception.Message}",
     };
