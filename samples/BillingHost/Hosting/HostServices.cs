@@ -7,14 +7,22 @@ using Stripe;
 
 namespace BillingHost.Hosting;
 
-/// <summary>Creates or migrates the schema at start: always in embedded mode, behind <c>VaultAI:Host:MigrateAtStart</c> in production.</summary>
-internal sealed partial class DatabaseStartup(IServiceProvider services, HostMode mode, IOptions<BillingHostOptions> options, ILogger<DatabaseStartup> logger) : IHostedService
+/// <summary>
+/// Creates or migrates the schema at start: always in embedded mode, behind <c>VaultAI:Host:MigrateAtStart</c> in
+/// production. In production the host refuses to start when the database does not answer.
+/// </summary>
+internal sealed partial class DatabaseStartup(
+    IServiceProvider services, HostMode mode, IOptions<BillingHostOptions> options, IConfiguration configuration, ILogger<DatabaseStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!mode.Embedded && !options.Value.MigrateAtStart)
+        if (!mode.Embedded)
         {
-            return;
+            await RequireDatabaseAsync(cancellationToken);
+            if (!options.Value.MigrateAtStart)
+            {
+                return;
+            }
         }
 
         await BillingDatabase.MigrateAsync(services, cancellationToken);
@@ -22,6 +30,23 @@ internal sealed partial class DatabaseStartup(IServiceProvider services, HostMod
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Opens one connection, outside EF Core so that a refusal is one line rather than logged errors.</summary>
+    private async Task RequireDatabaseAsync(CancellationToken cancellationToken)
+    {
+        var connectionString = HostValidation.RequireConnectionString(configuration);
+        try
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            throw new HostConfigurationException(
+                $"The billing database ({StartupFailure.DescribeDatabase(connectionString)}) is unreachable: {e.Message.TrimEnd('.')}. " +
+                "Start PostgreSQL or fix ConnectionStrings:Billing; the host does not start without its database.");
+        }
+    }
 
     [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "Billing schema is current ({Provider})")]
     private static partial void LogMigrated(ILogger logger, string provider);
