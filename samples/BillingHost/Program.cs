@@ -1,7 +1,11 @@
+using System.Reflection;
 using BillingHost.Commands;
 using BillingHost.Hosting;
 
 // Every failure of a command or of the start is one line naming what to fix, exit code 1 (2 for usage errors).
+// Only when this program is the process: under WebApplicationFactory (the integration tests) the entry assembly is the
+// test host, which expects the start-up exception itself.
+var ownProcess = Assembly.GetEntryAssembly() == typeof(Program).Assembly;
 try
 {
     if (HostCommands.IsHelp(args))
@@ -16,7 +20,11 @@ try
         return await HostCommands.RunAsync(args, builder.Configuration, builder.Environment.ContentRootPath, Console.Out);
     }
 
-    builder.Logging.QuietStartFailures();
+    if (ownProcess)
+    {
+        builder.Logging.QuietStartFailures();
+    }
+
     await builder.AddBillingHostAsync();
     var app = builder.Build();
     app.UseBillingHost();
@@ -24,7 +32,7 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (e is not HostAbortedException)
+catch (Exception e) when (ownProcess && e is not HostAbortedException)
 {
     await Console.Error.WriteLineAsync("error: " + StartupFailure.Describe(e));
     return 1;
