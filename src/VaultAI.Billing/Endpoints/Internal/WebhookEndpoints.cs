@@ -26,14 +26,14 @@ internal static partial class WebhookEndpoints
 
     public static void MapReceiver(RouteGroupBuilder api)
     {
-        api.MapPost("/stripe/webhook", ReceiveAsync).WithName("StripeWebhook").WithTags("Stripe").AddEndpointFilter(InstanceEndpoints.ProblemFilter);
+        api.MapPost("/stripe/webhook", ReceiveAsync).WithName("StripeWebhook").Produces<WebhookAnswer>().ProducesProblem(400).ProducesProblem(503).WithTags("Stripe").AddEndpointFilter(InstanceEndpoints.ProblemFilter);
     }
 
     public static void MapAdmin(RouteGroupBuilder admin)
     {
-        admin.MapGet("/webhooks", ListAsync).WithName("AdminListWebhookEvents");
-        admin.MapPost("/webhooks/{eventId}/retry", RetryAsync).WithName("AdminRetryWebhookEvent");
-        admin.MapPost("/webhooks/replay", ReplayAsync).WithName("AdminReplayWebhooks");
+        admin.MapGet("/webhooks", ListAsync).WithName("AdminListWebhookEvents").Produces<WebhookListResponse>();
+        admin.MapPost("/webhooks/{eventId}/retry", RetryAsync).WithName("AdminRetryWebhookEvent").Produces<WebhookRetryAnswer>();
+        admin.MapPost("/webhooks/replay", ReplayAsync).WithName("AdminReplayWebhooks").Produces<VaultAI.Billing.Webhooks.Internal.WebhookReplayResult>();
     }
 
     private static async Task<IResult> ReceiveAsync(HttpContext context, WebhookProcessor processor, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, BillingDiagnostics diagnostics, ILogger<WebhookProcessor> logger, CancellationToken cancellationToken)

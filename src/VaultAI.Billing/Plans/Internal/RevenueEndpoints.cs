@@ -17,7 +17,7 @@ internal static class RevenueEndpoints
 {
     private const int Batch = 1000;
 
-    public static void Map(RouteGroupBuilder admin) => admin.MapGet("/revenue", GetAsync).WithName("GetRevenue");
+    public static void Map(RouteGroupBuilder admin) => admin.MapGet("/revenue", GetAsync).WithName("GetRevenue").Produces<RevenueResponse>();
 
     private static async Task<IResult> GetAsync(IBillingStore store, IOptionsMonitor<VaultAIBillingOptions> options, CancellationToken cancellationToken)
     {
