@@ -120,7 +120,7 @@ public static class HostComposition
         services.AddHealthChecks()
             .AddDbContextCheck<BillingDbContext>("database", tags: ["ready"])
             .AddCheck<StripeHealthCheck>("stripe", tags: ["ready"]);
-        services.AddOpenApi();
+        services.AddBillingOpenApi();
         // Instance routes: limited where the library authenticates, by verified organization and by client address.
         billing.AddInstanceRateLimits(limits =>
         {
@@ -149,7 +149,7 @@ public static class HostComposition
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
-        app.MapOpenApi().AllowAnonymous();
+        app.MapBillingApiReference();
         app.MapVaultAIBilling();
         app.MapRazorPages();
         return app;
