@@ -121,6 +121,7 @@ public static class HostComposition
             .AddDbContextCheck<BillingDbContext>("database", tags: ["ready"])
             .AddCheck<StripeHealthCheck>("stripe", tags: ["ready"]);
         services.AddBillingOpenApi();
+        builder.AddBillingTelemetry();
         // Instance routes: limited where the library authenticates, by verified organization and by client address.
         billing.AddInstanceRateLimits(limits =>
         {
@@ -150,6 +151,7 @@ public static class HostComposition
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
         app.MapBillingApiReference();
+        app.MapBillingMetrics();
         app.MapVaultAIBilling();
         app.MapRazorPages();
         return app;
