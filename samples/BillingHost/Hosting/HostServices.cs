@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing.EntityFramework;
@@ -25,8 +26,29 @@ internal sealed partial class DatabaseStartup(
             }
         }
 
+        var before = await DescribeSchemaAsync(cancellationToken);
         await BillingDatabase.MigrateAsync(services, cancellationToken);
-        LogMigrated(logger, mode.Embedded ? "SQLite" : "PostgreSQL");
+        LogMigrated(logger, mode.Embedded ? "SQLite" : "PostgreSQL", before);
+    }
+
+    /// <summary>What the migration is about to do, so that the log says "created" on a fresh database rather than "current".</summary>
+    private async Task<string> DescribeSchemaAsync(CancellationToken cancellationToken)
+    {
+        if (mode.Embedded)
+        {
+            return System.IO.File.Exists(mode.SqlitePath) ? "current" : "created";
+        }
+
+        var factory = services.GetRequiredService<IDbContextFactory<BillingDbContext>>();
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var applied = (await db.Database.GetAppliedMigrationsAsync(cancellationToken)).Count();
+        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Count();
+        return (applied, pending) switch
+        {
+            (_, 0) => "current",
+            (0, _) => "created",
+            _ => string.Create(CultureInfo.InvariantCulture, $"upgraded ({pending} migrations applied)"),
+        };
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -48,8 +70,8 @@ internal sealed partial class DatabaseStartup(
         }
     }
 
-    [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "Billing schema is current ({Provider})")]
-    private static partial void LogMigrated(ILogger logger, string provider);
+    [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "Billing schema ({Provider}): {Outcome}")]
+    private static partial void LogMigrated(ILogger logger, string provider, string outcome);
 }
 
 /// <summary>Once the host listens: connects the embedded emulator's webhooks and prints the banner.</summary>
