@@ -6,6 +6,7 @@ using BillingHost.Hosting;
 // Only when this program is the process: under WebApplicationFactory (the integration tests) the entry assembly is the
 // test host, which expects the start-up exception itself.
 var ownProcess = Assembly.GetEntryAssembly() == typeof(Program).Assembly;
+WebApplication? app = null;
 try
 {
     if (HostCommands.IsHelp(args))
@@ -26,10 +27,15 @@ try
     }
 
     await builder.AddBillingHostAsync();
-    var app = builder.Build();
+    app = builder.Build();
     app.UseBillingHost();
     app.Lifetime.ApplicationStarted.Register(StartupFailure.Started);
     await app.RunAsync();
+    return 0;
+}
+catch (OperationCanceledException) when (ownProcess && app is not null && app.Lifetime.ApplicationStopping.IsCancellationRequested)
+{
+    // Ctrl+C (or SIGTERM) while the host was still starting: a stop the operator asked for, not a failure.
     return 0;
 }
 catch (Exception e) when (ownProcess && e is not HostAbortedException)

@@ -65,6 +65,6 @@ public static class Telemetry
 
         return bool.TryParse(text, out var value)
             ? value
-            : throw new InvalidOperationException($"{AnonymousMetricsSetting} must be true or false.");
+            : throw new HostConfigurationException($"{AnonymousMetricsSetting} must be true or false (it is '{text}').");
     }
 }
