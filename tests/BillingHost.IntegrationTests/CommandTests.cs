@@ -149,4 +149,35 @@ public class CommandTests
         Assert.Equal(2, exit);
         Assert.Contains("setup-stripe", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Help_PrintsTheCommands()
+    {
+        var (exit, output) = await RunAsync(["help"], Settings());
+
+        Assert.Equal(0, exit);
+        Assert.Contains("replay-webhooks", output, StringComparison.Ordinal);
+        Assert.True(HostCommands.IsHelp(["--help"]));
+    }
+
+    [Fact]
+    public async Task ReplayWebhooks_BadSince_IsAUsageErrorNamingTheOption()
+    {
+        var (exit, output) = await RunAsync(["replay-webhooks", "--since", "yesterday"], Settings());
+
+        Assert.Equal(2, exit);
+        Assert.StartsWith("error: --since 'yesterday'", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Migrate_DatabaseUnreachable_IsOneLine()
+    {
+        var (exit, output) = await RunAsync(["migrate"], Settings(("ConnectionStrings:Billing", "Host=127.0.0.1;Port=1;Database=billing;Username=billing;Password=hidden-secret")));
+
+        Assert.Equal(1, exit);
+        Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: The billing database is unreachable", output, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings:Billing", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("hidden-secret", output, StringComparison.Ordinal);
+    }
 }

@@ -156,7 +156,16 @@ public class DashboardActionTests
         Assert.True((await ReadAsync(factory, id)).CancelAtPeriodEnd);
         Assert.True(Assert.Single(factory.Stripe.State.Subscriptions).CancelAtPeriodEnd);
 
-        using (var now = await Html.SubmitAsync(admin, page, $"{page}?handler=Cancel&atPeriodEnd=false"))
+        using (var unconfirmed = await Html.SubmitAsync(admin, page, $"{page}?handler=Cancel&atPeriodEnd=false"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, unconfirmed.StatusCode);
+            Assert.Contains("Tick the confirmation box", await unconfirmed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.NotEqual(OrganizationStatus.Canceled, (await ReadAsync(factory, id)).Status);
+        Assert.NotEqual("canceled", Assert.Single(factory.Stripe.State.Subscriptions).Status);
+
+        using (var now = await Html.SubmitAsync(admin, page, $"{page}?handler=Cancel&atPeriodEnd=false", new Dictionary<string, string> { ["confirm"] = "true" }))
         {
             Assert.Equal(HttpStatusCode.Redirect, now.StatusCode);
         }
@@ -172,10 +181,18 @@ public class DashboardActionTests
         var (id, oldToken) = await RegisterWithReportAsync(factory);
         using var admin = await Html.SignInAsync(factory);
 
-        using var response = await Html.SubmitAsync(admin, $"/organizations/{id}", $"/organizations/{id}?handler=RotateToken");
+        using (var unconfirmed = await Html.SubmitAsync(admin, $"/organizations/{id}", $"/organizations/{id}?handler=RotateToken"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, unconfirmed.StatusCode);
+            Assert.DoesNotContain("id=\"new-token\"", await unconfirmed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var html = await response.Content.ReadAsStringAsync();
+        using var response = await Html.SubmitAsync(admin, $"/organizations/{id}", $"/organizations/{id}?handler=RotateToken", new Dictionary<string, string> { ["confirm"] = "true" });
+
+        // Post/redirect/get: the token is shown on the GET page the POST redirects to, once.
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal($"/organizations/{id}", response.Headers.Location?.OriginalString);
+        var html = await admin.GetStringAsync($"/organizations/{id}");
         var start = html.IndexOf("id=\"new-token\">", StringComparison.Ordinal) + "id=\"new-token\">".Length;
         var newToken = html[start..html.IndexOf('<', start)];
         Assert.NotEqual(oldToken, newToken);
@@ -329,5 +346,26 @@ public class DashboardActionTests
         var start = html.IndexOf($"id=\"{table}\"", StringComparison.Ordinal);
         var body = html[start..html.IndexOf("</table>", start, StringComparison.Ordinal)];
         return body.Split("data-organization-id=", StringSplitOptions.None).Length - 1;
+    }
+
+    [Fact]
+    public async Task RotateToken_ReloadOfTheResultPage_DoesNotRotateAgain()
+    {
+        await using var factory = new HostFactory();
+        var (id, _) = await RegisterWithReportAsync(factory);
+        using var admin = await Html.SignInAsync(factory);
+        using var response = await Html.SubmitAsync(admin, $"/organizations/{id}", $"/organizations/{id}?handler=RotateToken", new Dictionary<string, string> { ["confirm"] = "true" });
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var first = await admin.GetStringAsync(response.Headers.Location!.OriginalString);
+        var start = first.IndexOf("id=\"new-token\">", StringComparison.Ordinal) + "id=\"new-token\">".Length;
+        var token = first[start..first.IndexOf('<', start)];
+
+        // A reload is a GET of the same address: the token that was shown still works, no other was issued.
+        await admin.GetStringAsync(response.Headers.Location!.OriginalString);
+        await admin.GetStringAsync(response.Headers.Location!.OriginalString);
+
+        using var client = factory.CreateClient();
+        using var report = await Instances.ReportAsync(client, token, id, 48, DateTimeOffset.UtcNow);
+        Assert.Equal(HttpStatusCode.OK, report.StatusCode);
     }
 }

@@ -122,7 +122,7 @@ public class WebhookAndInvoiceTests
 
         var exit = await HostCommands.RunAsync(["replay-webhooks"], new ConfigurationBuilder().Build(), Path.GetTempPath(), output);
 
-        Assert.Equal(1, exit);
+        Assert.Equal(2, exit); // a usage error: a missing argument, not a failure
         Assert.Contains("--since", output.ToString(), StringComparison.Ordinal);
     }
 }

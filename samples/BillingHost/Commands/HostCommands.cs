@@ -17,7 +17,17 @@ public static class HostCommands
     /// <summary>Whether the arguments start with a command name rather than settings.</summary>
     public static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-') && !args[0].Contains('=', StringComparison.Ordinal);
 
-    /// <summary>Runs a command; returns the process exit code.</summary>
+    /// <summary>Whether the arguments ask for the list of commands (<c>help</c>, <c>--help</c>, <c>-h</c>).</summary>
+    public static bool IsHelp(string[] args) => args.Length > 0 && args[0] is "help" or "--help" or "-h" or "-?";
+
+    /// <summary>Prints the commands.</summary>
+    public static void PrintHelp(TextWriter output)
+    {
+        output.WriteLine("Usage: dotnet run --project samples/BillingHost [-- <command> [options]]  (no command: start the host)");
+        output.WriteLine(Commands);
+    }
+
+    /// <summary>Runs a command; returns the process exit code (0, 1 for a failure, 2 for a usage error).</summary>
     public static async Task<int> RunAsync(string[] args, IConfiguration configuration, string contentRoot, TextWriter output, TextReader? input = null)
     {
         try
@@ -29,20 +39,35 @@ public static class HostCommands
                 "replay-webhooks" => await ReplayWebhooksAsync(args, configuration, output),
                 "hash-password" => HashPassword(args, output, input ?? Console.In),
                 "generate-api-key" => GenerateApiKey(output),
+                "help" => Help(output),
                 _ => Usage(output, $"Unknown command '{args[0]}'."),
             };
         }
-        catch (Exception e) when (e is HostConfigurationException or OptionsValidationException or global::Stripe.StripeException or HttpRequestException or Polly.Timeout.TimeoutRejectedException or ArgumentException)
+        catch (UsageException e)
         {
-            await output.WriteLineAsync("error: " + e.Message);
+            return Usage(output, "error: " + e.Message);
+        }
+        catch (Exception e) when (e is HostConfigurationException or OptionsValidationException or global::Stripe.StripeException or HttpRequestException or Polly.Timeout.TimeoutRejectedException or ArgumentException or System.Data.Common.DbException)
+        {
+            await output.WriteLineAsync("error: " + StartupFailure.Describe(e));
             return 1;
         }
+    }
+
+    private static int Help(TextWriter output)
+    {
+        PrintHelp(output);
+        return 0;
     }
 
     private static int Usage(TextWriter output, string problem)
     {
         output.WriteLine(problem);
-        output.WriteLine("""
+        output.WriteLine(Commands);
+        return 2;
+    }
+
+    private const string Commands = """
             Commands:
               setup-stripe [--catalog saas] [--currency eur]
                                                 create (or find) the catalog's meters, products and prices in Stripe
@@ -51,9 +76,8 @@ public static class HostCommands
               replay-webhooks --since <time>    apply Stripe events since an ISO 8601 time that were missed (production)
               hash-password [--user admin]      read a password on standard input and print its hash for VaultAI:Host:Admins
               generate-api-key                  print a new admin API key and its hash for VaultAI:Host:AdminApiKeyHashes
-            """);
-        return 2;
-    }
+              help                              print this list
+            """;
 
     private static async Task<int> SetupStripeAsync(string[] args, IConfiguration configuration, string contentRoot, TextWriter output)
     {
@@ -118,10 +142,10 @@ public static class HostCommands
     private static async Task<int> ReplayWebhooksAsync(string[] args, IConfiguration configuration, TextWriter output)
     {
         var sinceText = Option(args, "--since")
-            ?? throw new HostConfigurationException("replay-webhooks needs --since <ISO 8601 time>, for example --since 2026-11-20T00:00:00Z.");
+            ?? throw new UsageException("replay-webhooks needs --since <ISO 8601 time>, for example --since 2026-11-20T00:00:00Z.");
         if (!DateTimeOffset.TryParse(sinceText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var since))
         {
-            throw new HostConfigurationException($"--since '{sinceText}' is not an ISO 8601 time such as 2026-11-20T00:00:00Z.");
+            throw new UsageException($"--since '{sinceText}' is not an ISO 8601 time such as 2026-11-20T00:00:00Z.");
         }
 
         if (!HostMode.IsProduction(configuration))
@@ -186,3 +210,6 @@ public static class HostCommands
         return null;
     }
 }
+
+/// <summary>A command called with missing or malformed arguments (exit code 2, with the list of commands).</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -89,6 +89,9 @@ public static class HostComposition
             mode = new HostMode(true, sqlitePath, embedded.Emulator.BaseAddress);
             services.AddSingleton(_ => embedded); // created by the container's factory, so the container stops it
             services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataPath, "keys")));
+            // The demo's cookie keys sit unencrypted in its data folder, beside its unencrypted database: the "No XML
+            // encryptor configured" warning would say nothing new. Production keeps it (README.md, Production).
+            builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error);
             billing = services.AddVaultAIBilling(configuration.GetSection(VaultAIBillingOptions.SectionName));
             billing.AddEntityFrameworkStore(options => options.UseSqlite($"Data Source={sqlitePath}"));
         }
@@ -120,7 +123,8 @@ public static class HostComposition
         services.AddHealthChecks()
             .AddDbContextCheck<BillingDbContext>("database", tags: ["ready"])
             .AddCheck<StripeHealthCheck>("stripe", tags: ["ready"]);
-        services.AddOpenApi();
+        services.AddBillingOpenApi();
+        builder.AddBillingTelemetry();
         // Instance routes: limited where the library authenticates, by verified organization and by client address.
         billing.AddInstanceRateLimits(limits =>
         {
@@ -149,7 +153,8 @@ public static class HostComposition
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();
-        app.MapOpenApi().AllowAnonymous();
+        app.MapBillingApiReference();
+        app.MapBillingMetrics();
         app.MapVaultAIBilling();
         app.MapRazorPages();
         return app;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing.EntityFramework;
@@ -7,24 +8,70 @@ using Stripe;
 
 namespace BillingHost.Hosting;
 
-/// <summary>Creates or migrates the schema at start: always in embedded mode, behind <c>VaultAI:Host:MigrateAtStart</c> in production.</summary>
-internal sealed partial class DatabaseStartup(IServiceProvider services, HostMode mode, IOptions<BillingHostOptions> options, ILogger<DatabaseStartup> logger) : IHostedService
+/// <summary>
+/// Creates or migrates the schema at start: always in embedded mode, behind <c>VaultAI:Host:MigrateAtStart</c> in
+/// production. In production the host refuses to start when the database does not answer.
+/// </summary>
+internal sealed partial class DatabaseStartup(
+    IServiceProvider services, HostMode mode, IOptions<BillingHostOptions> options, IConfiguration configuration, ILogger<DatabaseStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!mode.Embedded && !options.Value.MigrateAtStart)
+        if (!mode.Embedded)
         {
-            return;
+            await RequireDatabaseAsync(cancellationToken);
+            if (!options.Value.MigrateAtStart)
+            {
+                return;
+            }
         }
 
+        var before = await DescribeSchemaAsync(cancellationToken);
         await BillingDatabase.MigrateAsync(services, cancellationToken);
-        LogMigrated(logger, mode.Embedded ? "SQLite" : "PostgreSQL");
+        LogMigrated(logger, mode.Embedded ? "SQLite" : "PostgreSQL", before);
+    }
+
+    /// <summary>What the migration is about to do, so that the log says "created" on a fresh database rather than "current".</summary>
+    private async Task<string> DescribeSchemaAsync(CancellationToken cancellationToken)
+    {
+        if (mode.Embedded)
+        {
+            return System.IO.File.Exists(mode.SqlitePath) ? "current" : "created";
+        }
+
+        var factory = services.GetRequiredService<IDbContextFactory<BillingDbContext>>();
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        var applied = (await db.Database.GetAppliedMigrationsAsync(cancellationToken)).Count();
+        var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).Count();
+        return (applied, pending) switch
+        {
+            (_, 0) => "current",
+            (0, _) => "created",
+            _ => string.Create(CultureInfo.InvariantCulture, $"upgraded ({pending} migrations applied)"),
+        };
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "Billing schema is current ({Provider})")]
-    private static partial void LogMigrated(ILogger logger, string provider);
+    /// <summary>Opens one connection, outside EF Core so that a refusal is one line rather than logged errors.</summary>
+    private async Task RequireDatabaseAsync(CancellationToken cancellationToken)
+    {
+        var connectionString = HostValidation.RequireConnectionString(configuration);
+        try
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            throw new HostConfigurationException(
+                $"The billing database ({StartupFailure.DescribeDatabase(connectionString)}) is unreachable: {e.Message.TrimEnd('.')}. " +
+                "Start PostgreSQL or fix ConnectionStrings:Billing; the host does not start without its database.");
+        }
+    }
+
+    [LoggerMessage(EventId = 9001, Level = LogLevel.Information, Message = "Billing schema ({Provider}): {Outcome}")]
+    private static partial void LogMigrated(ILogger logger, string provider, string outcome);
 }
 
 /// <summary>Once the host listens: connects the embedded emulator's webhooks and prints the banner.</summary>

@@ -14,6 +14,8 @@ internal sealed class BillingDiagnostics
     private readonly Counter<long> _dispatched;
     private readonly Counter<long> _webhooks;
     private readonly Counter<long> _usageEvents;
+    private readonly Histogram<double> _webhookLag;
+    private readonly Counter<long> _entitlementRefusals;
     private long _outboxDepth;
 
     public BillingDiagnostics(IMeterFactory meterFactory)
@@ -23,6 +25,8 @@ internal sealed class BillingDiagnostics
         _dispatched = meter.CreateCounter<long>("vaultai.billing.meter_events.dispatched", "{event}", "Meter events sent to Stripe by outcome (sent, retry, failed).");
         _usageEvents = meter.CreateCounter<long>("vaultai.billing.usage.events", "{event}", "Usage events recorded by outcome (accepted, duplicate) and metric.");
         _webhooks = meter.CreateCounter<long>("vaultai.billing.webhooks.received", "{event}", "Stripe webhooks by outcome.");
+        _webhookLag = meter.CreateHistogram<double>("vaultai.billing.webhooks.lag", "s", "Time from a Stripe event's creation to its receipt here.");
+        _entitlementRefusals = meter.CreateCounter<long>("vaultai.billing.entitlements.refused", "{request}", "Requests refused with 402 by entitlement code.");
         meter.CreateObservableGauge("vaultai.billing.outbox.depth", () => Volatile.Read(ref _outboxDepth), "{event}", "Meter events waiting to be sent, as last seen by the dispatcher.");
     }
 
@@ -38,6 +42,10 @@ internal sealed class BillingDiagnostics
     public void Dispatched(string outcome, int count = 1) => _dispatched.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void Webhook(string outcome) => _webhooks.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void WebhookLag(DateTimeOffset created, DateTimeOffset received) => _webhookLag.Record(Math.Max(0, (received - created).TotalSeconds));
+
+    public void EntitlementRefused(string code) => _entitlementRefusals.Add(1, new KeyValuePair<string, object?>("code", code));
 
     public void SetOutboxDepth(long depth) => Volatile.Write(ref _outboxDepth, depth);
 }

@@ -22,12 +22,14 @@ public static class BillingEndpointRouteBuilderExtensions
     {
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<VaultAIBillingOptions>>().Value;
         var api = endpoints.MapGroup("/api");
-        var instance = api.MapGroup("").WithTags("Instances");
+        var instance = api.MapGroup("").WithTags("Instances")
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(429).ProducesProblem(503);
         InstanceEndpoints.Map(instance);
         UsageEndpoints.MapInstance(instance);
         VaultAI.Billing.Plans.Internal.PlanEndpoints.Map(instance);
         WebhookEndpoints.MapReceiver(api);
-        var admin = api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(options.AdminPolicy);
+        var admin = api.MapGroup("/admin").WithTags("Admin").RequireAuthorization(options.AdminPolicy)
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(403).ProducesProblem(404).ProducesProblem(409).ProducesProblem(429).ProducesProblem(503);
         AdminEndpoints.Map(admin);
         VaultAI.Billing.Plans.Internal.RevenueEndpoints.Map(admin);
         UsageEndpoints.MapAdmin(admin);

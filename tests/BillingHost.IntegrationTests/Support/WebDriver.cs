@@ -75,6 +75,9 @@ internal sealed class WebDriver : IAsyncDisposable
 
     public Task GoAsync(Uri url) => SendAsync(HttpMethod.Post, $"session/{_session}/url", new JsonObject { ["url"] = url.ToString() });
 
+    /// <summary>The browser's reload: repeats the request of the current page, as a user pressing F5 would.</summary>
+    public Task RefreshAsync() => SendAsync(HttpMethod.Post, $"session/{_session}/refresh", new JsonObject());
+
     public async Task<Uri> UrlAsync() => new((await SendAsync(HttpMethod.Get, $"session/{_session}/url"))!.GetValue<string>());
 
     /// <summary>

@@ -23,40 +23,69 @@ public sealed class DetailsModel(BillingAdministration admin) : PageModel
     /// <summary>The usage chart.</summary>
     public UsageChart Chart { get; private set; } = UsageChart.Empty;
 
-    /// <summary>A token just issued by "rotate token", shown once in this response only.</summary>
+    /// <summary>A token just issued by "rotate token", shown once: on the first page read after the rotation.</summary>
     public string? NewToken { get; private set; }
 
     /// <summary>An action's failure.</summary>
     public string? ErrorMessage { get; private set; }
 
     /// <summary>Shows the organization.</summary>
-    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken) =>
-        await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        // TempData (an encrypted cookie) is removed once read: a reload no longer shows the token, and never rotates it.
+        NewToken = TempData[NewTokenKey] as string;
+        return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+    }
+
+    private const string NewTokenKey = "NewToken";
+
+    private const string ConfirmationMissing = "Tick the confirmation box: nothing was done.";
 
     /// <summary>Re-reads the subscription from Stripe.</summary>
     public Task<IActionResult> OnPostSyncAsync(Guid id, CancellationToken cancellationToken) =>
         ActAsync(id, () => admin.SyncFromStripeAsync(id, cancellationToken), "Synchronised from Stripe.", cancellationToken);
 
-    /// <summary>Cancels the subscription now or at the end of the period.</summary>
-    public Task<IActionResult> OnPostCancelAsync(Guid id, bool atPeriodEnd, CancellationToken cancellationToken) =>
-        ActAsync(
+    /// <summary>Cancels the subscription now (only with the confirmation box ticked) or at the end of the period.</summary>
+    public async Task<IActionResult> OnPostCancelAsync(Guid id, bool atPeriodEnd, bool confirm, CancellationToken cancellationToken) =>
+        !atPeriodEnd && !confirm ? await RefuseAsync(id, cancellationToken) : await ActAsync(
             id,
             () => admin.CancelSubscriptionAsync(id, atPeriodEnd, cancellationToken),
             atPeriodEnd ? "The subscription will cancel at the end of the period." : "The subscription is canceled.",
             cancellationToken);
 
-    /// <summary>Issues a new billing token and shows it once (no redirect, so it never travels in a cookie or URL).</summary>
-    public async Task<IActionResult> OnPostRotateTokenAsync(Guid id, CancellationToken cancellationToken)
+    /// <summary>
+    /// Issues a new billing token (only with the confirmation box ticked), then redirects to the organization's page,
+    /// which shows it once: a reload of that page shows the page without the token and does not rotate again.
+    /// </summary>
+    public async Task<IActionResult> OnPostRotateTokenAsync(Guid id, bool confirm, CancellationToken cancellationToken)
     {
+        if (!confirm)
+        {
+            return await RefuseAsync(id, cancellationToken);
+        }
+
         try
         {
-            NewToken = await admin.RotateTokenAsync(id, cancellationToken);
+            TempData[NewTokenKey] = await admin.RotateTokenAsync(id, cancellationToken);
+        }
+        catch (BillingException e) when (e.StatusCode == StatusCodes.Status404NotFound)
+        {
+            return NotFound();
         }
         catch (BillingException e)
         {
             ErrorMessage = e.Message;
+            return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
         }
 
+        return Redirect($"/organizations/{id}");
+    }
+
+    /// <summary>An action posted without its confirmation: the page again with the reason, nothing done.</summary>
+    private async Task<IActionResult> RefuseAsync(Guid id, CancellationToken cancellationToken)
+    {
+        ErrorMessage = ConfirmationMissing;
+        Response.StatusCode = StatusCodes.Status400BadRequest;
         return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
     }
 

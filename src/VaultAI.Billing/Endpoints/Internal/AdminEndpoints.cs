@@ -16,19 +16,19 @@ internal static class AdminEndpoints
     public static void Map(RouteGroupBuilder group)
     {
         group.AddEndpointFilter(InstanceEndpoints.ProblemFilter);
-        group.MapGet("/organizations", ListAsync).WithName("AdminListOrganizations");
-        group.MapGet("/organizations/{organizationId}", GetAsync).WithName("AdminGetOrganization");
-        group.MapPost("/organizations/{organizationId}/link", LinkAsync).WithName("AdminLinkOrganization");
-        group.MapPost("/organizations/{organizationId}/sync", SyncAsync).WithName("AdminSyncOrganization");
-        group.MapPost("/organizations/{organizationId}/checkout", CheckoutAsync).WithName("AdminCreateCheckoutLink");
-        group.MapPost("/organizations/{organizationId}/portal", PortalAsync).WithName("AdminCreatePortalLink");
-        group.MapPost("/organizations/{organizationId}/cancel", CancelAsync).WithName("AdminCancelSubscription");
-        group.MapPost("/organizations/{organizationId}/rotate-token", RotateAsync).WithName("AdminRotateToken");
-        group.MapPost("/organizations/{organizationId}/revoke-token", RevokeAsync).WithName("AdminRevokeToken");
+        group.MapGet("/organizations", ListAsync).WithName("AdminListOrganizations").Produces<AdminListResponse>();
+        group.MapGet("/organizations/{organizationId}", GetAsync).WithName("AdminGetOrganization").Produces<AdminOrganizationDetail>();
+        group.MapPost("/organizations/{organizationId}/link", LinkAsync).WithName("AdminLinkOrganization").WithRequestSchema<LinkRequestBody>().Produces<LinkResponse>();
+        group.MapPost("/organizations/{organizationId}/sync", SyncAsync).WithName("AdminSyncOrganization").Produces<LinkResponse>();
+        group.MapPost("/organizations/{organizationId}/checkout", CheckoutAsync).WithName("AdminCreateCheckoutLink").WithRequestSchema<CheckoutRequestBody>().Produces<SessionLinkResponse>();
+        group.MapPost("/organizations/{organizationId}/portal", PortalAsync).WithName("AdminCreatePortalLink").WithRequestSchema<PortalRequestBody>().Produces<SessionLinkResponse>();
+        group.MapPost("/organizations/{organizationId}/cancel", CancelAsync).WithName("AdminCancelSubscription").Produces<LinkResponse>();
+        group.MapPost("/organizations/{organizationId}/rotate-token", RotateAsync).WithName("AdminRotateToken").Produces<TokenResponse>();
+        group.MapPost("/organizations/{organizationId}/revoke-token", RevokeAsync).WithName("AdminRevokeToken").Produces<ActionResponse>();
         MapLifecycle(group);
-        group.MapGet("/meter-events", ListMeterEventsAsync).WithName("AdminListMeterEvents");
-        group.MapPost("/meter-events/retry", (BillingAdministration admin, CancellationToken ct) => RetryAsync(admin, null, ct)).WithName("AdminRetryFailedMeterEvents");
-        group.MapPost("/meter-events/{outboxId}/retry", (string outboxId, BillingAdministration admin, CancellationToken ct) => RetryAsync(admin, ParseId(outboxId, "outbox_id"), ct)).WithName("AdminRetryMeterEvent");
+        group.MapGet("/meter-events", ListMeterEventsAsync).WithName("AdminListMeterEvents").Produces<OutboxListResponse>();
+        group.MapPost("/meter-events/retry", (BillingAdministration admin, CancellationToken ct) => RetryAsync(admin, null, ct)).WithName("AdminRetryFailedMeterEvents").Produces<RetryResponse>();
+        group.MapPost("/meter-events/{outboxId}/retry", (string outboxId, BillingAdministration admin, CancellationToken ct) => RetryAsync(admin, ParseId(outboxId, "outbox_id"), ct)).WithName("AdminRetryMeterEvent").Produces<RetryResponse>();
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, BillingAdministration admin, CancellationToken cancellationToken)
@@ -141,9 +141,9 @@ internal static class AdminEndpoints
     /// <summary>Plan change, seats and resume: the subscription lifecycle (<see cref="SubscriptionLifecycle"/>).</summary>
     private static void MapLifecycle(RouteGroupBuilder group)
     {
-        group.MapPost("/organizations/{organizationId}/plan", ChangePlanAsync).WithName("AdminChangePlan");
-        group.MapPost("/organizations/{organizationId}/seats", ChangeSeatsAsync).WithName("AdminChangeSeats");
-        group.MapPost("/organizations/{organizationId}/resume", ResumeAsync).WithName("AdminResumeSubscription");
+        group.MapPost("/organizations/{organizationId}/plan", ChangePlanAsync).WithName("AdminChangePlan").WithRequestSchema<ChangePlanRequestBody>().Produces<LinkResponse>();
+        group.MapPost("/organizations/{organizationId}/seats", ChangeSeatsAsync).WithName("AdminChangeSeats").WithRequestSchema<ChangeSeatsRequestBody>().Produces<LinkResponse>();
+        group.MapPost("/organizations/{organizationId}/resume", ResumeAsync).WithName("AdminResumeSubscription").Produces<LinkResponse>();
     }
 
     private static async Task<IResult> ChangePlanAsync(string organizationId, HttpContext context, SubscriptionLifecycle lifecycle, IOptionsMonitor<VaultAIBillingOptions> options, CancellationToken cancellationToken)

@@ -19,11 +19,11 @@ internal static class InstanceEndpoints
     public static void Map(RouteGroupBuilder group)
     {
         group.AddEndpointFilter(ProblemFilter);
-        group.MapPost("/organizations/register", RegisterAsync).WithName("RegisterOrganization");
-        group.MapPost("/usage-report", (HttpContext context, CancellationToken ct) => ReportAsync(context, legacy: false, ct)).WithName("ReportUsage");
-        group.MapPost("/meter-events", (HttpContext context, CancellationToken ct) => ReportAsync(context, legacy: true, ct)).WithName("ReportMeterEvent");
-        group.MapGet("/organizations/{organizationId}/status", StatusAsync).WithName("GetOrganizationStatus");
-        group.MapPost("/organizations/{organizationId}/entitlements/check", CheckEntitlementAsync).WithName("CheckEntitlement");
+        group.MapPost("/organizations/register", RegisterAsync).WithName("RegisterOrganization").WithRequestSchema<RegisterRequestBody>().Produces<RegisterResponse>().Produces<RegisterResponse>(StatusCodes.Status201Created).ProducesProblem(409);
+        group.MapPost("/usage-report", (HttpContext context, CancellationToken ct) => ReportAsync(context, legacy: false, ct)).WithName("ReportUsage").WithRequestSchema<UsageReportRequestBody>().Produces<UsageReportResponse>().ProducesProblem(402).ProducesProblem(404).ProducesProblem(409);
+        group.MapPost("/meter-events", (HttpContext context, CancellationToken ct) => ReportAsync(context, legacy: true, ct)).WithName("ReportMeterEvent").WithRequestSchema<MeterEventRequestBody>().Produces<UsageReportResponse>().ProducesProblem(402).ProducesProblem(404).ProducesProblem(409);
+        group.MapGet("/organizations/{organizationId}/status", StatusAsync).WithName("GetOrganizationStatus").Produces<StatusResponse>().ProducesProblem(404);
+        group.MapPost("/organizations/{organizationId}/entitlements/check", CheckEntitlementAsync).WithName("CheckEntitlement").WithRequestSchema<EntitlementCheckRequestBody>().Produces<EntitlementCheckResponse>().ProducesProblem(402).ProducesProblem(404);
     }
 
     /// <summary>Turns <see cref="BillingException"/> into problem details; anything else stays a 500 without details.</summary>

@@ -18,13 +18,13 @@ internal static class UsageEndpoints
     /// <summary>Maps the instance routes (organization token); the group already carries the problem filter.</summary>
     public static void MapInstance(RouteGroupBuilder group)
     {
-        group.MapPost("/usage-events", RecordAsync).WithName("RecordUsageEvents");
-        group.MapGet("/organizations/{organizationId}/usage", InstanceUsageAsync).WithName("GetOrganizationUsage");
+        group.MapPost("/usage-events", RecordAsync).WithName("RecordUsageEvents").WithRequestSchema<UsageEventsRequestBody>().Produces<UsageEventsResponse>().ProducesProblem(402).ProducesProblem(404).ProducesProblem(409);
+        group.MapGet("/organizations/{organizationId}/usage", InstanceUsageAsync).WithName("GetOrganizationUsage").Produces<UsageResponse>().ProducesProblem(404);
     }
 
     /// <summary>Maps the admin route (admin policy); the group already carries the problem filter.</summary>
     public static void MapAdmin(RouteGroupBuilder group) =>
-        group.MapGet("/organizations/{organizationId}/usage", AdminUsageAsync).WithName("AdminGetOrganizationUsage");
+        group.MapGet("/organizations/{organizationId}/usage", AdminUsageAsync).WithName("AdminGetOrganizationUsage").Produces<UsageResponse>();
 
     private static async Task<IResult> RecordAsync(HttpContext context, InstanceAuthenticator authenticator, UsageRecorder recorder, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, CancellationToken cancellationToken)
     {

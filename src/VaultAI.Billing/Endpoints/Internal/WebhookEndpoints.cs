@@ -26,14 +26,14 @@ internal static partial class WebhookEndpoints
 
     public static void MapReceiver(RouteGroupBuilder api)
     {
-        api.MapPost("/stripe/webhook", ReceiveAsync).WithName("StripeWebhook").WithTags("Stripe").AddEndpointFilter(InstanceEndpoints.ProblemFilter);
+        api.MapPost("/stripe/webhook", ReceiveAsync).WithName("StripeWebhook").WithRequestSchema<StripeEventRequestBody>().Produces<WebhookAnswer>().ProducesProblem(400).ProducesProblem(503).WithTags("Stripe").AddEndpointFilter(InstanceEndpoints.ProblemFilter);
     }
 
     public static void MapAdmin(RouteGroupBuilder admin)
     {
-        admin.MapGet("/webhooks", ListAsync).WithName("AdminListWebhookEvents");
-        admin.MapPost("/webhooks/{eventId}/retry", RetryAsync).WithName("AdminRetryWebhookEvent");
-        admin.MapPost("/webhooks/replay", ReplayAsync).WithName("AdminReplayWebhooks");
+        admin.MapGet("/webhooks", ListAsync).WithName("AdminListWebhookEvents").Produces<WebhookListResponse>();
+        admin.MapPost("/webhooks/{eventId}/retry", RetryAsync).WithName("AdminRetryWebhookEvent").Produces<WebhookRetryAnswer>();
+        admin.MapPost("/webhooks/replay", ReplayAsync).WithName("AdminReplayWebhooks").Produces<VaultAI.Billing.Webhooks.Internal.WebhookReplayResult>();
     }
 
     private static async Task<IResult> ReceiveAsync(HttpContext context, WebhookProcessor processor, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, BillingDiagnostics diagnostics, ILogger<WebhookProcessor> logger, CancellationToken cancellationToken)
@@ -72,7 +72,7 @@ internal static partial class WebhookEndpoints
         catch (BillingException exception) when (exception.Code.StartsWith("signature_", StringComparison.Ordinal))
         {
             diagnostics.Webhook("rejected");
-            LogRejected(logger, exception.Code);
+            LogRejected(logger, context.Connection.RemoteIpAddress?.ToString() ?? "unknown address", exception.Code);
             throw;
         }
 
@@ -114,8 +114,8 @@ internal static partial class WebhookEndpoints
         return TypedResults.Json(result, WebhookJsonContext.Default.WebhookReplayResult);
     }
 
-    [LoggerMessage(EventId = 1530, Level = LogLevel.Warning, Message = "Stripe webhook rejected: {Verdict}")]
-    private static partial void LogRejected(ILogger logger, string verdict);
+    [LoggerMessage(EventId = 1530, Level = LogLevel.Warning, Message = "Stripe webhook from {RemoteAddress} rejected: {Verdict}")]
+    private static partial void LogRejected(ILogger logger, string remoteAddress, string verdict);
 }
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]

@@ -123,6 +123,7 @@ internal static class EntitlementFilters
     /// <summary>The 402 answer: problem details with the stable code, the quota and where to upgrade.</summary>
     internal static IResult Refusal(EntitlementDecision decision, HttpContext http)
     {
+        http.RequestServices.GetService<Diagnostics.BillingDiagnostics>()?.EntitlementRefused(decision.Code!);
         var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
         {
             Type = Problems.TypeBase + decision.Code!.Replace('_', '-'),

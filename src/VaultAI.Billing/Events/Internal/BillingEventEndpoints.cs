@@ -21,9 +21,9 @@ internal static class BillingEventEndpoints
 {
     public static void MapAdmin(RouteGroupBuilder group)
     {
-        group.MapGet("/events", ListAsync).WithName("AdminListBillingEvents");
-        group.MapGet("/organizations/{organizationId}/entitlements", EntitlementsAsync).WithName("AdminGetEntitlements");
-        group.MapGet("/suspended", SuspendedAsync).WithName("AdminListSuspended");
+        group.MapGet("/events", ListAsync).WithName("AdminListBillingEvents").Produces<BillingEventListResponse>();
+        group.MapGet("/organizations/{organizationId}/entitlements", EntitlementsAsync).WithName("AdminGetEntitlements").Produces<EntitlementStateView>();
+        group.MapGet("/suspended", SuspendedAsync).WithName("AdminListSuspended").Produces<SuspendedListResponse>();
     }
 
     private static async Task<IResult> ListAsync(HttpRequest request, IBillingEventLog log, CancellationToken cancellationToken)

@@ -13,7 +13,7 @@ namespace VaultAI.Billing.Plans.Internal;
 internal static class PlanEndpoints
 {
     public static void Map(RouteGroupBuilder group) =>
-        group.MapGet("/plans", ListAsync).WithName("ListPlans").AddEndpointFilter(InstanceEndpoints.ProblemFilter);
+        group.MapGet("/plans", ListAsync).WithName("ListPlans").Produces<PlanCatalogResponse>().AddEndpointFilter(InstanceEndpoints.ProblemFilter);
 
     private static async Task<IResult> ListAsync(HttpContext context, InstanceAuthenticator authenticator, IOptionsMonitor<VaultAIBillingOptions> options, CancellationToken cancellationToken)
     {

@@ -10,7 +10,7 @@ namespace VaultAI.Billing.Plans.Internal;
 /// <summary><c>GET /api/admin/revenue</c>: monthly recurring revenue per plan and per currency (see <see cref="RevenueCalculator"/>).</summary>
 internal static class RevenueEndpoints
 {
-    public static void Map(RouteGroupBuilder admin) => admin.MapGet("/revenue", GetAsync).WithName("GetRevenue");
+    public static void Map(RouteGroupBuilder admin) => admin.MapGet("/revenue", GetAsync).WithName("GetRevenue").Produces<RevenueSummary>();
 
     private static async Task<IResult> GetAsync(IBillingStore store, IOptionsMonitor<VaultAIBillingOptions> options, CancellationToken cancellationToken)
     {

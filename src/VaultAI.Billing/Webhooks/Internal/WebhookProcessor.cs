@@ -57,6 +57,7 @@ internal sealed partial class WebhookProcessor(
             Payload = json,
         };
 
+        diagnostics.WebhookLag(row.Created, now);
         if (!await store.TryInsertWebhookEventAsync(row, cancellationToken).ConfigureAwait(false))
         {
             var existing = await store.GetWebhookEventAsync(envelope.Id, cancellationToken).ConfigureAwait(false);
