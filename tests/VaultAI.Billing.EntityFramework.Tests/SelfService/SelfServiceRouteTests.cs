@@ -151,7 +151,7 @@ public sealed class SelfServiceRouteTests
     }
 
     [Fact]
-    public async Task Checkout_NoCardOnARunningSubscription_GivesACheckoutWithoutTrialForTheUpgrade()
+    public async Task Checkout_NoCardOnARunningSubscription_GivesACheckoutWithoutTrialWhoseSubscriptionReplacesTheOldOne()
     {
         await using var rig = await SelfServiceRig.StartAsync();
         var subscriptionId = (await rig.OrganizationAsync()).StripeSubscriptionId!;
@@ -165,6 +165,17 @@ public sealed class SelfServiceRouteTests
         Assert.Equal(subscriptionId, created.Form["subscription_data[metadata][replaces_subscription]"]);
         Assert.Equal((await rig.OrganizationAsync()).StripeCustomerId, created.Form["customer"]);
         Assert.Equal("basic", (await rig.OrganizationAsync()).PlanKey);
+
+        // Paid: the organization moves to the new subscription and the old one ends, so only one is billed.
+        var replacement = await rig.Stripe.CompleteCheckoutAsync(body.GetProperty("session_id").GetString()!);
+        await rig.Stripe.Deliveries.FlushAsync();
+
+        var organization = await rig.OrganizationAsync();
+        Assert.Equal(replacement, organization.StripeSubscriptionId);
+        Assert.Equal("pro", organization.PlanKey);
+        Assert.Equal(OrganizationStatus.Active, organization.Status);
+        Assert.Equal("canceled", (await rig.Client.V1.Subscriptions.GetAsync(subscriptionId)).Status);
+        Assert.Equal([replacement], rig.Stripe.State.Subscriptions.Where(s => s.Status != "canceled").Select(s => s.Id));
     }
 
     [Theory]
