@@ -178,6 +178,30 @@ public sealed class SelfServiceRouteTests
         Assert.Equal([replacement], rig.Stripe.State.Subscriptions.Where(s => s.Status != "canceled").Select(s => s.Id));
     }
 
+    [Fact]
+    public async Task Checkout_CanceledOrganization_GivesACheckoutWithoutTrialThatRelinksWhenCompleted()
+    {
+        await using var rig = await SelfServiceRig.StartAsync();
+        using (var cancel = await rig.Host.Admin.PostAsync($"/api/admin/organizations/{rig.OrganizationId}/cancel", InstanceCalls.Json("{}")))
+        {
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        }
+
+        await rig.Stripe.Deliveries.FlushAsync();
+        Assert.Equal(OrganizationStatus.Canceled, (await rig.OrganizationAsync()).Status);
+
+        var body = await rig.OkJsonAsync(await rig.CallAsync(HttpMethod.Post, "checkout", Checkout("basic")));
+        var created = rig.Stripe.Requests.Single(r => r.Method == "POST" && r.Path == "/v1/checkout/sessions");
+        Assert.False(created.Form.ContainsKey("subscription_data[trial_period_days]"));
+        var replacement = await rig.Stripe.CompleteCheckoutAsync(body.GetProperty("session_id").GetString()!);
+        await rig.Stripe.Deliveries.FlushAsync();
+
+        var organization = await rig.OrganizationAsync();
+        Assert.Equal(replacement, organization.StripeSubscriptionId);
+        Assert.Equal(OrganizationStatus.Active, organization.Status);
+        Assert.Equal("basic", organization.PlanKey);
+    }
+
     [Theory]
     [MemberData(nameof(BadCheckouts))]
     public async Task Checkout_BadInput_Is400NamingTheFieldAndWritesNothing(string body, string field)

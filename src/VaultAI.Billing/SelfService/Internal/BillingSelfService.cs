@@ -105,15 +105,15 @@ internal sealed partial class BillingSelfService(
         }
 
         var id = organizationId.ToString("D");
-        var upgrade = organization.IsLinked && organization.Status is not (OrganizationStatus.Canceled or OrganizationStatus.Pending);
         var metadata = new Dictionary<string, string> { ["organization_id"] = id, ["plan"] = request.PlanType };
-        if (upgrade)
+        if (organization.StripeSubscriptionId is { } current)
         {
-            metadata["replaces_subscription"] = organization.StripeSubscriptionId!;
+            // The new subscription takes the place of this one (running, or ended) when the session completes.
+            metadata[SubscriptionReplacement.MetadataKey] = current;
         }
 
-        // A trial only for a first subscription; an upgrade of a running one is paid from the start.
-        var trialDays = upgrade ? 0 : plan.TrialDays ?? settings.DefaultTrialDays;
+        // A trial only for a first subscription; an upgrade, or a return after a cancellation, is paid from the start.
+        var trialDays = organization.StripeSubscriptionId is null ? plan.TrialDays ?? settings.DefaultTrialDays : 0;
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join(
             '|', request.PlanType, request.BillingInterval, successUrl, cancelUrl, organization.Version.ToString(CultureInfo.InvariantCulture)))))[..16];
         var session = await StripeErrors.GuardAsync(
