@@ -564,7 +564,9 @@ public sealed partial class SubscriptionLifecycle
     /// <summary>Logs the change and appends it to the billing event log, with who made it (an admin's name, or the system).</summary>
     private async Task RecordChangeAsync(Guid organizationId, string actor, string type, IReadOnlyDictionary<string, string?> data)
     {
-        var who = actor == "reconciliation" ? BillingActors.System : BillingActors.Admin(actor == "admin" ? null : actor);
+        var who = actor == "reconciliation" ? BillingActors.System
+            : actor == BillingActors.Instance ? BillingActors.Instance // the organization's own self-service call
+            : BillingActors.Admin(actor == "admin" ? null : actor);
         LogChange(_logger, type, organizationId, who, string.Join(", ", data.Select(d => $"{d.Key}={d.Value}")));
         var json = new JsonObject();
         foreach (var (key, value) in data)

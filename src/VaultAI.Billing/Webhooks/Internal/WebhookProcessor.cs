@@ -455,6 +455,11 @@ internal sealed partial class WebhookProcessor(
 
         if (organization.IsLinked)
         {
+            if (await SelfService.Internal.SubscriptionReplacement.TryApplyAsync(store, stripe, eventLog, stripeEvent, organization, session, PlanFor, cancellationToken).ConfigureAwait(false) is { } replaced)
+            {
+                return replaced;
+            }
+
             return (WebhookEventStatus.Processed, organization.StripeSubscriptionId == session.SubscriptionId ? null : $"Organization {organizationId} is already linked to {organization.StripeSubscriptionId}.");
         }
 
