@@ -98,7 +98,7 @@ public sealed class StripeEmulator : IAsyncDisposable
         var clock = options.Clock ?? new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         var apiKey = options.ApiKey ?? "sk_test_emulator_" + Ids.RandomString(24);
         var secret = options.WebhookSecret ?? "whsec_" + Ids.RandomString(32);
-        var dispatcher = new WebhookDispatcher(clock, secret, options);
+        var dispatcher = new WebhookDispatcher(options.WebhookSignatureClock ?? clock, secret, options);
         var engine = new Engine(clock, options, dispatcher);
         if (options.Port != 0)
         {

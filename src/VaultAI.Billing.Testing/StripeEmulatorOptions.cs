@@ -73,6 +73,14 @@ public sealed class StripeEmulatorOptions
     public int? MeterEventStreamRequestsPerSecond { get; set; }
 
     /// <summary>
+    /// Gets or sets the clock webhook signatures are timestamped with. Stripe signs each delivery at the real time it
+    /// is sent, even for events of a test clock a month ahead; set <see cref="TimeProvider.System"/> when the receiver
+    /// checks signatures against real time while the emulator's clock is moved forward (a demo host).
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the emulator's <see cref="Clock"/>, which tests share with the receiver.</value>
+    public TimeProvider? WebhookSignatureClock { get; set; }
+
+    /// <summary>
     /// Gets or sets a JSON file that keeps the emulated account across restarts, for interactive use such as a demo
     /// host: it is loaded at start and rewritten (atomically) shortly after each change and when the emulator stops.
     /// A missing, older-format or unreadable file is reported in one log line and the emulator starts empty.

@@ -56,6 +56,9 @@ public sealed class EmbeddedStripe : IAsyncDisposable
             new StripeEmulatorOptions
             {
                 FollowRealTime = true,
+
+                // The dashboard's test clock panel moves the emulator ahead; the host checks signatures against real time, as with Stripe.
+                WebhookSignatureClock = TimeProvider.System,
                 StatePath = dataPath is null ? null : Path.Combine(dataPath, StateFileName),
                 Logger = logger,
             },
