@@ -15,7 +15,7 @@ using BillingHost.Hosting;
 namespace BillingHost.Pages;
 
 /// <summary>The dashboard: counts, pending and linked organizations (paged, searchable), MRR, past due, failures.</summary>
-public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycle lifecycle, IOptionsMonitor<VaultAIBillingOptions> options, HostMode mode) : PageModel
+public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycle lifecycle, IOptionsMonitor<VaultAIBillingOptions> options, HostMode mode, TimeProvider timeProvider) : PageModel
 {
     /// <summary>Rows per table page.</summary>
     public const int PageSize = 25;
@@ -184,6 +184,46 @@ public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycl
         var retried = await admin.RetryFailedMeterEventsAsync(null, cancellationToken);
         TempData["Message"] = string.Create(CultureInfo.InvariantCulture, $"{retried} meter event(s) queued again.");
         return RedirectToPage();
+    }
+
+    /// <summary>Whether another organization on this page has the same name (then its id is shown too).</summary>
+    public bool NameRepeats(Organization organization) =>
+        Pending.Items.Concat(Linked.Items).Count(o => string.Equals(o.Name, organization.Name, StringComparison.OrdinalIgnoreCase)) > 1;
+
+    /// <summary>The plan's interval and price, e.g. <c>monthly · 20.00 EUR</c> or <c>monthly · 4.00 EUR per user</c>.</summary>
+    public string PlanPrice(Organization organization) =>
+        organization.PlanKey is { } key && options.CurrentValue.Plans.TryGetValue(key, out var plan) ? PlanPrice(plan, organization.BillingInterval) : "";
+
+    /// <summary>The interval and price of a plan.</summary>
+    public static string PlanPrice(BillingPlan plan, string? interval)
+    {
+        var yearly = string.Equals(interval, "yearly", StringComparison.OrdinalIgnoreCase) || string.Equals(interval, "year", StringComparison.OrdinalIgnoreCase);
+        var label = yearly ? "yearly" : "monthly";
+        if (plan.IsFree)
+        {
+            return label + " · free";
+        }
+
+        var amount = yearly ? plan.YearlyAmount : plan.MonthlyAmount;
+        var unit = yearly ? plan.YearlyUnitAmount : plan.MonthlyUnitAmount;
+        return amount > 0 ? $"{label} · {Format.Money(amount, plan.Currency)}"
+            : unit > 0 ? $"{label} · {Format.Money(unit, plan.Currency)} per user"
+            : label;
+    }
+
+    /// <summary>How long an organization has not reported, when it is a day or more; empty otherwise.</summary>
+    public string Silence(Organization organization) => SilenceOf(organization, timeProvider.GetUtcNow());
+
+    /// <summary>"silent for N days" when the last report is a day old or more (or there is none).</summary>
+    public static string SilenceOf(Organization organization, DateTimeOffset now)
+    {
+        if (organization.LastReportAt is not { } last)
+        {
+            return "never reported";
+        }
+
+        var days = (int)(now - last).TotalDays;
+        return days >= 1 ? string.Create(CultureInfo.InvariantCulture, $"silent for {days} day{(days == 1 ? "" : "s")}") : "";
     }
 
     /// <summary>The display name of a plan key.</summary>
