@@ -71,5 +71,10 @@ public class DashboardConsoleTests
         Assert.Contains("Billing events", details, StringComparison.Ordinal);
         Assert.Contains("linked", details[details.IndexOf("Billing events", StringComparison.Ordinal)..], StringComparison.Ordinal);
         Assert.Contains("Credits", details, StringComparison.Ordinal);
+
+        // The portal button opens a Stripe customer portal session and sends the admin there.
+        using var portal = await Html.SubmitAsync(admin, $"/organizations/{first}", $"/organizations/{first}?handler=Portal");
+        Assert.Equal(HttpStatusCode.Redirect, portal.StatusCode);
+        Assert.StartsWith(factory.Stripe.BaseAddress.ToString(), portal.Headers.Location!.ToString(), StringComparison.Ordinal);
     }
 }

@@ -95,6 +95,25 @@ public sealed class DetailsModel(BillingAdministration admin, IBillingEventLog e
         return Redirect($"/organizations/{id}");
     }
 
+    /// <summary>Opens a Stripe customer portal session for the organization and sends the admin to it.</summary>
+    public async Task<IActionResult> OnPostPortalAsync(Guid id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var link = await admin.CreatePortalLinkAsync(id, $"{Request.Scheme}://{Request.Host}/organizations/{id}", cancellationToken);
+            return Redirect(link.Url);
+        }
+        catch (BillingException e) when (e.StatusCode == StatusCodes.Status404NotFound)
+        {
+            return NotFoundPage();
+        }
+        catch (BillingException e)
+        {
+            TempData["Error"] = e.Message;
+            return Redirect($"/organizations/{id}");
+        }
+    }
+
     /// <summary>An HTML page saying the organization does not exist, with status 404.</summary>
     private PageResult NotFoundPage()
     {
