@@ -39,6 +39,7 @@ public sealed class StripeEmulator : IAsyncDisposable
     private readonly SemaphoreSlim _advanceLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _clockAdvances = [];
+    private StateFile? _stateFile;
     private Task? _realTimeLoop;
     private int _faultSequence;
     private int _disposed;
@@ -97,7 +98,7 @@ public sealed class StripeEmulator : IAsyncDisposable
         var clock = options.Clock ?? new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         var apiKey = options.ApiKey ?? "sk_test_emulator_" + Ids.RandomString(24);
         var secret = options.WebhookSecret ?? "whsec_" + Ids.RandomString(32);
-        var dispatcher = new WebhookDispatcher(clock, secret, options);
+        var dispatcher = new WebhookDispatcher(options.WebhookSignatureClock ?? clock, secret, options);
         var engine = new Engine(clock, options, dispatcher);
         if (options.Port != 0)
         {
@@ -129,6 +130,12 @@ public sealed class StripeEmulator : IAsyncDisposable
             .RespondWith(Response.Create().WithCallback(emulator.AnswerFromEngine));
 
         engine.BaseAddress = new Uri($"http://127.0.0.1:{emulator.Server.Port}/");
+        if (options.StatePath is { } statePath)
+        {
+            emulator._stateFile = new StateFile(engine, statePath, options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            emulator._stateFile.Load(clock);
+        }
+
         dispatcher.Start();
         if (options.FollowRealTime)
         {
@@ -195,6 +202,7 @@ public sealed class StripeEmulator : IAsyncDisposable
         finally
         {
             _advanceLock.Release();
+            _stateFile?.Changed();
         }
 
         await _dispatcher.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -210,6 +218,8 @@ public sealed class StripeEmulator : IAsyncDisposable
         {
             _engine.SetPaymentOutcome(customerId, outcome);
         }
+
+        _stateFile?.Changed();
     }
 
     /// <summary>Completes a checkout session as the customer would: creates the customer (if none) and the subscription, and emits <c>checkout.session.completed</c>.</summary>
@@ -223,6 +233,8 @@ public sealed class StripeEmulator : IAsyncDisposable
         {
             subscriptionId = _engine.CompleteCheckout(checkoutSessionId);
         }
+
+        _stateFile?.Changed();
 
         await _dispatcher.FlushAsync(cancellationToken).ConfigureAwait(false);
         return subscriptionId;
@@ -293,6 +305,11 @@ public sealed class StripeEmulator : IAsyncDisposable
             // Stop serving even when a background test clock advance failed; its exception still surfaces here.
             await _dispatcher.DisposeAsync().ConfigureAwait(false);
             Server.Stop();
+            if (_stateFile is not null)
+            {
+                await _stateFile.DisposeAsync().ConfigureAwait(false);
+            }
+
             Server.Dispose();
             _advanceLock.Dispose();
             _stop.Dispose();
@@ -317,8 +334,16 @@ public sealed class StripeEmulator : IAsyncDisposable
         }
     }
 
-    private WireMock.IResponseMessage AnswerFromEngine(WireMock.IRequestMessage request) =>
-        WireMockBridge.ToWireMock(_front.Handle(WireMockBridge.ToFront(request)));
+    private WireMock.IResponseMessage AnswerFromEngine(WireMock.IRequestMessage request)
+    {
+        var response = WireMockBridge.ToWireMock(_front.Handle(WireMockBridge.ToFront(request)));
+        if (_stateFile is not null && !string.Equals(request.Method, "GET", StringComparison.OrdinalIgnoreCase))
+        {
+            _stateFile.Changed();
+        }
+
+        return response;
+    }
 
     private async Task<WireMock.IResponseMessage> AnswerFaultAsync(WireMock.IRequestMessage request, Guid mapping, StripeFault fault, StrongBox<int> remaining)
     {
@@ -405,6 +430,8 @@ public sealed class StripeEmulator : IAsyncDisposable
             {
                 _engine.CompleteTestClockAdvance(testClockId);
             }
+
+            _stateFile?.Changed();
         }
 
         await _dispatcher.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace VaultAI.Billing.Testing;
@@ -71,6 +72,26 @@ public sealed class StripeEmulatorOptions
     /// <value>The default is <see langword="null"/>: no limit.</value>
     public int? MeterEventStreamRequestsPerSecond { get; set; }
 
+    /// <summary>
+    /// Gets or sets the clock webhook signatures are timestamped with. Stripe signs each delivery at the real time it
+    /// is sent, even for events of a test clock a month ahead; set <see cref="TimeProvider.System"/> when the receiver
+    /// checks signatures against real time while the emulator's clock is moved forward (a demo host).
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the emulator's <see cref="Clock"/>, which tests share with the receiver.</value>
+    public TimeProvider? WebhookSignatureClock { get; set; }
+
+    /// <summary>
+    /// Gets or sets a JSON file that keeps the emulated account across restarts, for interactive use such as a demo
+    /// host: it is loaded at start and rewritten (atomically) shortly after each change and when the emulator stops.
+    /// A missing, older-format or unreadable file is reported in one log line and the emulator starts empty.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the account lives in memory only.</value>
+    public string? StatePath { get; set; }
+
+    /// <summary>Gets or sets where the emulator reports its state file notices (loaded, ignored, not saved).</summary>
+    /// <value>The default is <see langword="null"/>: notices are dropped.</value>
+    public ILogger? Logger { get; set; }
+
     internal void Validate()
     {
         if (MeterEventsPerSecond is < 1 || MeterEventStreamRequestsPerSecond is < 1)
@@ -106,6 +127,11 @@ public sealed class StripeEmulatorOptions
         if (WebhookRetryBaseDelay < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(WebhookRetryBaseDelay), WebhookRetryBaseDelay, "StripeEmulatorOptions.WebhookRetryBaseDelay must not be negative.");
+        }
+
+        if (StatePath is { } statePath && string.IsNullOrWhiteSpace(statePath))
+        {
+            throw new ArgumentException("StripeEmulatorOptions.StatePath must be null (in memory only) or a file path.", nameof(StatePath));
         }
 
         if (ApiKey is { Length: 0 } || WebhookSecret is { Length: 0 })

@@ -14,10 +14,13 @@ namespace BillingHost.Hosting;
 /// </summary>
 public sealed class EmbeddedStripe : IAsyncDisposable
 {
-    private EmbeddedStripe(StripeEmulator emulator, ProvisioningResult catalog)
+    private readonly ILoggerFactory? _loggerFactory;
+
+    private EmbeddedStripe(StripeEmulator emulator, ProvisioningResult catalog, ILoggerFactory? loggerFactory)
     {
         Emulator = emulator;
         Catalog = catalog;
+        _loggerFactory = loggerFactory;
     }
 
     /// <summary>The emulator.</summary>
@@ -26,12 +29,40 @@ public sealed class EmbeddedStripe : IAsyncDisposable
     /// <summary>The provisioned catalog.</summary>
     public ProvisioningResult Catalog { get; }
 
-    /// <summary>Starts an emulator that follows real time and provisions a catalog on it with the same code as <c>setup-stripe</c>.</summary>
+    /// <summary>The file the emulator keeps its account in, inside the host's data folder.</summary>
+    public const string StateFileName = "stripe-emulator.json";
+
+    /// <summary>
+    /// Starts an emulator that follows real time and provisions a catalog on it with the same code as <c>setup-stripe</c>
+    /// (which reuses what a kept account already has).
+    /// </summary>
     /// <param name="catalog">The catalog to provision; the default (<c>vaultai</c>) when <see langword="null"/>.</param>
+    /// <param name="dataPath">The data folder the account is kept in across restarts (<see cref="StateFileName"/>); <see langword="null"/> keeps it in memory only.</param>
+    /// <param name="logging">The host's <c>Logging</c> settings, for the emulator's state file notices (printed to the console: they come before the host's own logging exists).</param>
     /// <param name="cancellationToken">Cancels the start.</param>
-    public static async Task<EmbeddedStripe> StartAsync(PlanCatalog? catalog = null, CancellationToken cancellationToken = default)
+    public static async Task<EmbeddedStripe> StartAsync(PlanCatalog? catalog = null, string? dataPath = null, IConfiguration? logging = null, CancellationToken cancellationToken = default)
     {
-        var emulator = await StripeEmulator.StartAsync(new StripeEmulatorOptions { FollowRealTime = true }, cancellationToken);
+        var loggerFactory = dataPath is null ? null : LoggerFactory.Create(builder =>
+        {
+            if (logging is not null)
+            {
+                builder.AddConfiguration(logging);
+            }
+
+            builder.AddSimpleConsole(console => console.SingleLine = true);
+        });
+        var logger = loggerFactory?.CreateLogger("BillingHost.EmbeddedStripe");
+        var emulator = await StripeEmulator.StartAsync(
+            new StripeEmulatorOptions
+            {
+                FollowRealTime = true,
+
+                // The dashboard's test clock panel moves the emulator ahead; the host checks signatures against real time, as with Stripe.
+                WebhookSignatureClock = TimeProvider.System,
+                StatePath = dataPath is null ? null : Path.Combine(dataPath, StateFileName),
+                Logger = logger,
+            },
+            cancellationToken);
         try
         {
             var provisioned = await StripeClients.UseAsync(
@@ -42,11 +73,12 @@ public sealed class EmbeddedStripe : IAsyncDisposable
                     options.MeterEventsBase = emulator.BaseAddress;
                 },
                 stripe => new StripeCatalogProvisioner(stripe).ProvisionAsync(catalog, cancellationToken: cancellationToken));
-            return new EmbeddedStripe(emulator, provisioned);
+            return new EmbeddedStripe(emulator, provisioned, loggerFactory);
         }
         catch
         {
             await emulator.DisposeAsync();
+            loggerFactory?.Dispose();
             throw;
         }
     }
@@ -82,7 +114,11 @@ public sealed class EmbeddedStripe : IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync() => Emulator.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Emulator.DisposeAsync();
+        _loggerFactory?.Dispose();
+    }
 }
 
 /// <summary>Runs code with a short-lived Stripe client built outside the host's container (commands, embedded start).</summary>

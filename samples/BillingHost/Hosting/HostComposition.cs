@@ -72,7 +72,7 @@ public static class HostComposition
             Task<EmbeddedStripe> starting;
             using (ExecutionContext.SuppressFlow())
             {
-                starting = Task.Run(() => EmbeddedStripe.StartAsync(selectedCatalog));
+                starting = Task.Run(() => EmbeddedStripe.StartAsync(selectedCatalog, dataPath, configuration.GetSection("Logging")));
             }
 
             var embedded = await starting;

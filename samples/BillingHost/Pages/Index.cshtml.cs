@@ -9,11 +9,13 @@ using VaultAI.Billing.Plans;
 using VaultAI.Billing.Storage;
 using VaultAI.Billing.Subscriptions;
 using VaultAI.Billing.Webhooks;
+using VaultAI.Billing.Testing;
+using BillingHost.Hosting;
 
 namespace BillingHost.Pages;
 
 /// <summary>The dashboard: counts, pending and linked organizations (paged, searchable), MRR, past due, failures.</summary>
-public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycle lifecycle, IOptionsMonitor<VaultAIBillingOptions> options) : PageModel
+public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycle lifecycle, IOptionsMonitor<VaultAIBillingOptions> options, HostMode mode, TimeProvider timeProvider) : PageModel
 {
     /// <summary>Rows per table page.</summary>
     public const int PageSize = 25;
@@ -66,6 +68,9 @@ public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycl
     /// <summary>How many Stripe events are parked (they can never apply as sent).</summary>
     public int ParkedWebhookCount { get; private set; }
 
+    /// <summary>The Stripe test clock panel (embedded mode only; <see langword="null"/> otherwise).</summary>
+    public TestClockPanel? TestClock { get; private set; }
+
     /// <summary>Loads the dashboard.</summary>
     public async Task OnGetAsync(CancellationToken cancellationToken)
     {
@@ -87,7 +92,67 @@ public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycl
         var webhookCounts = await admin.CountWebhookEventsAsync(cancellationToken);
         FailedWebhookCount = webhookCounts.TryGetValue(WebhookEventStatus.Failed, out var failedWebhooks) ? failedWebhooks : 0;
         ParkedWebhookCount = webhookCounts.TryGetValue(WebhookEventStatus.Parked, out var parkedWebhooks) ? parkedWebhooks : 0;
+        if (Emulator() is { } emulator)
+        {
+            var linked = await admin.ListOrganizationsAsync(new OrganizationQuery(null, true, null, 0, 200), cancellationToken);
+            var failing = emulator.State.Customers.Where(c => c.PaymentOutcome == PaymentOutcome.Fails).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+            TestClock = new TestClockPanel(
+                emulator.Clock.GetUtcNow(),
+                [.. linked.Items.Where(o => o.StripeCustomerId is not null).Select(o => new TestClockOrganization(o.Id, o.Name, failing.Contains(o.StripeCustomerId!)))]);
+        }
     }
+
+    /// <summary>Moves the embedded Stripe emulator's clock forward by a day, a week or a month, firing what Stripe would (trial ends, invoices, retries) and delivering the webhooks.</summary>
+    public async Task<IActionResult> OnPostAdvanceClockAsync(string? by, CancellationToken cancellationToken)
+    {
+        if (Emulator() is not { } emulator)
+        {
+            return NotFound();
+        }
+
+        var now = emulator.Clock.GetUtcNow();
+        var target = by switch
+        {
+            "day" => now.AddDays(1),
+            "week" => now.AddDays(7),
+            "month" => now.AddMonths(1),
+            _ => (DateTimeOffset?)null,
+        };
+        if (target is not { } to)
+        {
+            TempData["Error"] = "Choose how far to move the Stripe clock: a day, a week or a month.";
+            return RedirectToPage();
+        }
+
+        await emulator.AdvanceTimeAsync(to - now, cancellationToken);
+        TempData["Message"] = $"Stripe clock moved forward one {by}: it is now {Format.When(emulator.Clock.GetUtcNow())}.";
+        return RedirectToPage();
+    }
+
+    /// <summary>Makes the emulator's charges of one organization fail from now on (its next invoice payment and retries), or succeed again.</summary>
+    public async Task<IActionResult> OnPostPaymentOutcomeAsync(Guid organizationId, bool fail, CancellationToken cancellationToken)
+    {
+        if (Emulator() is not { } emulator)
+        {
+            return NotFound();
+        }
+
+        var organization = await admin.GetOrganizationAsync(organizationId, cancellationToken);
+        if (organization?.StripeCustomerId is not { } customerId || !emulator.State.Customers.Any(c => c.Id == customerId))
+        {
+            TempData["Error"] = "That organization has no customer in the Stripe emulator.";
+            return RedirectToPage();
+        }
+
+        emulator.SetPaymentOutcome(customerId, fail ? PaymentOutcome.Fails : PaymentOutcome.Succeeds);
+        TempData["Message"] = fail
+            ? $"The next payments of {organization.Name} ({organization.Id}) will fail."
+            : $"The payments of {organization.Name} ({organization.Id}) succeed again.";
+        return RedirectToPage();
+    }
+
+    private StripeEmulator? Emulator() =>
+        mode.Embedded ? HttpContext.RequestServices.GetService<EmbeddedStripe>()?.Emulator : null;
 
     /// <summary>Processes one failed Stripe event again.</summary>
     public async Task<IActionResult> OnPostRetryWebhookAsync(string eventId, CancellationToken cancellationToken)
@@ -121,10 +186,61 @@ public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycl
         return RedirectToPage();
     }
 
+    /// <summary>Whether another organization on this page has the same name (then its id is shown too).</summary>
+    public bool NameRepeats(Organization organization) =>
+        Pending.Items.Concat(Linked.Items).Count(o => string.Equals(o.Name, organization.Name, StringComparison.OrdinalIgnoreCase)) > 1;
+
+    /// <summary>The plan's interval and price, e.g. <c>monthly · 20.00 EUR</c> or <c>monthly · 4.00 EUR per user</c>.</summary>
+    public string PlanPrice(Organization organization) =>
+        organization.PlanKey is { } key && options.CurrentValue.Plans.TryGetValue(key, out var plan) ? PlanPrice(plan, organization.BillingInterval) : "";
+
+    /// <summary>The interval and price of a plan.</summary>
+    public static string PlanPrice(BillingPlan plan, string? interval)
+    {
+        var yearly = string.Equals(interval, "yearly", StringComparison.OrdinalIgnoreCase) || string.Equals(interval, "year", StringComparison.OrdinalIgnoreCase);
+        var label = yearly ? "yearly" : "monthly";
+        if (plan.IsFree)
+        {
+            return label + " · free";
+        }
+
+        var amount = yearly ? plan.YearlyAmount : plan.MonthlyAmount;
+        var unit = yearly ? plan.YearlyUnitAmount : plan.MonthlyUnitAmount;
+        return amount > 0 ? $"{label} · {Format.Money(amount, plan.Currency)}"
+            : unit > 0 ? $"{label} · {Format.Money(unit, plan.Currency)} per user"
+            : label;
+    }
+
+    /// <summary>How long an organization has not reported, when it is a day or more; empty otherwise.</summary>
+    public string Silence(Organization organization) => SilenceOf(organization, timeProvider.GetUtcNow());
+
+    /// <summary>"silent for N days" when the last report is a day old or more (or there is none).</summary>
+    public static string SilenceOf(Organization organization, DateTimeOffset now)
+    {
+        if (organization.LastReportAt is not { } last)
+        {
+            return "never reported";
+        }
+
+        var days = (int)(now - last).TotalDays;
+        return days >= 1 ? string.Create(CultureInfo.InvariantCulture, $"silent for {days} day{(days == 1 ? "" : "s")}") : "";
+    }
+
     /// <summary>The display name of a plan key.</summary>
     public string PlanName(string? planKey) =>
         planKey is not null && options.CurrentValue.Plans.TryGetValue(planKey, out var plan) && plan.DisplayName.Length > 0 ? plan.DisplayName : planKey ?? "—";
 }
+
+/// <summary>The Stripe test clock panel of embedded mode.</summary>
+/// <param name="StripeNow">The emulator's current time.</param>
+/// <param name="Organizations">The linked organizations whose payments can be made to fail.</param>
+public sealed record TestClockPanel(DateTimeOffset StripeNow, IReadOnlyList<TestClockOrganization> Organizations);
+
+/// <summary>An organization in the test clock panel.</summary>
+/// <param name="Id">The organization id.</param>
+/// <param name="Name">The organization name.</param>
+/// <param name="PaymentsFail">Whether the emulator fails its charges.</param>
+public sealed record TestClockOrganization(Guid Id, string Name, bool PaymentsFail);
 
 /// <summary>A table's pager.</summary>
 public sealed record PagerModel(string Parameter, int Page, int Matching, int PageSize, string? Search, int PendingPage, int LinkedPage)

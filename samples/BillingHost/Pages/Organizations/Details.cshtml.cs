@@ -1,6 +1,9 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
+using VaultAI.Billing.Events;
+using VaultAI.Billing.Plans;
 using VaultAI.Billing;
 using VaultAI.Billing.Metering;
 using VaultAI.Billing.Organizations;
@@ -9,8 +12,20 @@ using VaultAI.Billing.Webhooks;
 namespace BillingHost.Pages.Organizations;
 
 /// <summary>One organization: details, usage chart, reports, and the admin actions.</summary>
-public sealed class DetailsModel(BillingAdministration admin) : PageModel
+public sealed class DetailsModel(BillingAdministration admin, IBillingEventLog events, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider) : PageModel
 {
+    /// <summary>The host's current time.</summary>
+    public DateTimeOffset Now => timeProvider.GetUtcNow();
+
+    /// <summary>Whether the organization does not exist (the page then says so, with a 404).</summary>
+    public bool Missing { get; private set; }
+
+    /// <summary>The organization's plan, if it has a known one.</summary>
+    public BillingPlan? Plan { get; private set; }
+
+    /// <summary>The organization's latest billing events, newest first.</summary>
+    public IReadOnlyList<BillingEvent> Events { get; private set; } = [];
+
     /// <summary>The organization.</summary>
     public Organization Organization { get; private set; } = null!;
 
@@ -34,7 +49,7 @@ public sealed class DetailsModel(BillingAdministration admin) : PageModel
     {
         // TempData (an encrypted cookie) is removed once read: a reload no longer shows the token, and never rotates it.
         NewToken = TempData[NewTokenKey] as string;
-        return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+        return await LoadAsync(id, cancellationToken) ? Page() : NotFoundPage();
     }
 
     private const string NewTokenKey = "NewToken";
@@ -70,12 +85,12 @@ public sealed class DetailsModel(BillingAdministration admin) : PageModel
         }
         catch (BillingException e) when (e.StatusCode == StatusCodes.Status404NotFound)
         {
-            return NotFound();
+            return NotFoundPage();
         }
         catch (BillingException e)
         {
             ErrorMessage = e.Message;
-            return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+            return await LoadAsync(id, cancellationToken) ? Page() : NotFoundPage();
         }
 
         return Redirect($"/organizations/{id}");
@@ -86,7 +101,7 @@ public sealed class DetailsModel(BillingAdministration admin) : PageModel
     {
         ErrorMessage = ConfirmationMissing;
         Response.StatusCode = StatusCodes.Status400BadRequest;
-        return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+        return await LoadAsync(id, cancellationToken) ? Page() : NotFoundPage();
     }
 
     private async Task<IActionResult> ActAsync(Guid id, Func<Task<Organization>> action, string success, CancellationToken cancellationToken)
@@ -98,15 +113,42 @@ public sealed class DetailsModel(BillingAdministration admin) : PageModel
         }
         catch (BillingException e) when (e.StatusCode == StatusCodes.Status404NotFound)
         {
-            return NotFound();
+            return NotFoundPage();
         }
         catch (BillingException e)
         {
             ErrorMessage = e.Message;
-            return await LoadAsync(id, cancellationToken) ? Page() : NotFound();
+            return await LoadAsync(id, cancellationToken) ? Page() : NotFoundPage();
         }
 
         return Redirect($"/organizations/{id}");
+    }
+
+    /// <summary>Opens a Stripe customer portal session for the organization and sends the admin to it.</summary>
+    public async Task<IActionResult> OnPostPortalAsync(Guid id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var link = await admin.CreatePortalLinkAsync(id, $"{Request.Scheme}://{Request.Host}/organizations/{id}", cancellationToken);
+            return Redirect(link.Url);
+        }
+        catch (BillingException e) when (e.StatusCode == StatusCodes.Status404NotFound)
+        {
+            return NotFoundPage();
+        }
+        catch (BillingException e)
+        {
+            TempData["Error"] = e.Message;
+            return Redirect($"/organizations/{id}");
+        }
+    }
+
+    /// <summary>An HTML page saying the organization does not exist, with status 404.</summary>
+    private PageResult NotFoundPage()
+    {
+        Missing = true;
+        Response.StatusCode = StatusCodes.Status404NotFound;
+        return Page();
     }
 
     private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
@@ -121,6 +163,8 @@ public sealed class DetailsModel(BillingAdministration admin) : PageModel
         Reports = await admin.GetRecentReportsAsync(id, 90, cancellationToken);
         Chart = UsageChart.From(Reports);
         Invoices = await admin.ListInvoicesAsync(id, 24, cancellationToken);
+        Plan = organization.PlanKey is { } key && options.CurrentValue.Plans.TryGetValue(key, out var plan) ? plan : null;
+        Events = (await events.QueryAsync(new BillingEventQuery(id, null, 0, 20), cancellationToken)).Items;
         return true;
     }
 }
