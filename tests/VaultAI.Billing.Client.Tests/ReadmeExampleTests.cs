@@ -10,7 +10,7 @@ namespace VaultAI.Billing.Client.Tests;
 /// </summary>
 public sealed class ReadmeExampleTests
 {
-    // What a reader's web project already has: its implicit usings, the client's and EF Core's namespaces, and the types
+    // What a reader's web project already has: its implicit usings (web SDK), the client's and EF Core's namespaces, and the types
     // the examples take as the reader's own (a DbContext with users and tenants, a call record).
     private const string Prelude = """
         using System;
@@ -19,6 +19,7 @@ public sealed class ReadmeExampleTests
         using System.Threading;
         using System.Threading.Tasks;
         using Microsoft.AspNetCore.Builder;
+        using Microsoft.AspNetCore.Http;
         using Microsoft.EntityFrameworkCore;
         using Microsoft.Extensions.DependencyInjection;
         using Microsoft.Extensions.Logging;
@@ -45,7 +46,7 @@ public sealed class ReadmeExampleTests
         // Type declarations go to the file as they are; statements go into a method that has what they use in scope.
         var declarations = blocks.Where(b => b.TrimStart().StartsWith("public ", StringComparison.Ordinal)).ToList();
         var statements = blocks.Except(declarations).Select((block, i) => $$"""
-            public static async Task Example{{i}}(WebApplicationBuilder builder, IUsageRecorderClient usage, ILogger logger, CancellationToken ct)
+            public static async Task Example{{i}}(WebApplicationBuilder builder, WebApplication app, IUsageRecorderClient usage, ILogger logger, CancellationToken ct)
             {
                 await Task.Yield();
             {{block}}

@@ -26,3 +26,7 @@ internal sealed record ChangeSeatsRequestBody(long Quantity);
 
 // A Stripe event as Stripe posts it (signed with the Stripe-Signature header); only the fields the receiver reads.
 internal sealed record StripeEventRequestBody(string Id, string Type, long Created, string? ApiVersion, bool Livemode, System.Text.Json.JsonElement Data);
+
+internal sealed record SelfServiceCheckoutBody(string PlanType, string BillingInterval, string SuccessUrl, string CancelUrl);
+
+internal sealed record CreditGrantRequestBody(long Amount, string Currency, string Reason);

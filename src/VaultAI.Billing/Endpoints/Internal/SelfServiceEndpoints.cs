@@ -18,13 +18,13 @@ internal static class SelfServiceEndpoints
 {
     public static void Map(RouteGroupBuilder instance, RouteGroupBuilder admin)
     {
-        instance.MapGet("/organizations/{organizationId}/subscription", SubscriptionAsync).WithName("GetOrganizationSubscription");
-        instance.MapPost("/organizations/{organizationId}/checkout", CheckoutAsync).WithName("CreateCheckoutLink");
-        instance.MapPost("/organizations/{organizationId}/portal", PortalAsync).WithName("CreatePortalLink");
-        instance.MapGet("/organizations/{organizationId}/invoices", InvoicesAsync).WithName("ListOrganizationInvoices");
-        instance.MapGet("/organizations/{organizationId}/payment-methods", PaymentMethodsAsync).WithName("ListOrganizationPaymentMethods");
-        instance.MapGet("/organizations/{organizationId}/credits", CreditsAsync).WithName("GetOrganizationCredits");
-        admin.MapPost("/organizations/{organizationId}/credits", GrantCreditAsync).WithName("AdminGrantCredit");
+        instance.MapGet("/organizations/{organizationId}/subscription", SubscriptionAsync).WithName("GetOrganizationSubscription").Produces<SubscriptionOverview>().ProducesProblem(404);
+        instance.MapPost("/organizations/{organizationId}/checkout", CheckoutAsync).WithName("CreateCheckoutLink").WithRequestSchema<SelfServiceCheckoutBody>().Produces<CheckoutOutcome>().ProducesProblem(404).ProducesProblem(409);
+        instance.MapPost("/organizations/{organizationId}/portal", PortalAsync).WithName("CreatePortalLink").WithRequestSchema<PortalRequestBody>().Produces<PortalLinkView>().ProducesProblem(404).ProducesProblem(409);
+        instance.MapGet("/organizations/{organizationId}/invoices", InvoicesAsync).WithName("ListOrganizationInvoices").Produces<InvoicePage>().ProducesProblem(404).ProducesProblem(409);
+        instance.MapGet("/organizations/{organizationId}/payment-methods", PaymentMethodsAsync).WithName("ListOrganizationPaymentMethods").Produces<PaymentMethodsView>().ProducesProblem(404);
+        instance.MapGet("/organizations/{organizationId}/credits", CreditsAsync).WithName("GetOrganizationCredits").Produces<CreditBalance>().ProducesProblem(404);
+        admin.MapPost("/organizations/{organizationId}/credits", GrantCreditAsync).WithName("AdminGrantCredit").WithRequestSchema<CreditGrantRequestBody>().Produces<CreditTransaction>().ProducesProblem(404).ProducesProblem(409);
     }
 
     private static async Task<IResult> SubscriptionAsync(string organizationId, HttpContext context, InstanceAuthenticator authenticator, IBillingSelfService selfService, CancellationToken cancellationToken)
