@@ -1,0 +1,3 @@
+using InstanceDemo;
+
+await DemoApp.Build(args).RunAsync();
