@@ -50,9 +50,39 @@ public class InstanceDemoBrowserTests
 
             // The Billing page shows the pending organization and its usage (active users recorded at start).
             await browser.GoAsync(new Uri(site, "/billing"));
-            await ReloadUntilAsync(browser, "#usage tr[data-metric='active_users'] .current", "5 users");
+            await ReloadUntilAsync(browser, "active users recorded at start", async () => await TextOrNullAsync(browser, "#usage tr[data-metric='active_users'] .current") == "5 users");
             Assert.Equal("1500 tokens", await browser.TextAsync("#usage tr[data-metric='ai_tokens'] .current"));
             Assert.Equal("pending", await browser.TextAsync("#plan-status"));
+
+            // Upgrade: the emulator's hosted Checkout; a declined card keeps the admin on the form, the test card pays.
+            await browser.ClickAsync("#upgrade-plan option[value='managed-cloud']");
+            await browser.ClickAsync("#upgrade");
+            var checkout = await WaitForPathStartingAsync(browser, "/checkout/");
+            Assert.Equal(host.Stripe.BaseAddress.Authority, checkout.Authority);
+            await browser.TypeAsync("#card_number", "4000 0000 0000 0002");
+            await browser.ClickAsync("#complete");
+            await WaitForPathStartingAsync(browser, checkout.AbsolutePath + "/complete");
+            Assert.Equal("Your card was declined.", await browser.TextAsync("#error"));
+            await browser.TypeAsync("#card_number", "4242 4242 4242 4242");
+            await browser.ClickAsync("#complete");
+            var back = await browser.WaitForPathAsync("/billing");
+            Assert.True(back == "/billing", $"still on {back}: {await browser.TextAsync("body")}");
+            Assert.Equal(site.Authority, (await browser.UrlAsync()).Authority);
+
+            // The host learns the new subscription from the emulator's webhooks; the page shows it on a reload.
+            await ReloadUntilAsync(browser, "the plan bought through Checkout", async () => await PlanKeyAsync(browser) == "managed-cloud");
+            Assert.Contains(await browser.TextAsync("#plan-status"), new[] { "trial", "active" });
+            Assert.Contains("visa ending in 4242", await browser.TextAsync("#payment-methods"));
+
+            // Manage billing: the emulator's portal for the same customer, and its Return link back to the Billing page.
+            await browser.ClickAsync("#manage-billing");
+            var portal = await WaitForPathStartingAsync(browser, "/portal/");
+            Assert.Equal(host.Stripe.BaseAddress.Authority, portal.Authority);
+            Assert.Equal("Billing portal", await browser.TextAsync("h1"));
+            Assert.Contains("Managed Cloud", await browser.TextAsync(".subscription .plan"));
+            Assert.Contains("visa ending in 4242", await browser.TextAsync("#payment-methods"));
+            await browser.ClickAsync("#return");
+            Assert.Equal("/billing", await browser.WaitForPathAsync("/billing"));
         }
         finally
         {
@@ -61,28 +91,46 @@ public class InstanceDemoBrowserTests
         }
     }
 
-    /// <summary>Reloads the page until <paramref name="css"/> reads <paramref name="expected"/> (background work: the
-    /// demo's registration, a webhook on the host), failing with the page's text after a generous deadline.</summary>
-    private static async Task ReloadUntilAsync(WebDriver browser, string css, string expected)
+    /// <summary>Reloads the page until <paramref name="condition"/> holds (background work: the demo's registration,
+    /// a webhook applied by the host), failing with the page's text after a generous deadline.</summary>
+    private static async Task ReloadUntilAsync(WebDriver browser, string what, Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
+        while (!await condition())
         {
-            var found = await browser.FindAllAsync(css);
-            if (found.Count > 0 && await browser.TextAsync(css) == expected)
-            {
-                return;
-            }
-
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"{css} never read '{expected}'; the page says: {await browser.TextAsync("body")}");
+                Assert.Fail($"never saw {what}; the page says: {await browser.TextAsync("body")}");
             }
 
             await Task.Delay(250);
             await browser.GoAsync(await browser.UrlAsync());
         }
     }
+
+    private static async Task<Uri> WaitForPathStartingAsync(WebDriver browser, string prefix)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var url = await browser.UrlAsync();
+        while (!url.AbsolutePath.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"never reached {prefix}; on {url}: {await browser.TextAsync("body")}");
+            }
+
+            await Task.Delay(100);
+            url = await browser.UrlAsync();
+        }
+
+        return url;
+    }
+
+    private static async Task<string?> TextOrNullAsync(WebDriver browser, string css) =>
+        (await browser.FindAllAsync(css)).Count > 0 ? await browser.TextAsync(css) : null;
+
+    private static async Task<string?> PlanKeyAsync(WebDriver browser) =>
+        (await browser.FindAllAsync("#plan-name")).FirstOrDefault() is { } element ? await browser.AttributeAsync(element, "data-plan") : null;
 
     private static int FreePort()
     {
