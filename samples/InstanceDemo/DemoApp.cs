@@ -24,6 +24,7 @@ public static class DemoApp
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ApplicationName = typeof(DemoApp).Assembly.GetName().Name });
 
         builder.Services.AddRazorPages();
+        builder.Services.Configure<RouteOptions>(routes => routes.LowercaseUrls = true);
         builder.Services.Configure<DemoOptions>(builder.Configuration.GetSection("InstanceDemo"));
         builder.Services.AddSingleton<DemoUsers>();
         builder.Services
