@@ -64,7 +64,7 @@ public interface IVaultAIBillingClient
     /// the subscription in place and <see cref="CheckoutLink.ChangedInPlace"/> is <see langword="true"/>.
     /// </summary>
     /// <param name="planType">The plan key, as in the host's catalog.</param>
-    /// <param name="billingInterval"><c>month</c> or <c>year</c>.</param>
+    /// <param name="billingInterval"><c>monthly</c> or <c>yearly</c>.</param>
     /// <param name="successUrl">Where Checkout sends the admin after paying; its origin must be allowed by the host.</param>
     /// <param name="cancelUrl">Where Checkout sends the admin who gives up; its origin must be allowed by the host.</param>
     /// <param name="cancellationToken">Cancels the operation.</param>

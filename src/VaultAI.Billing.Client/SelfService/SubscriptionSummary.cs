@@ -12,7 +12,7 @@ public sealed record SubscriptionSummary
     /// <summary>Gets the plan's display name, or <see langword="null"/> while the organization has no plan.</summary>
     public string? PlanName { get; init; }
 
-    /// <summary>Gets the billing interval, <c>month</c> or <c>year</c>, or <see langword="null"/> for none.</summary>
+    /// <summary>Gets the billing interval, <c>monthly</c> or <c>yearly</c>, or <see langword="null"/> for none.</summary>
     public string? BillingInterval { get; init; }
 
     /// <summary>Gets the status: <c>pending</c>, <c>trial</c>, <c>active</c>, <c>past_due</c>, <c>suspended</c>, <c>unpaid</c>, <c>canceled</c>, <c>incomplete</c> or <c>paused</c>.</summary>

@@ -83,6 +83,14 @@ public sealed class VaultAIBillingOptions
     /// <summary>Largest accepted user count in one report.</summary>
     /// <value>The default is 10,000,000.</value>
     public long MaxUserCount { get; set; } = 10_000_000;
+
+    /// <summary>
+    /// The origins (scheme, host and port, for example <c>https://app.example.com</c>) that a self-service caller may send
+    /// as Checkout or billing portal redirect URLs (<c>success_url</c>, <c>cancel_url</c>, <c>return_url</c>); any other URL
+    /// is refused with 400, so the billing host never becomes an open redirect.
+    /// </summary>
+    /// <value>The default is empty: the self-service checkout and portal routes refuse every redirect URL until origins are set.</value>
+    public IList<string> AllowedRedirectOrigins { get; set; } = [];
 }
 
 /// <summary>How tracked metrics are rolled up per window into Stripe meter events.</summary>

@@ -90,6 +90,7 @@ public static class VaultAIBillingServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<SubscriptionLifecycle>>(),
             sp.GetRequiredService<VaultAI.Billing.Events.IBillingEventLog>()));
+        services.TryAddScoped<VaultAI.Billing.SelfService.IBillingSelfService, VaultAI.Billing.SelfService.Internal.BillingSelfService>();
         services.TryAddScoped<WebhookProcessor>();
         services.TryAddScoped<WebhookReplayer>();
         services.TryAddSingleton<IMeterEventDispatcher, MeterEventDispatcher>();

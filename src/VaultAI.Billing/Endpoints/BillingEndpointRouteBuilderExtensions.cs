@@ -33,6 +33,7 @@ public static class BillingEndpointRouteBuilderExtensions
         UsageEndpoints.MapAdmin(admin);
         WebhookEndpoints.MapAdmin(admin);
         VaultAI.Billing.Events.Internal.BillingEventEndpoints.MapAdmin(admin);
+        SelfServiceEndpoints.Map(instance, admin);
         return instance;
     }
 }

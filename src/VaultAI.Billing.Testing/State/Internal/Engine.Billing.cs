@@ -463,6 +463,14 @@ internal sealed partial class Engine
             PeriodStart = sub.CurrentPeriodStart,
             PeriodEnd = sub.CurrentPeriodEnd,
         };
+        // As on Stripe, the preview shows what the customer balance will take off (or add), without moving it yet.
+        if (Customers.TryGetValue(sub.CustomerId, out var customer) && customer.Balance != 0 &&
+            (customer.Currency is null || customer.Currency == preview.Currency))
+        {
+            preview.StartingBalance = customer.Balance;
+            preview.AppliedBalance = customer.Balance < 0 ? Math.Max(customer.Balance, -Math.Max(preview.Total, 0)) : customer.Balance;
+        }
+
         var json = Render(preview, Expand(f), "upcoming_in_" + Ids.RandomString(24));
         json["next_payment_attempt"] = Unix(sub.CurrentPeriodEnd);
         return json;

@@ -124,6 +124,7 @@ internal sealed class VaultAIBillingOptionsValidator : IValidateOptions<VaultAIB
             errors.Add($"{S}:AdminPolicy must name an authorization policy.");
         }
 
+        errors.AddRange(SelfService.Internal.RedirectOrigins.Errors(options.AllowedRedirectOrigins));
         errors.AddRange(Subscriptions.Internal.ReconciliationOptionsValidator.Errors(options.Reconciliation));
         errors.AddRange(Credentials.Internal.CredentialOptionsValidator.Errors(options.Credentials));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

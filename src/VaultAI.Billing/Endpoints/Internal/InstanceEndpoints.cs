@@ -158,7 +158,7 @@ internal static class InstanceEndpoints
             : Entitlements.Internal.EntitlementFilters.Refusal(decision, context);
     }
 
-    private static string? ReadIdempotencyKey(HttpRequest request)
+    internal static string? ReadIdempotencyKey(HttpRequest request)
     {
         if (!request.Headers.TryGetValue("Idempotency-Key", out var values))
         {
