@@ -83,12 +83,12 @@ public sealed class BillingModel(IVaultAIBillingClient billing, IUsageRecorderCl
 
     /// <summary>Upgrade: sends the admin to Stripe Checkout, or reports the plan changed in place with the card on file.</summary>
     /// <param name="plan">The plan key.</param>
-    /// <param name="interval"><c>month</c> or <c>year</c>.</param>
+    /// <param name="interval"><c>monthly</c> or <c>yearly</c>.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     /// <returns>A redirect to Checkout, or back to this page.</returns>
     public async Task<IActionResult> OnPostUpgradeAsync([FromForm] string? plan, [FromForm] string? interval, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(plan) || !UpgradePlans.Contains(plan) || interval is not ("month" or "year"))
+        if (string.IsNullOrEmpty(plan) || !UpgradePlans.Contains(plan) || interval is not ("monthly" or "yearly"))
         {
             return RedirectToPage(new { error = "Choose a plan and an interval." });
         }
