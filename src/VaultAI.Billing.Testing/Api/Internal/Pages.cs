@@ -45,9 +45,10 @@ internal sealed class Pages
                     }
 
                     var card = form.Str("card_number");
-                    if (card is not null && !Engine.IsTestCard(card))
+                    if (card is not null && DeclineReason(card) is { } declined)
                     {
-                        (status, html) = (402, Page("Checkout", "<p id=\"error\">Your card was declined: use a test card such as 4242 4242 4242 4242.</p>") );
+                        // The customer stays on the form, as on Stripe's page, and nothing is created.
+                        (status, html) = (402, CheckoutPage(completing, declined));
                         break;
                     }
 
@@ -123,41 +124,118 @@ internal sealed class Pages
         return new FrontResponse(status, "text/html; charset=utf-8", html!);
     }
 
-    private string CheckoutPage(CheckoutSession session)
+    /// <summary>
+    /// Why the Checkout form refuses <paramref name="cardNumber"/>, or null when it is a test card that attaches.
+    /// Stripe's declining test cards (4000 0000 0000 0002, 4000 0000 0000 9995) are refused at payment, as is any number
+    /// that is not a test card.
+    /// </summary>
+    internal static string? DeclineReason(string cardNumber)
+    {
+        var digits = cardNumber.Replace(" ", string.Empty, StringComparison.Ordinal);
+        return digits switch
+        {
+            "4000000000000002" => "Your card was declined.",
+            "4000000000009995" => "Your card has insufficient funds.",
+            _ when Engine.IsTestCard(digits) => null,
+            _ => "Your card was declined: this emulator accepts only Stripe's test cards, such as 4242 4242 4242 4242.",
+        };
+    }
+
+    private string CheckoutPage(CheckoutSession session, string? error = null)
     {
         var rows = new StringBuilder();
         foreach (var (priceId, quantity) in session.LineItems)
         {
             var price = _engine.Prices[priceId];
-            var name = _engine.Products.TryGetValue(price.ProductId, out var p) ? p.Name : price.ProductId;
-            rows.Append(CultureInfo.InvariantCulture, $"<li>{Encode(name)}: {Encode(Engine.FormatDecimal(price.UnitDecimal))} {Encode(price.Currency)} (minor units) per {(price.IsMetered ? "unit" : Encode(price.Interval))}{(quantity is { } q ? $" × {q}" : string.Empty)}</li>");
+            rows.Append(CultureInfo.InvariantCulture, $"<li>{Encode(ProductName(price))}: {Encode(Amount(price))}{(quantity is { } q ? $" × {q}" : string.Empty)}</li>");
         }
 
-        var trial = session.TrialPeriodDays is { } days ? $"<p>Includes a {days}-day free trial.</p>" : string.Empty;
+        var trial = session.TrialPeriodDays is { } days ? $"<p id=\"trial\">Includes a {days}-day free trial.</p>" : string.Empty;
+        var message = error is null ? string.Empty : $"<p id=\"error\" role=\"alert\">{Encode(error)}</p>";
         var content = session.Status == "open"
             ? $"<form method=\"post\" action=\"/checkout/{Encode(session.Id)}/complete\">" +
-              "<p><label>Card number <input name=\"card_number\" id=\"card_number\" value=\"\" placeholder=\"4242 4242 4242 4242\" autocomplete=\"off\"></label></p>" +
+              "<p><label>Card number <input name=\"card_number\" id=\"card_number\" value=\"\" placeholder=\"4242 4242 4242 4242\" autocomplete=\"off\" inputmode=\"numeric\"></label></p>" +
               "<p><label>Expiry <input name=\"card_expiry\" id=\"card_expiry\" placeholder=\"12 / 34\"></label> <label>CVC <input name=\"card_cvc\" id=\"card_cvc\" placeholder=\"123\"></label></p>" +
               "<button type=\"submit\" id=\"complete\">Complete payment</button></form>" +
-              (session.CancelUrl is { } cancel ? $"<p><a href=\"{Encode(cancel)}\">Cancel</a></p>" : string.Empty)
+              "<p><small>Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined.</small></p>" +
+              (session.CancelUrl is { } cancel ? $"<p><a id=\"cancel\" href=\"{Encode(cancel)}\">Cancel</a></p>" : string.Empty)
             : $"<p>This session is {Encode(session.Status)}.</p>";
-        return Page("Checkout", $"<p>Customer: {Encode(session.CustomerId ?? session.CustomerEmail ?? "new customer")}</p><ul>{rows}</ul>{trial}{content}");
+        return Page("Checkout", $"<p>Customer: {Encode(session.CustomerId ?? session.CustomerEmail ?? "new customer")}</p><ul>{rows}</ul>{trial}{message}{content}");
     }
 
     private string PortalPage(PortalSession portal)
     {
-        var rows = new StringBuilder();
-        foreach (var sub in _engine.Subscriptions.Values.Where(x => x.CustomerId == portal.CustomerId).OrderBy(x => x.Sequence))
+        var customer = _engine.Customers.GetValueOrDefault(portal.CustomerId);
+        var who = customer is null ? portal.CustomerId : customer.Name ?? customer.Email ?? customer.Id;
+        var body = new StringBuilder();
+        body.Append(CultureInfo.InvariantCulture, $"<p>Customer <strong id=\"customer\">{Encode(who)}</strong> (<code>{Encode(portal.CustomerId)}</code>)</p>");
+
+        body.Append("<h2>Plan</h2>");
+        var subscriptions = _engine.Subscriptions.Values.Where(x => x.CustomerId == portal.CustomerId && !x.IsEnded).OrderBy(x => x.Sequence).ToList();
+        if (subscriptions.Count == 0)
         {
-            var action = !sub.IsEnded && !sub.CancelAtPeriodEnd
-                ? $"<form method=\"post\" action=\"/portal/{Encode(portal.Id)}/cancel/{Encode(sub.Id)}\"><button type=\"submit\">Cancel at period end</button></form>"
-                : sub.CancelAtPeriodEnd && !sub.IsEnded ? "<em>cancels at period end</em>" : string.Empty;
-            rows.Append(CultureInfo.InvariantCulture, $"<li><code>{Encode(sub.Id)}</code>: {Encode(sub.Status)}, period ends {sub.CurrentPeriodEnd:u} {action}</li>");
+            body.Append("<p id=\"no-subscription\">No current subscription.</p>");
         }
 
-        var back = portal.ReturnUrl is { } url ? $"<p><a href=\"{Encode(url)}\">Return</a></p>" : string.Empty;
-        return Page("Billing portal", $"<p>Customer <code>{Encode(portal.CustomerId)}</code></p><ul>{rows}</ul>{back}");
+        foreach (var sub in subscriptions)
+        {
+            var plan = string.Join(", ", sub.Items.Select(i => _engine.Prices.GetValueOrDefault(i.PriceId)).OfType<Price>().Select(p => $"{ProductName(p)} ({Amount(p)})"));
+            var trial = sub.Status == "trialing" && sub.TrialEnd is { } trialEnd ? $", trial ends {trialEnd:yyyy-MM-dd}" : string.Empty;
+            var action = sub.CancelAtPeriodEnd
+                ? $"<p class=\"cancels\">Cancels at the end of the period, on {sub.CurrentPeriodEnd:yyyy-MM-dd}.</p>"
+                : $"<form method=\"post\" action=\"/portal/{Encode(portal.Id)}/cancel/{Encode(sub.Id)}\"><button type=\"submit\" class=\"cancel-subscription\">Cancel subscription</button></form>";
+            body.Append(CultureInfo.InvariantCulture, $"<div class=\"subscription\" data-subscription-id=\"{Encode(sub.Id)}\"><p><strong class=\"plan\">{Encode(plan)}</strong>: <span class=\"status\">{Encode(sub.Status)}</span>{trial}, current period {sub.CurrentPeriodStart:yyyy-MM-dd} to {sub.CurrentPeriodEnd:yyyy-MM-dd}</p>{action}</div>");
+        }
+
+        body.Append("<h2>Payment methods</h2>");
+        var cards = customer is null ? [] : _engine.CardsOf(customer);
+        if (cards.Count == 0)
+        {
+            body.Append("<p id=\"no-payment-method\">No payment method on file.</p>");
+        }
+        else
+        {
+            body.Append("<ul id=\"payment-methods\">");
+            foreach (var card in cards)
+            {
+                var isDefault = card.Id == customer!.DefaultPaymentMethod ? " <em>default</em>" : string.Empty;
+                body.Append(CultureInfo.InvariantCulture, $"<li class=\"payment-method\">{Encode(card.Brand)} ending in {Encode(card.Last4)}, expires {card.ExpMonth:D2}/{card.ExpYear}{isDefault}</li>");
+            }
+
+            body.Append("</ul>");
+        }
+
+        body.Append("<h2>Invoices</h2>");
+        var invoices = _engine.Invoices.Values.Where(i => i.CustomerId == portal.CustomerId && i.FinalizedAt is not null).OrderByDescending(i => i.Sequence).ToList();
+        if (invoices.Count == 0)
+        {
+            body.Append("<p id=\"no-invoice\">No invoices yet.</p>");
+        }
+        else
+        {
+            body.Append("<table id=\"invoices\"><tr><th>Number</th><th>Date</th><th>Status</th><th>Amount due</th><th></th></tr>");
+            foreach (var invoice in invoices)
+            {
+                body.Append(CultureInfo.InvariantCulture,
+                    $"<tr class=\"invoice\"><td>{Encode(invoice.Number ?? invoice.Id)}</td><td>{invoice.FinalizedAt:yyyy-MM-dd}</td><td>{Encode(invoice.Status)}</td><td>{invoice.AmountDue} {Encode(invoice.Currency)} (minor units)</td>" +
+                    $"<td><a href=\"/invoice/{Encode(invoice.Id)}\">View</a> <a href=\"/invoice/{Encode(invoice.Id)}/pdf\">PDF</a></td></tr>");
+            }
+
+            body.Append("</table>");
+        }
+
+        if (portal.ReturnUrl is { } url)
+        {
+            body.Append(CultureInfo.InvariantCulture, $"<p><a id=\"return\" href=\"{Encode(url)}\">Return</a></p>");
+        }
+
+        return Page("Billing portal", body.ToString());
     }
+
+    private string ProductName(Price price) => _engine.Products.TryGetValue(price.ProductId, out var product) ? product.Name : price.ProductId;
+
+    private static string Amount(Price price) =>
+        string.Create(CultureInfo.InvariantCulture, $"{Engine.FormatDecimal(price.UnitDecimal)} {price.Currency} (minor units) per {(price.IsMetered ? "unit" : price.Interval)}");
 
     private string InvoicePage(Invoice invoice)
     {
