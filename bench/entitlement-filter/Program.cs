@@ -22,6 +22,8 @@ using VaultAI.Billing.Testing;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var options = Options(args);
+long exceptions = 0;
+AppDomain.CurrentDomain.FirstChanceException += (_, _) => Interlocked.Increment(ref exceptions);
 try
 {
     return await RunAsync();
@@ -67,6 +69,26 @@ async Task<int> RunAsync()
     await BillingDatabase.MigrateAsync(app.Services);
     app.MapGet("/plain", () => TypedResults.Ok());
     app.MapGet("/guarded", () => TypedResults.Ok()).RequireEntitlement("ai_tokens");
+    app.MapGet("/probe/check", async (HttpContext http, IEntitlementService service) =>
+    {
+        await service.CheckAsync(Guid.Parse(http.Request.Headers["X-Organization-Id"]!), "ai_tokens", 1m, http.RequestAborted);
+        return TypedResults.Ok();
+    });
+    app.MapGet("/probe/context", async (HttpContext http, IDbContextFactory<BillingDbContext> factory) =>
+    {
+        await using var db = await factory.CreateDbContextAsync(http.RequestAborted);
+        await db.Database.OpenConnectionAsync(http.RequestAborted);
+        await using var command = new NpgsqlCommand("SELECT 1", (NpgsqlConnection)db.Database.GetDbConnection());
+        await command.ExecuteScalarAsync(http.RequestAborted);
+        return TypedResults.Ok();
+    });
+    var raw = NpgsqlDataSource.Create(database);
+    app.MapGet("/probe/raw", async (HttpContext http) =>
+    {
+        await using var command = raw.CreateCommand("SELECT 1");
+        await command.ExecuteScalarAsync(http.RequestAborted);
+        return TypedResults.Ok();
+    });
 
     // One organization on the plan with a limit no run reaches, and a period total row for the filter to read.
     var organizationId = await RegisterAsync(app.Services.GetRequiredService<IBillingStore>());
@@ -84,6 +106,16 @@ async Task<int> RunAsync()
     await LoadAsync(http, "/plain", concurrency, warmup, null);
     await LoadAsync(http, "/guarded", concurrency, warmup, null);
 
+    foreach (var probe in (Environment.GetEnvironmentVariable("ENTITLEMENT_PROBES") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+    {
+        var probeSamples = new List<double>();
+        var before = await DiagnosticsAsync(database);
+        await LoadAsync(http, probe, concurrency, seconds, probeSamples);
+        var after = await DiagnosticsAsync(database);
+        var summary = Summary(probeSamples);
+        Console.Error.WriteLine($"  {probe}: {probeSamples.Count / (double)seconds:F0} req/s, median {summary.Median:F3} ms, {after - before}, cpu/request {(after.Cpu - before.Cpu).TotalMilliseconds / probeSamples.Count:F3} ms");
+    }
+
     var plain = new List<double>();
     var guarded = new List<double>();
     for (var round = 1; round <= rounds; round++)
@@ -93,7 +125,11 @@ async Task<int> RunAsync()
         foreach (var (path, samples) in order)
         {
             Console.Error.WriteLine($"round {round}/{rounds}: {path} for {seconds} s at {concurrency} concurrent requests");
+            var before = await DiagnosticsAsync(database);
+            var count = samples.Count;
             await LoadAsync(http, path, concurrency, seconds, samples);
+            var after = await DiagnosticsAsync(database);
+            Console.Error.WriteLine($"  {path}: {(samples.Count - count) / (double)seconds:F0} req/s, {after - before}, cpu/request {(after.Cpu - before.Cpu).TotalMilliseconds / (samples.Count - count):F3} ms, threads {ThreadPool.ThreadCount}, pending {ThreadPool.PendingWorkItemCount}");
         }
     }
 
@@ -105,6 +141,15 @@ async Task<int> RunAsync()
     Console.WriteLine($"guarded,{g.Count},{g.Median:F3},{g.P99:F3}");
     Console.WriteLine($"added,,{g.Median - p.Median:F3},{g.P99 - p.P99:F3}");
     return 0;
+}
+
+async Task<Counters> DiagnosticsAsync(string database)
+{
+    await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database) { Pooling = false }.ConnectionString);
+    await connection.OpenAsync();
+    await using var command = new NpgsqlCommand("SELECT sessions FROM pg_stat_database WHERE datname = current_database()", connection);
+    var sessions = Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    return new Counters(sessions, Monitor.LockContentionCount, Interlocked.Read(ref exceptions), GC.GetTotalAllocatedBytes(), Process.GetCurrentProcess().TotalProcessorTime);
 }
 
 static async Task LoadAsync(HttpClient http, string path, int concurrency, int seconds, List<double>? samples)
@@ -202,3 +247,9 @@ int Int(string name, int fallback) => options.TryGetValue(name, out var value)
 static string Server() => Environment.GetEnvironmentVariable("VAULTAI_BILLING_TEST_POSTGRES") is { Length: > 0 } server
     ? server
     : throw new InvalidOperationException("VAULTAI_BILLING_TEST_POSTGRES is not set: run bench/entitlement-filter.sh, which starts a PostgreSQL cluster.");
+
+internal readonly record struct Counters(long Sessions, long LockContentions, long Exceptions, long Allocated, TimeSpan Cpu)
+{
+    public static Counters operator -(Counters a, Counters b) =>
+        new(a.Sessions - b.Sessions, a.LockContentions - b.LockContentions, a.Exceptions - b.Exceptions, a.Allocated - b.Allocated, a.Cpu - b.Cpu);
+}

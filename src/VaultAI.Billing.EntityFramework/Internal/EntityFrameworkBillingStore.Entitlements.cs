@@ -9,15 +9,27 @@ namespace VaultAI.Billing.EntityFramework.Internal;
 /// <summary>Reservations against hard limits, kept next to the period total they are checked with, and the check's read.</summary>
 internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, IEntitlementReads
 {
+    // The entitlement read runs before every guarded request. A fresh context per read cost more CPU than the query itself
+    // (EF resolves the context's services and model for each new context, and asks the provider's name through reflection),
+    // so on PostgreSQL the read opens a clone of a context's connection instead: same data source, pool and credentials.
+    // Both fields are set by the first read; on SQLite the read stays an EF query (_entitlementThroughEf).
+    private NpgsqlConnection? _entitlementConnection;
+    private bool _entitlementThroughEf;
+
     public async Task<EntitlementSnapshot?> ReadForEntitlementAsync(Guid organizationId, string metric, DateTimeOffset monthStart, CancellationToken cancellationToken)
     {
-        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         var month = monthStart.ToUniversalTime();
-        if (!db.IsSqlite)
+        if (!_entitlementThroughEf && await EntitlementConnectionAsync(cancellationToken).ConfigureAwait(false) is { } template)
         {
-            return await ReadForEntitlementPostgresAsync(db, organizationId, metric, month, cancellationToken).ConfigureAwait(false);
+            var connection = (NpgsqlConnection)((ICloneable)template).Clone();
+            await using (connection.ConfigureAwait(false))
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                return await ReadForEntitlementPostgresAsync(connection, organizationId, metric, month, cancellationToken).ConfigureAwait(false);
+            }
         }
 
+        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
         // One statement: the organization by its key, joined to at most three rows of usage_totals by their primary key.
         var row = await db.Organizations.AsNoTracking()
             .Where(o => o.Id == organizationId)
@@ -40,7 +52,7 @@ internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, 
     /// The same read in plain SQL: this runs before every guarded request, and EF's query pipeline and materialization cost
     /// several times the round trip itself. Only the columns a decision reads are loaded.
     /// </summary>
-    private static async Task<EntitlementSnapshot?> ReadForEntitlementPostgresAsync(BillingDbContext db, Guid organizationId, string metric, DateTimeOffset month, CancellationToken cancellationToken)
+    private static async Task<EntitlementSnapshot?> ReadForEntitlementPostgresAsync(NpgsqlConnection connection, Guid organizationId, string metric, DateTimeOffset month, CancellationToken cancellationToken)
     {
         const string Sql = """
             SELECT o.status, o.plan_key, o.past_due_since, o.updated_at, o.current_period_start, o.current_period_end,
@@ -51,35 +63,63 @@ internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, 
              AND t.period_start IN (@month, o.current_period_start, o.current_period_end)
             WHERE o.id = @organization_id
             """;
-        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        using var command = new NpgsqlCommand(Sql, (NpgsqlConnection)db.Database.GetDbConnection());
+        using var command = new NpgsqlCommand(Sql, connection);
         command.Parameters.Add(new NpgsqlParameter("organization_id", NpgsqlDbType.Uuid) { Value = organizationId });
         command.Parameters.Add(new NpgsqlParameter("metric", NpgsqlDbType.Text) { Value = metric });
         command.Parameters.Add(new NpgsqlParameter("month", NpgsqlDbType.TimestampTz) { Value = month });
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        // Prepared statements outlive the pooled connection's lease: after the first time on a physical connection this is
+        // a lookup, and PostgreSQL skips parsing and planning.
+        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
         Organizations.Organization? organization = null;
         var totals = new Dictionary<DateTimeOffset, decimal>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        // Disposed asynchronously: a reader's Dispose reads what is left of the response, and must not block a thread on it.
+        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
         {
-            organization ??= new Organizations.Organization
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                Id = organizationId,
-                Status = reader.GetString(0),
-                PlanKey = reader.IsDBNull(1) ? null : reader.GetString(1),
-                PastDueSince = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
-                UpdatedAt = reader.GetFieldValue<DateTimeOffset>(3),
-                CurrentPeriodStart = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
-                CurrentPeriodEnd = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
-                StripeCustomerId = reader.IsDBNull(6) ? null : reader.GetString(6),
-                StripeSubscriptionId = reader.IsDBNull(7) ? null : reader.GetString(7),
-            };
-            if (!reader.IsDBNull(8))
-            {
-                totals[reader.GetFieldValue<DateTimeOffset>(8).ToUniversalTime()] = reader.GetDecimal(9);
+                organization ??= new Organizations.Organization
+                {
+                    Id = organizationId,
+                    Status = reader.GetString(0),
+                    PlanKey = reader.IsDBNull(1) ? null : reader.GetString(1),
+                    PastDueSince = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
+                    UpdatedAt = reader.GetFieldValue<DateTimeOffset>(3),
+                    CurrentPeriodStart = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
+                    CurrentPeriodEnd = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+                    StripeCustomerId = reader.IsDBNull(6) ? null : reader.GetString(6),
+                    StripeSubscriptionId = reader.IsDBNull(7) ? null : reader.GetString(7),
+                };
+                if (!reader.IsDBNull(8))
+                {
+                    totals[reader.GetFieldValue<DateTimeOffset>(8).ToUniversalTime()] = reader.GetDecimal(9);
+                }
             }
         }
 
         return organization is null ? null : new EntitlementSnapshot(organization, totals);
+    }
+
+    /// <summary>
+    /// The connection the PostgreSQL reads clone, taken once from a context (never opened itself); null on SQLite or when
+    /// the context's connection is not Npgsql's.
+    /// </summary>
+    private async ValueTask<NpgsqlConnection?> EntitlementConnectionAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _entitlementConnection) is { } known)
+        {
+            return known;
+        }
+
+        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        if (db.IsSqlite || db.Database.GetDbConnection() is not NpgsqlConnection connection)
+        {
+            _entitlementThroughEf = true;
+            return null;
+        }
+
+        var template = (NpgsqlConnection)((ICloneable)connection).Clone();
+        return Interlocked.CompareExchange(ref _entitlementConnection, template, null) ?? template;
     }
 
     public async Task<bool> TryReserveAsync(Guid organizationId, string metric, DateTimeOffset periodStart, DateTimeOffset periodEnd, decimal quantity, decimal limit, CancellationToken cancellationToken)
