@@ -7,12 +7,13 @@ using VaultAI.Billing.Plans;
 using VaultAI.Billing;
 using VaultAI.Billing.Metering;
 using VaultAI.Billing.Organizations;
+using VaultAI.Billing.SelfService;
 using VaultAI.Billing.Webhooks;
 
 namespace BillingHost.Pages.Organizations;
 
 /// <summary>One organization: details, usage chart, reports, and the admin actions.</summary>
-public sealed class DetailsModel(BillingAdministration admin, IBillingEventLog events, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider) : PageModel
+public sealed class DetailsModel(BillingAdministration admin, IBillingSelfService selfService, IBillingEventLog events, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider) : PageModel
 {
     /// <summary>The host's current time.</summary>
     public DateTimeOffset Now => timeProvider.GetUtcNow();
@@ -40,6 +41,15 @@ public sealed class DetailsModel(BillingAdministration admin, IBillingEventLog e
 
     /// <summary>A token just issued by "rotate token", shown once: on the first page read after the rotation.</summary>
     public string? NewToken { get; private set; }
+
+    /// <summary>The organization's credit balance and its movements (empty without a Stripe customer).</summary>
+    public CreditBalance? Credits { get; private set; }
+
+    /// <summary>Why the credit balance could not be read, if it could not.</summary>
+    public string? CreditsError { get; private set; }
+
+    /// <summary>The currency credit is granted in: the balance's, else the plan's.</summary>
+    public string CreditCurrency => Credits?.Currency ?? Plan?.Currency ?? "eur";
 
     /// <summary>An action's failure.</summary>
     public string? ErrorMessage { get; private set; }
@@ -143,6 +153,49 @@ public sealed class DetailsModel(BillingAdministration admin, IBillingEventLog e
         }
     }
 
+    /// <summary>
+    /// Grants credit (a positive amount in major units, for example 12.50) or removes it (negative), only with the
+    /// confirmation box ticked, then redirects to the page (a reload does not grant again).
+    /// </summary>
+    public async Task<IActionResult> OnPostCreditAsync(Guid id, string? amount, string? reason, bool confirm, CancellationToken cancellationToken)
+    {
+        if (!confirm)
+        {
+            return await RefuseAsync(id, cancellationToken);
+        }
+
+        if (!decimal.TryParse(amount, NumberStyles.Number, CultureInfo.InvariantCulture, out var major) || major == 0 || decimal.Round(major, 2) != major)
+        {
+            ErrorMessage = "Amount: type a non-zero amount in the currency's units with at most 2 decimals, for example 12.50 (negative removes credit). Nothing was granted.";
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return await LoadAsync(id, cancellationToken) ? Page() : NotFoundPage();
+        }
+
+        if (!await LoadAsync(id, cancellationToken))
+        {
+            return NotFoundPage();
+        }
+
+        try
+        {
+            var grant = new CreditGrant((long)(major * 100m), CreditCurrency, reason?.Trim() ?? "");
+            await selfService.GrantCreditAsync(id, grant, "admin:" + (User.Identity?.Name ?? "dashboard"), cancellationToken: cancellationToken);
+        }
+        catch (BillingException e) when (e.StatusCode == StatusCodes.Status404NotFound)
+        {
+            return NotFoundPage();
+        }
+        catch (BillingException e)
+        {
+            ErrorMessage = e.Message;
+            Response.StatusCode = e.StatusCode is >= 400 and < 500 ? e.StatusCode : StatusCodes.Status502BadGateway;
+            return await LoadAsync(id, cancellationToken) ? Page() : NotFoundPage();
+        }
+
+        TempData["Message"] = major > 0 ? $"Credit of {Format.Money(major * 100m, CreditCurrency)} granted." : $"Credit of {Format.Money(-major * 100m, CreditCurrency)} removed.";
+        return Redirect($"/organizations/{id}");
+    }
+
     /// <summary>An HTML page saying the organization does not exist, with status 404.</summary>
     private PageResult NotFoundPage()
     {
@@ -165,6 +218,20 @@ public sealed class DetailsModel(BillingAdministration admin, IBillingEventLog e
         Invoices = await admin.ListInvoicesAsync(id, 24, cancellationToken);
         Plan = organization.PlanKey is { } key && options.CurrentValue.Plans.TryGetValue(key, out var plan) ? plan : null;
         Events = (await events.QueryAsync(new BillingEventQuery(id, null, 0, 20), cancellationToken)).Items;
+        Credits = null;
+        CreditsError = null;
+        if (organization.StripeCustomerId is not null)
+        {
+            try
+            {
+                Credits = await selfService.GetCreditsAsync(id, cancellationToken);
+            }
+            catch (BillingException e)
+            {
+                CreditsError = e.Message;
+            }
+        }
+
         return true;
     }
 }
