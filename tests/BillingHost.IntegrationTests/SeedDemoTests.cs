@@ -97,6 +97,24 @@ public sealed class SeedDemoTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task SeedDemo_InProductionMode_RefusesInOneLineAndWritesNothing()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Billing"] = "Host=127.0.0.1;Port=1;Database=none",
+            ["VaultAI:Host:DataPath"] = _dataPath,
+        }).Build();
+        using var output = new StringWriter();
+
+        var exit = await HostCommands.RunAsync(["seed-demo"], configuration, Path.GetTempPath(), output);
+
+        Assert.Equal(1, exit);
+        var line = Assert.Single(output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: seed-demo fills the embedded demo only", line, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_dataPath));
+    }
+
     private static async Task<string> GetAsync(HttpClient client, string path)
     {
         using var response = await client.GetAsync(path);
