@@ -39,6 +39,7 @@ public static class HostCommands
                 "replay-webhooks" => await ReplayWebhooksAsync(args, configuration, output),
                 "hash-password" => HashPassword(args, output, input ?? Console.In),
                 "generate-api-key" => GenerateApiKey(output),
+                "seed-demo" => await SeedDemoCommand.RunAsync(configuration, contentRoot, output),
                 "help" => Help(output),
                 _ => Usage(output, $"Unknown command '{args[0]}'."),
             };
@@ -76,6 +77,8 @@ public static class HostCommands
               replay-webhooks --since <time>    apply Stripe events since an ISO 8601 time that were missed (production)
               hash-password [--user admin]      read a password on standard input and print its hash for VaultAI:Host:Admins
               generate-api-key                  print a new admin API key and its hash for VaultAI:Host:AdminApiKeyHashes
+              seed-demo                         embedded demo: create organizations (pending, free, trialing, active) on the
+                                                selected catalog with three weeks of usage; a second run changes nothing
               help                              print this list
             """;
 
