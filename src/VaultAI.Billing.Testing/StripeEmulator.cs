@@ -42,7 +42,8 @@ public sealed class StripeEmulator : IAsyncDisposable
     private StateFile? _stateFile;
     private Task? _realTimeLoop;
     private int _faultSequence;
-    private int _disposed;
+    private readonly object _disposeLock = new();
+    private Task? _disposal;
 
     private StripeEmulator(Engine engine, WebhookDispatcher dispatcher, FakeTimeProvider clock, string apiKey, string webhookSecret, StripeEmulatorOptions options)
     {
@@ -266,15 +267,24 @@ public sealed class StripeEmulator : IAsyncDisposable
             .RespondWith(Response.Create().WithCallback(request => AnswerFaultAsync(request, guid, fault, remaining)));
     }
 
-    /// <summary>Stops the server and the webhook sender.</summary>
-    /// <returns>A task that completes when stopped.</returns>
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the server and the webhook sender, and saves the state a last time (with a state file).</summary>
+    /// <returns>
+    /// A task that completes when stopped. Every call, including one made while another is still stopping, completes
+    /// only once the emulator has stopped and its last save is written.
+    /// </returns>
+    public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        Task disposal;
+        lock (_disposeLock)
         {
-            return;
+            disposal = _disposal ??= Task.Run(StopAsync);
         }
 
+        return new ValueTask(disposal);
+    }
+
+    private async Task StopAsync()
+    {
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_realTimeLoop is not null)
         {

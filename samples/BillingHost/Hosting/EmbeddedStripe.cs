@@ -10,9 +10,15 @@ namespace BillingHost.Hosting;
 
 /// <summary>
 /// The Stripe emulator running inside the host in embedded mode, with the catalog provisioned on it. The container
-/// owns it and stops it with the host.
+/// owns it; it stops, saving its account, when the host has stopped.
 /// </summary>
-public sealed class EmbeddedStripe : IAsyncDisposable
+/// <remarks>
+/// The stop is done in the host's stop phase, not only at the container's disposal: a host run by <c>RunAsync</c> and
+/// stopped by someone else (WebApplicationFactory) is disposed twice at once, and the second disposal returns before
+/// the first has finished, so whoever waits on it could read the state file before the last save. Every caller of
+/// <see cref="IHost.StopAsync"/> waits for the stop.
+/// </remarks>
+public sealed class EmbeddedStripe : IAsyncDisposable, IHostedLifecycleService
 {
     private readonly ILoggerFactory? _loggerFactory;
 
@@ -119,6 +125,19 @@ public sealed class EmbeddedStripe : IAsyncDisposable
         await Emulator.DisposeAsync();
         _loggerFactory?.Dispose();
     }
+
+    Task IHostedService.StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedLifecycleService.StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    Task IHostedService.StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // After every hosted service (the billing dispatcher, webhook retries) has stopped calling the emulator.
+    Task IHostedLifecycleService.StoppedAsync(CancellationToken cancellationToken) => DisposeAsync().AsTask();
 }
 
 /// <summary>Runs code with a short-lived Stripe client built outside the host's container (commands, embedded start).</summary>

@@ -88,6 +88,7 @@ public static class HostComposition
             configuration.AddInMemoryCollection(settings);
             mode = new HostMode(true, sqlitePath, embedded.Emulator.BaseAddress);
             services.AddSingleton(_ => embedded); // created by the container's factory, so the container stops it
+            services.AddHostedService(provider => provider.GetRequiredService<EmbeddedStripe>()); // and the host's stop waits for its last save
             services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataPath, "keys")));
             // The demo's cookie keys sit unencrypted in its data folder, beside its unencrypted database: the "No XML
             // encryptor configured" warning would say nothing new. Production keeps it (README.md, Production).

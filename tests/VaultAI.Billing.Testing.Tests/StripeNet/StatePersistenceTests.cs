@@ -20,6 +20,23 @@ public sealed class StatePersistenceTests : IDisposable
     }
 
     [Fact]
+    public async Task Dispose_CalledTwiceAtOnce_BothCallsReturnOnlyOnceTheLastSaveIsWritten()
+    {
+        // A host run by RunAsync and stopped by WebApplicationFactory disposes its emulator from two places at once.
+        var first = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start), StatePath = StatePath });
+        var customer = await StripeNetClient.For(first).V1.Customers.CreateAsync(new CustomerCreateOptions { Email = "last-save@example.com" });
+
+        // Right after the change, before the debounced save: only the final save of the disposal can hold it.
+        var one = first.DisposeAsync().AsTask();
+        var other = first.DisposeAsync().AsTask();
+        await other;
+
+        await using var second = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new FakeTimeProvider(Start), StatePath = StatePath });
+        Assert.Equal(customer.Id, Assert.Single(second.State.Customers).Id);
+        await one;
+    }
+
+    [Fact]
     public async Task Restart_WithStatePath_KeepsTheAccountAndItsClock_AndBillingGoesOn()
     {
         string customerId;
