@@ -104,6 +104,23 @@ internal static class FuzzRoutes
             new("properties", FieldKind.Text, "{\"region\":\"eu\"}"),
         ], Cases: 420, Wrap: InBatch),
         new("usage", HttpMethod.Get, id => $"/api/organizations/{id}/usage", FuzzCaller.Instance, [], Cases: 80),
+        // Self-service: the organization's own billing pages. Checkout names no real plan and the organization has no Stripe
+        // customer, so every request is refused after its shape is checked: nothing may reach Stripe or the tables.
+        new("self-subscription", HttpMethod.Get, id => $"/api/organizations/{id}/subscription", FuzzCaller.Instance, [], Cases: 60),
+        new("self-checkout", HttpMethod.Post, id => $"/api/organizations/{id}/checkout", FuzzCaller.Instance,
+        [
+            new("plan_type", FieldKind.Choice, "\"no-such-plan\""),
+            new("billing_interval", FieldKind.Choice, "\"monthly\""),
+            new("success_url", FieldKind.Url, "\"https://acme.example.com/ok\""),
+            new("cancel_url", FieldKind.Url, "\"https://acme.example.com/cancel\""),
+        ], Cases: 260),
+        new("self-portal", HttpMethod.Post, id => $"/api/organizations/{id}/portal", FuzzCaller.Instance,
+        [
+            new("return_url", FieldKind.Url, "\"https://acme.example.com/billing\""),
+        ], Cases: 160),
+        new("self-invoices", HttpMethod.Get, id => $"/api/organizations/{id}/invoices", FuzzCaller.Instance, [], Cases: 60, Query: ["starting_after", "limit"]),
+        new("self-payment-methods", HttpMethod.Get, id => $"/api/organizations/{id}/payment-methods", FuzzCaller.Instance, [], Cases: 60),
+        new("self-credits", HttpMethod.Get, id => $"/api/organizations/{id}/credits", FuzzCaller.Instance, [], Cases: 60),
 
         // Admin API.
         new("admin-list", HttpMethod.Get, _ => "/api/admin/organizations", FuzzCaller.Admin, [], Cases: 80, Query: ["skip", "take", "linked", "search", "status"]),
@@ -147,6 +164,12 @@ internal static class FuzzRoutes
             new("quantity", FieldKind.Integer, "5"),
         ], Cases: 120, PathTargetsRealOrganization: false),
         new("admin-resume", HttpMethod.Post, id => $"/api/admin/organizations/{id}/resume", FuzzCaller.Admin, [], Cases: 60, PathTargetsRealOrganization: false),
+        new("admin-credits", HttpMethod.Post, id => $"/api/admin/organizations/{id}/credits", FuzzCaller.Admin,
+        [
+            new("amount", FieldKind.Integer, "1500"),
+            new("currency", FieldKind.Choice, "\"eur\""),
+            new("reason", FieldKind.Text, "\"goodwill\""),
+        ], Cases: 200, PathTargetsRealOrganization: false),
         new("admin-meter-events", HttpMethod.Get, _ => "/api/admin/meter-events", FuzzCaller.Admin, [], Cases: 60, Query: ["status", "take"]),
         new("admin-meter-event-retry", HttpMethod.Post, id => $"/api/admin/meter-events/{id}/retry", FuzzCaller.Admin, [], Cases: 60, PathTargetsRealOrganization: false),
         new("admin-webhooks", HttpMethod.Get, _ => "/api/admin/webhooks", FuzzCaller.Admin, [], Cases: 60, Query: ["status"]),
