@@ -139,11 +139,13 @@ public class WireMockTests
         await using var stripe = await StripeEmulator.StartAsync();
         using var impatient = new HttpClient { BaseAddress = stripe.BaseAddress, Timeout = TimeSpan.FromMilliseconds(200) };
         impatient.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", stripe.ApiKey);
-        stripe.InjectFault("/v1/customers", StripeFault.Delay(TimeSpan.FromSeconds(1)));
+        // The delay leaves seconds between the client giving up and the delay's end, so a loaded machine still sees the
+        // connection closed before the emulator would have acted.
+        stripe.InjectFault("/v1/customers", StripeFault.Delay(TimeSpan.FromSeconds(3)));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
             impatient.PostAsync("v1/customers", new StringContent("email=late%40example.com", Encoding.UTF8, "application/x-www-form-urlencoded")));
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await Task.Delay(TimeSpan.FromSeconds(3.5));
 
         Assert.Empty(stripe.State.Customers);
         var recorded = Assert.Single(stripe.Requests);
