@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using VaultAI.Billing.Credentials;
 using VaultAI.Billing.EntityFramework.Configurations;
@@ -49,7 +50,12 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     public DbSet<Events.BillingEventDelivery> BillingEventDeliveries => Set<Events.BillingEventDelivery>();
 
     /// <summary>Whether this context runs on SQLite (the demo path).</summary>
-    internal bool IsSqlite => Database.ProviderName?.Contains("Sqlite", StringComparison.Ordinal) == true;
+    /// <remarks>
+    /// Read from the options once, when the context is built: <c>Database.ProviderName</c> asks each provider for its
+    /// assembly name by reflection, which cost measurable time on every call of the hot paths and the model cache key.
+    /// </remarks>
+    internal bool IsSqlite { get; } = options.Extensions.Any(static extension =>
+        extension.Info.IsDatabaseProvider && extension.GetType().Assembly == typeof(SqliteDbContextOptionsBuilder).Assembly);
 
     /// <inheritdoc />
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
