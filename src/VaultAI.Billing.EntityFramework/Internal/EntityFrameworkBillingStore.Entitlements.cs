@@ -30,22 +30,29 @@ internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, 
         }
 
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        // One statement: the organization by its key, joined to at most three rows of usage_totals by their primary key.
-        var row = await db.Organizations.AsNoTracking()
-            .Where(o => o.Id == organizationId)
-            .Select(o => new
-            {
-                Organization = o,
-                Totals = db.UsageTotals
-                    .Where(t => t.OrganizationId == o.Id && t.Metric == metric
-                        && (t.PeriodStart == month || t.PeriodStart == o.CurrentPeriodStart || t.PeriodStart == o.CurrentPeriodEnd))
-                    .Select(t => new { t.PeriodStart, t.Total })
-                    .ToList(),
-            })
-            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
-        return row is null
-            ? null
-            : new EntitlementSnapshot(row.Organization, row.Totals.ToDictionary(t => t.PeriodStart.ToUniversalTime(), t => t.Total));
+        // Two reads by key: the organization, then at most three rows of usage_totals by their primary key. (One statement
+        // with the totals as a correlated collection needs SQL APPLY, which SQLite does not have: it failed every request.)
+        var organization = await db.Organizations.AsNoTracking()
+            .FirstOrDefaultAsync(o => o.Id == organizationId, cancellationToken).ConfigureAwait(false);
+        if (organization is null)
+        {
+            return null;
+        }
+
+        var periodStart = organization.CurrentPeriodStart?.ToUniversalTime() ?? month;
+        var periodEnd = organization.CurrentPeriodEnd?.ToUniversalTime() ?? month;
+        var rows = await db.UsageTotals.AsNoTracking()
+            .Where(t => t.OrganizationId == organizationId && t.Metric == metric
+                && (t.PeriodStart == month || t.PeriodStart == periodStart || t.PeriodStart == periodEnd))
+            .Select(t => new { t.PeriodStart, t.Total })
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        var totals = new Dictionary<DateTimeOffset, decimal>();
+        foreach (var row in rows)
+        {
+            totals[row.PeriodStart.ToUniversalTime()] = row.Total;
+        }
+
+        return new EntitlementSnapshot(organization, totals);
     }
 
     /// <summary>

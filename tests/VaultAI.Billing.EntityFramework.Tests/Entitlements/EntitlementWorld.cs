@@ -36,7 +36,7 @@ internal sealed class EntitlementWorld : IAsyncDisposable
 
     public RecordingHandler Handler { get; }
 
-    public static async Task<EntitlementWorld> StartAsync(bool deliverWebhooks = true, Action<VaultAIBillingOptions>? configure = null, int failuresPerEvent = 0)
+    public static async Task<EntitlementWorld> StartAsync(bool deliverWebhooks = true, Action<VaultAIBillingOptions>? configure = null, int failuresPerEvent = 0, string? sqliteFile = null)
     {
         var stripe = await StripeEmulator.StartAsync();
         var price = await EmulatorCatalog.CreateLicensedPriceAsync(stripe, unitAmount: 1000);
@@ -44,6 +44,8 @@ internal sealed class EntitlementWorld : IAsyncDisposable
         var host = await BillingTestHost.StartAsync(
             stripe,
             price,
+            // The SQLite store as the sample host's embedded mode builds it; PostgreSQL otherwise.
+            database: sqliteFile is null ? null : o => o.UseSqlite($"Data Source={sqliteFile}"),
             configure: o =>
             {
                 o.Metrics["services"] = new MetricDefinition { DisplayName = "Services", Unit = "services", Aggregation = MetricAggregation.Sum };
