@@ -39,7 +39,7 @@ public static class EntitlementEndpointExtensions
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(metric);
-        return builder.AddEndpointFilter((context, next) => EntitlementFilters.RequireAsync(context, next, metric, _ => ValueTask.FromResult(cost), reserve));
+        return builder.AddEndpointFilterFactory(EntitlementFilters.Require(metric, _ => ValueTask.FromResult(cost), reserve));
     }
 
     /// <summary>Like <see cref="RequireEntitlement{TBuilder}(TBuilder, string, decimal)"/>, with the cost computed from the request.</summary>
@@ -53,7 +53,7 @@ public static class EntitlementEndpointExtensions
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(metric);
         ArgumentNullException.ThrowIfNull(cost);
-        return builder.AddEndpointFilter((context, next) => EntitlementFilters.RequireAsync(context, next, metric, cost));
+        return builder.AddEndpointFilterFactory(EntitlementFilters.Require(metric, cost, reserve: false));
     }
 
     /// <summary>
@@ -85,6 +85,6 @@ public static class EntitlementEndpointExtensions
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(metric);
         ArgumentNullException.ThrowIfNull(cost);
-        return builder.AddEndpointFilter((context, next) => EntitlementFilters.RecordAsync(context, next, metric, cost));
+        return builder.AddEndpointFilterFactory(EntitlementFilters.Record(metric, cost));
     }
 }

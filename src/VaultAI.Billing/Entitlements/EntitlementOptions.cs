@@ -44,7 +44,10 @@ public static class EntitlementOrganization
     /// <param name="name">The header, for example <c>X-Organization-Id</c>.</param>
     /// <returns>The resolver.</returns>
     public static Func<HttpContext, Guid?> FromHeader(string name) =>
-        context => Parse(context.Request.Headers[name].FirstOrDefault());
+        context => Parse(First(context.Request.Headers[name]));
 
     private static Guid? Parse(string? text) => Guid.TryParse(text, out var id) ? id : null;
+
+    // Indexed rather than LINQ's FirstOrDefault, which boxes the header values on every request.
+    private static string? First(Microsoft.Extensions.Primitives.StringValues values) => values.Count > 0 ? values[0] : null;
 }

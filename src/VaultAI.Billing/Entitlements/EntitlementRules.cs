@@ -6,6 +6,10 @@ namespace VaultAI.Billing.Entitlements;
 /// <summary>The entitlement rules on an organization's status, in one place for every surface.</summary>
 public static class EntitlementRules
 {
+    // The states of the common case, shared (records are immutable): the check runs before every guarded request.
+    private static readonly EntitlementState Trial = new(true, OrganizationStatus.Trial, null);
+    private static readonly EntitlementState Active = new(true, OrganizationStatus.Active, null);
+
     /// <summary>
     /// Trial and active organizations are entitled; a pending one as <see cref="EntitlementOptions.PendingEntitled"/> says;
     /// a past-due one for the plan's grace days counted from <see cref="Organization.PastDueSince"/>, then it is
@@ -24,8 +28,10 @@ public static class EntitlementRules
         {
             case OrganizationStatus.Pending:
                 return new EntitlementState(options.PendingEntitled, "pending_link", null);
-            case OrganizationStatus.Trial or OrganizationStatus.Active:
-                return new EntitlementState(true, organization.Status, null);
+            case OrganizationStatus.Trial:
+                return Trial;
+            case OrganizationStatus.Active:
+                return Active;
             case OrganizationStatus.PastDue:
                 // Every path that sets past_due records since when; a row without it (written before that was true)
                 // counts from its last update rather than from "now", which would never end.

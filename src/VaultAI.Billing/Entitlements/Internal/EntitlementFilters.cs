@@ -11,26 +11,42 @@ namespace VaultAI.Billing.Entitlements.Internal;
 /// <summary>The endpoint filters behind <c>RequireEntitlement</c> and <c>RecordUsage</c>.</summary>
 internal static class EntitlementFilters
 {
-    private static readonly object CostsKey = new();
+    /// <summary>
+    /// The <c>RequireEntitlement</c> filter. What does not change between requests (the options monitor, the key under
+    /// which the checked cost is handed to <c>RecordUsage</c>) is looked up once, when the endpoint is built.
+    /// </summary>
+    public static Func<EndpointFilterFactoryContext, EndpointFilterDelegate, EndpointFilterDelegate> Require(string metric, Func<HttpContext, ValueTask<decimal>> costOf, bool reserve) =>
+        (factory, next) =>
+        {
+            var options = factory.ApplicationServices.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>();
+            var costKey = CostKey(metric);
+            return reserve
+                ? context => RequireWithReservationAsync(context, next, metric, costOf, options, costKey)
+                : context => RequireAsync(context, next, metric, costOf, options, costKey);
+        };
 
-    public static async ValueTask<object?> RequireAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, bool reserve = false)
+    /// <summary>The <c>RecordUsage</c> filter.</summary>
+    public static Func<EndpointFilterFactoryContext, EndpointFilterDelegate, EndpointFilterDelegate> Record(string metric, Func<HttpContext, ValueTask<decimal>> costOf) =>
+        (factory, next) =>
+        {
+            var options = factory.ApplicationServices.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>();
+            var costKey = CostKey(metric);
+            return context => RecordAsync(context, next, metric, costOf, options, costKey);
+        };
+
+    private static async ValueTask<object?> RequireAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, IOptionsMonitor<VaultAIBillingOptions> options, string costKey)
     {
         var http = context.HttpContext;
-        if (reserve)
-        {
-            return await RequireWithReservationAsync(context, next, metric, costOf).ConfigureAwait(false);
-        }
-
         try
         {
-            var organizationId = Resolve(http);
+            var organizationId = Resolve(http, options);
             var cost = await costOf(http).ConfigureAwait(false);
             if (cost < 0)
             {
                 throw BillingException.Invalid("quantity", "The request's cost must be at least 0.");
             }
 
-            Costs(http)[metric] = cost;
+            http.Items[costKey] = cost;
             var decision = await http.RequestServices.GetRequiredService<IEntitlementService>()
                 .CheckAsync(organizationId, metric, cost, http.RequestAborted).ConfigureAwait(false);
             if (!decision.Allowed)
@@ -46,21 +62,21 @@ internal static class EntitlementFilters
         return await next(context).ConfigureAwait(false);
     }
 
-    private static async ValueTask<object?> RequireWithReservationAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf)
+    private static async ValueTask<object?> RequireWithReservationAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, IOptionsMonitor<VaultAIBillingOptions> options, string costKey)
     {
         var http = context.HttpContext;
         QuotaReservation? reservation;
         EntitlementService service;
         try
         {
-            var organizationId = Resolve(http);
+            var organizationId = Resolve(http, options);
             var cost = await costOf(http).ConfigureAwait(false);
             if (cost < 0)
             {
                 throw BillingException.Invalid("quantity", "The request's cost must be at least 0.");
             }
 
-            Costs(http)[metric] = cost;
+            http.Items[costKey] = cost;
             service = http.RequestServices.GetRequiredService<IEntitlementService>() as EntitlementService
                 ?? throw new InvalidOperationException("RequireEntitlement(..., reserve: true) needs the library's IEntitlementService.");
             (var decision, reservation) = await service.CheckAndReserveAsync(organizationId, metric, cost, http.RequestAborted).ConfigureAwait(false);
@@ -89,15 +105,15 @@ internal static class EntitlementFilters
         }
     }
 
-    public static async ValueTask<object?> RecordAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf)
+    private static async ValueTask<object?> RecordAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, IOptionsMonitor<VaultAIBillingOptions> options, string costKey)
     {
         var http = context.HttpContext;
         Guid organizationId;
         decimal cost;
         try
         {
-            organizationId = Resolve(http);
-            cost = Costs(http).TryGetValue(metric, out var checkedCost) ? checkedCost : await costOf(http).ConfigureAwait(false);
+            organizationId = Resolve(http, options);
+            cost = http.Items.TryGetValue(costKey, out var checkedCost) && checkedCost is decimal known ? known : await costOf(http).ConfigureAwait(false);
         }
         catch (BillingException exception)
         {
@@ -112,7 +128,8 @@ internal static class EntitlementFilters
 
         var services = http.RequestServices;
         var timeProvider = services.GetRequiredService<TimeProvider>();
-        var key = http.Request.Headers["Idempotency-Key"].FirstOrDefault();
+        var keys = http.Request.Headers["Idempotency-Key"];
+        var key = keys.Count > 0 ? keys[0] : null;
         var id = string.IsNullOrWhiteSpace(key) || key.Length > 200 ? $"request:{Guid.CreateVersion7(timeProvider.GetUtcNow()):N}" : $"request:{key}:{metric}";
         await services.GetRequiredService<IUsageRecorder>()
             .RecordAsync(organizationId, new UsageEvent(id, metric, cost, timeProvider.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
@@ -155,24 +172,15 @@ internal static class EntitlementFilters
         ["percentage"] = quota.Percentage,
     };
 
-    private static Guid Resolve(HttpContext http)
+    private static Guid Resolve(HttpContext http, IOptionsMonitor<VaultAIBillingOptions> options)
     {
-        var resolver = http.RequestServices.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>().CurrentValue.Entitlements.OrganizationResolver
+        var resolver = options.CurrentValue.Entitlements.OrganizationResolver
             ?? throw new InvalidOperationException("Set VaultAIBillingOptions.Entitlements.OrganizationResolver to use RequireEntitlement or RecordUsage.");
         return resolver(http) ?? throw new BillingException(401, "organization_required", "The request does not name the organization it acts for.", "organization_id");
     }
 
-    private static Dictionary<string, decimal> Costs(HttpContext http)
-    {
-        if (http.Items.TryGetValue(CostsKey, out var value) && value is Dictionary<string, decimal> costs)
-        {
-            return costs;
-        }
-
-        costs = new Dictionary<string, decimal>(StringComparer.Ordinal);
-        http.Items[CostsKey] = costs;
-        return costs;
-    }
+    // The HttpContext.Items key under which RequireEntitlement hands the checked cost of a metric to RecordUsage.
+    private static string CostKey(string metric) => "VaultAI.Billing.EntitlementCost:" + metric;
 
     private static bool Succeeded(object? result, HttpContext http) => result switch
     {

@@ -199,21 +199,27 @@ internal sealed class EntitlementService(
 
     private async Task RecordThresholdsAsync(Guid organizationId, string metric, UsagePeriod period, decimal current, decimal limit, CancellationToken cancellationToken)
     {
-        foreach (var (share, type, tag) in new[] { (0.8m, BillingEventTypes.QuotaWarning, "80"), (1m, BillingEventTypes.QuotaReached, "100") })
+        // Nothing to record below 80 % (the common case): no event, no key built.
+        if (limit > 0 ? current >= limit * 0.8m : current > 0)
         {
-            if (limit > 0 ? current >= limit * share : current > 0)
-            {
-                await RecordOnceAsync(
-                    new BillingEventEntry(
-                        type,
-                        organizationId,
-                        BillingActors.System,
-                        new JsonObject { ["metric"] = metric, ["current"] = current, ["limit"] = limit, ["percentage"] = Percentage(current, limit), ["period_start"] = period.Start },
-                        QuotaKey(organizationId, metric, period, tag)),
-                    cancellationToken).ConfigureAwait(false);
-            }
+            await RecordThresholdAsync(organizationId, metric, period, current, limit, BillingEventTypes.QuotaWarning, "80", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (limit > 0 ? current >= limit : current > 0)
+        {
+            await RecordThresholdAsync(organizationId, metric, period, current, limit, BillingEventTypes.QuotaReached, "100", cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private Task RecordThresholdAsync(Guid organizationId, string metric, UsagePeriod period, decimal current, decimal limit, string type, string tag, CancellationToken cancellationToken) =>
+        RecordOnceAsync(
+            new BillingEventEntry(
+                type,
+                organizationId,
+                BillingActors.System,
+                new JsonObject { ["metric"] = metric, ["current"] = current, ["limit"] = limit, ["percentage"] = Percentage(current, limit), ["period_start"] = period.Start },
+                QuotaKey(organizationId, metric, period, tag)),
+            cancellationToken);
 
     private async Task RecordOnceAsync(BillingEventEntry entry, CancellationToken cancellationToken)
     {
