@@ -347,7 +347,9 @@ public sealed partial class SubscriptionLifecycle
             var page = await StripeErrors.GuardAsync(
                 "list the subscriptions",
                 () => _stripe.V1.Subscriptions.ListAsync(
-                    new SubscriptionListOptions { Status = "all", Limit = settings.PageSize, StartingAfter = startingAfter },
+                    // The latest invoice dates a past-due subscription's failed payment (SubscriptionState.ObservedAt): the
+                    // grace period counts from it, not from whenever this run happens to notice.
+                    new SubscriptionListOptions { Status = "all", Limit = settings.PageSize, StartingAfter = startingAfter, Expand = ["data.latest_invoice"] },
                     cancellationToken: cancellationToken),
                 cancellationToken).ConfigureAwait(false);
             foreach (var subscription in page.Data)
@@ -385,9 +387,12 @@ public sealed partial class SubscriptionLifecycle
 
         var planKey = PlanOf(subscription);
         var changes = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var transition = default(StatusTransition);
+        DateTimeOffset? pastDueSince = null;
         await _store.UpdateOrganizationAsync(organization.Id, org =>
         {
             changes.Clear();
+            transition = default;
             if (org.StripeSubscriptionId != subscription.Id || (org.LastSubscriptionEventAt is { } applied && applied > readAt))
             {
                 // Moved to another subscription, or a webhook newer than our read arrived meanwhile.
@@ -395,7 +400,8 @@ public sealed partial class SubscriptionLifecycle
             }
 
             var before = Snapshot(org);
-            SubscriptionState.Apply(org, subscription, SubscriptionState.ObservedAt(subscription, _timeProvider.GetUtcNow()));
+            transition = SubscriptionState.Apply(org, subscription, SubscriptionState.ObservedAt(subscription, _timeProvider.GetUtcNow()));
+            pastDueSince = org.PastDueSince;
             org.PlanKey = planKey ?? org.PlanKey;
             var after = Snapshot(org);
             foreach (var (key, value) in before)
@@ -415,6 +421,19 @@ public sealed partial class SubscriptionLifecycle
         }
 
         await RecordChangeAsync(organization.Id, "reconciliation", "subscription_reconciled", changes).ConfigureAwait(false);
+        // The same state events as the webhook and sync paths, so a host's handlers stop and resume services on this path too.
+        var stateEvent = transition.Changed ? transition.After switch
+        {
+            OrganizationStatus.PastDue => BillingEventTypes.PastDue,
+            OrganizationStatus.Canceled => BillingEventTypes.Canceled,
+            OrganizationStatus.Active or OrganizationStatus.Trial when transition.LeftPastDue || transition.Before == OrganizationStatus.Unpaid => BillingEventTypes.Resumed,
+            _ => null,
+        } : null;
+        if (stateEvent is not null)
+        {
+            await RecordChangeAsync(organization.Id, "reconciliation", stateEvent, Data(("from", transition.Before), ("to", transition.After), ("past_due_since", pastDueSince?.ToString("O", System.Globalization.CultureInfo.InvariantCulture)))).ConfigureAwait(false);
+        }
+
         return true;
     }
 

@@ -141,7 +141,9 @@ internal sealed partial class LinkingService(
     private async Task<Subscription> FindOrCreateSubscriptionAsync(string organizationId, string customerId, IReadOnlyList<PlanItem> items, int trialDays, LinkRequest request, CancellationToken cancellationToken)
     {
         var existingSubscriptions = stripe.V1.Subscriptions.ListAutoPagingAsync(
-            new SubscriptionListOptions { Customer = customerId, Status = "all", Limit = 100 },
+            // With the latest invoice: an existing past-due subscription's grace period then counts from its failed
+            // payment (SubscriptionState.ObservedAt), not from the link.
+            new SubscriptionListOptions { Customer = customerId, Status = "all", Limit = 100, Expand = ["data.latest_invoice"] },
             cancellationToken: cancellationToken);
         await foreach (var existing in existingSubscriptions.ConfigureAwait(false))
         {
