@@ -1,88 +1,32 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Stripe;
-using VaultAI.Billing.Organizations;
 using VaultAI.Billing.Plans;
-using VaultAI.Billing.Testing;
 
 namespace VaultAI.Billing.EntityFramework.Tests.Subscriptions;
 
 /// <summary>
-/// A billing host on PostgreSQL and the emulator with three per-seat plans: <c>basic</c> (20 EUR a seat a month),
-/// <c>pro</c> (50 EUR a month or 500 EUR a year) and <c>free</c>, and one organization linked to <c>basic</c> with
-/// 3 seats and no trial, on 2026-06-01 (June has 30 days: on June 16 half of the first period is left).
+/// The shared seat-plans rig (<see cref="SeatPlansRig"/>: plans <c>basic</c>, 20 EUR a seat a month, and <c>pro</c>, 50 EUR
+/// a month or 500 EUR a year) plus a <c>free</c> plan, and its organization linked to <c>basic</c> with 3 seats and no
+/// trial, on 2026-06-01 (June has 30 days: on June 16 half of the first period is left). Webhooks only when asked.
 /// </summary>
-internal sealed class LifecycleRig : IAsyncDisposable
+internal sealed class LifecycleRig : SeatPlansRig
 {
-    public static readonly DateTimeOffset Start = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
-
-    private LifecycleRig(StripeEmulator stripe, BillingTestHost host, StripeClient client, Guid organizationId)
+    private LifecycleRig(Parts parts)
+        : base(parts)
     {
-        Stripe = stripe;
-        Host = host;
-        Client = client;
-        OrganizationId = organizationId;
     }
-
-    public StripeEmulator Stripe { get; }
-
-    public BillingTestHost Host { get; }
-
-    /// <summary>Stripe.net on the emulator, to read what Stripe holds.</summary>
-    public StripeClient Client { get; }
-
-    public Guid OrganizationId { get; }
-
-    public string BasicPrice { get; private set; } = "";
-
-    public string ProPrice { get; private set; } = "";
-
-    public string ProYearlyPrice { get; private set; } = "";
 
     public static async Task<LifecycleRig> StartAsync(bool webhooks = false, Action<VaultAIBillingOptions>? configure = null)
     {
-        var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { Clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Start) });
-        var client = new StripeClient(new StripeClientOptions
-        {
-            ApiKey = stripe.ApiKey,
-            ApiBase = stripe.BaseAddress.ToString().TrimEnd('/'),
-            HttpClient = new SystemNetHttpClient(new HttpClient(), maxNetworkRetries: 0),
-        });
-        var product = await client.V1.Products.CreateAsync(new ProductCreateOptions { Name = "Seat" });
-        var basic = await client.V1.Prices.CreateAsync(new PriceCreateOptions { Currency = "eur", UnitAmount = 2000, Product = product.Id, Recurring = new PriceRecurringOptions { Interval = "month" } });
-        var pro = await client.V1.Prices.CreateAsync(new PriceCreateOptions { Currency = "eur", UnitAmount = 5000, Product = product.Id, Recurring = new PriceRecurringOptions { Interval = "month" } });
-        var proYearly = await client.V1.Prices.CreateAsync(new PriceCreateOptions { Currency = "eur", UnitAmount = 50000, Product = product.Id, Recurring = new PriceRecurringOptions { Interval = "year" } });
-
-        // The test host's own plan gets a price of its own, so that a subscription's items name one plan.
-        var hostPlanPrice = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
-        var host = await BillingTestHost.StartAsync(stripe, hostPlanPrice, configure: options =>
-        {
-            options.Plans["basic"] = new BillingPlan { DisplayName = "Basic", MonthlyPriceId = basic.Id, LicensedQuantity = 3 };
-            options.Plans["pro"] = new BillingPlan { DisplayName = "Pro", MonthlyPriceId = pro.Id, YearlyPriceId = proYearly.Id, LicensedQuantity = 3 };
-            configure?.Invoke(options);
-        });
+        var rig = new LifecycleRig(await StartPartsAsync(basicTrialDays: null, webhooks, link: true, configure));
 
         // Today's plan model cannot declare a free plan (a monthly price is required at start); the catalog rebuild can.
         // Until then the free plan joins the validated options after start.
-        host.Services.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>().CurrentValue.Plans["free"] = new BillingPlan { DisplayName = "Free" };
-        if (webhooks)
-        {
-            stripe.AddWebhookEndpoint(new Uri(host.BaseAddress, "/api/stripe/webhook"));
-        }
-
-        var organizationId = Guid.NewGuid();
-        await InstanceCalls.RegisterAsync(host.Client, organizationId);
-        using (var link = await host.Admin.PostAsync(
-            $"/api/admin/organizations/{organizationId}/link",
-            InstanceCalls.Json("""{"admin_email":"billing@acme.example","deployment_type":"on-premise","plan_type":"basic","trial_days":0}""")))
-        {
-            Assert.Equal(HttpStatusCode.OK, link.StatusCode);
-        }
-
-        return new LifecycleRig(stripe, host, client, organizationId) { BasicPrice = basic.Id, ProPrice = pro.Id, ProYearlyPrice = proYearly.Id };
+        rig.Host.Services.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>().CurrentValue.Plans["free"] = new BillingPlan { DisplayName = "Free" };
+        return rig;
     }
 
     public Task<HttpResponseMessage> PostAsync(string action, string? json = null) =>
@@ -99,12 +43,6 @@ internal sealed class LifecycleRig : IAsyncDisposable
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         Assert.Equal(firstBody, secondBody);
         return firstBody;
-    }
-
-    public async Task<Organization> OrganizationAsync()
-    {
-        await using var db = Host.CreateDbContext();
-        return await db.Organizations.AsNoTracking().SingleAsync(o => o.Id == OrganizationId);
     }
 
     public async Task<Subscription> SubscriptionAsync(string? id = null) =>
@@ -127,11 +65,5 @@ internal sealed class LifecycleRig : IAsyncDisposable
     {
         using var document = JsonDocument.Parse(body);
         return document.RootElement.Clone();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await Host.DisposeAsync();
-        await Stripe.DisposeAsync();
     }
 }
