@@ -55,6 +55,19 @@ public sealed class RevenueHistory
         return snapshots;
     }
 
+    /// <summary>
+    /// Today's snapshots of figures already computed (for example by <see cref="Subscriptions.SubscriptionLifecycle.GetRevenueAsync"/>),
+    /// without writing them: what <see cref="RecordAsync"/> would write for that summary now.
+    /// </summary>
+    /// <param name="summary">The revenue summary.</param>
+    /// <returns>One snapshot per currency, by currency.</returns>
+    public IReadOnlyList<MrrSnapshot> SnapshotsOf(RevenueSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        var now = _timeProvider.GetUtcNow();
+        return ToSnapshots(summary, DateOnly.FromDateTime(now.UtcDateTime), now);
+    }
+
     /// <summary>The snapshots from <paramref name="from"/> to <paramref name="to"/>, both included, by day then currency.</summary>
     /// <param name="from">The first day.</param>
     /// <param name="to">The last day; not before <paramref name="from"/>, at most <see cref="MaxDays"/> days after it.</param>
