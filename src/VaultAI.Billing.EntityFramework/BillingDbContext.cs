@@ -49,6 +49,9 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
     /// <summary>The outbox of billing events for the host's handlers.</summary>
     public DbSet<Events.BillingEventDelivery> BillingEventDeliveries => Set<Events.BillingEventDelivery>();
 
+    /// <summary>The MRR per day and currency (see <see cref="Plans.RevenueHistory"/>).</summary>
+    public DbSet<Plans.MrrSnapshot> MrrSnapshots => Set<Plans.MrrSnapshot>();
+
     /// <summary>Whether this context runs on SQLite (the demo path).</summary>
     /// <remarks>
     /// Read from the options once, when the context is built: <c>Database.ProviderName</c> asks each provider for its
@@ -82,6 +85,7 @@ public sealed class BillingDbContext(DbContextOptions<BillingDbContext> options)
         modelBuilder.ApplyConfiguration(new DispatchRateBucketConfiguration());
         modelBuilder.ApplyConfiguration(new BillingEventConfiguration());
         modelBuilder.ApplyConfiguration(new BillingEventDeliveryConfiguration());
+        modelBuilder.ApplyConfiguration(new MrrSnapshotConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

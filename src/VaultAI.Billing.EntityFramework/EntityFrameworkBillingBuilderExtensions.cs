@@ -32,6 +32,7 @@ public static class EntityFrameworkBillingBuilderExtensions
         builder.Services.TryAddSingleton<IBillingJobLock, EntityFrameworkJobLock>();
         builder.Services.TryAddSingleton<IDispatchRateBudget, DispatchRateBudget>();
         builder.Services.TryAddSingleton<Events.IBillingEventStore, EntityFrameworkBillingEventStore>();
+        builder.Services.TryAddSingleton<Plans.IRevenueHistoryStore, EntityFrameworkRevenueHistoryStore>();
         return builder;
     }
 }

@@ -17,6 +17,7 @@ public sealed class MigrationTests
         "instance_credentials",
         "invoices",
         "meter_event_outbox",
+        "mrr_snapshots",
         "organizations",
         "usage_events",
         "usage_reports",

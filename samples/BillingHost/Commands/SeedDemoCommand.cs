@@ -138,6 +138,10 @@ internal static class SeedDemoCommand
             seeded++;
         }
 
+        // The MRR history starts today: the organizations were linked just now, so no earlier day had any revenue to show
+        // (their usage is back-dated, their subscriptions are not). The host adds a point every day it runs.
+        var snapshots = await app.Services.GetRequiredService<RevenueHistory>().RecordAsync();
+        await output.WriteLineAsync($"MRR recorded for today: {string.Join(", ", snapshots.Select(s => $"{BillingHost.Pages.Format.Money(s.Mrr, s.Currency)} ({s.PayingOrganizations} paying), potential {BillingHost.Pages.Format.Money(s.PotentialMrr, s.Currency)} ({s.TrialingOrganizations} trialing)"))}");
         await output.WriteLineAsync($"Seeded {seeded} organizations on the {catalog} catalog with {Days} days of usage. Start the host and open the dashboard.");
         return 0;
     }

@@ -15,8 +15,11 @@ using BillingHost.Hosting;
 namespace BillingHost.Pages;
 
 /// <summary>The dashboard: counts, pending and linked organizations (paged, searchable), MRR, past due, failures.</summary>
-public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycle lifecycle, IOptionsMonitor<VaultAIBillingOptions> options, HostMode mode, TimeProvider timeProvider) : PageModel
+public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycle lifecycle, RevenueHistory history, IOptionsMonitor<VaultAIBillingOptions> options, HostMode mode, TimeProvider timeProvider) : PageModel
 {
+    /// <summary>How many days the revenue chart shows, today included.</summary>
+    public const int RevenueChartDays = 90;
+
     /// <summary>Rows per table page.</summary>
     public const int PageSize = 25;
 
@@ -49,6 +52,9 @@ public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycl
 
     /// <summary>Monthly recurring revenue per currency and per plan, from what subscriptions bill.</summary>
     public RevenueSummary Revenue { get; private set; } = new([], []);
+
+    /// <summary>The MRR and potential MRR per day of the last <see cref="RevenueChartDays"/> days, one chart per currency.</summary>
+    public IReadOnlyList<RevenueChart> RevenueCharts { get; private set; } = [];
 
     /// <summary>Past-due organizations.</summary>
     public IReadOnlyList<Organization> PastDue { get; private set; } = [];
@@ -83,6 +89,11 @@ public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycl
         (Total, LinkedCount, PendingCount) = (Pending.Total, Pending.Linked, Pending.Pending);
         PastDue = (await admin.ListOrganizationsAsync(new OrganizationQuery(null, true, OrganizationStatus.PastDue, 0, 100), cancellationToken)).Items;
         Revenue = await lifecycle.GetRevenueAsync(cancellationToken);
+        // Past days as recorded; today as the cards above show it (the recorded row may be up to an hour old).
+        var today = history.Today;
+        var from = today.AddDays(-(RevenueChartDays - 1));
+        var recorded = await history.GetAsync(from, today, cancellationToken);
+        RevenueCharts = RevenueChart.For(recorded.Where(s => s.Day != today).Concat(history.SnapshotsOf(Revenue)), from, today);
         FailedMeterEvents = await admin.ListMeterEventsAsync(OutboxStatus.Failed, 50, cancellationToken);
         var counts = await admin.CountMeterEventsAsync(cancellationToken);
         FailedMeterEventCount = counts.TryGetValue(OutboxStatus.Failed, out var failed) ? failed : 0;
@@ -125,6 +136,8 @@ public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycl
         }
 
         await emulator.AdvanceTimeAsync(to - now, cancellationToken);
+        // What Stripe did (trials ended, invoices paid or not) moved the MRR: today's snapshot records it now, not within the hour.
+        await history.RecordAsync(cancellationToken);
         TempData["Message"] = $"Stripe clock moved forward one {by}: it is now {Format.When(emulator.Clock.GetUtcNow())}.";
         return RedirectToPage();
     }

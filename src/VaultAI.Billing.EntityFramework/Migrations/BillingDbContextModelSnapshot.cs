@@ -606,6 +606,42 @@ namespace VaultAI.Billing.EntityFramework.Migrations
                     b.ToTable("organizations", "billing");
                 });
 
+            modelBuilder.Entity("VaultAI.Billing.Plans.MrrSnapshot", b =>
+                {
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date")
+                        .HasColumnName("day");
+
+                    b.Property<string>("Currency")
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)")
+                        .HasColumnName("currency");
+
+                    b.Property<long>("Mrr")
+                        .HasColumnType("bigint")
+                        .HasColumnName("mrr");
+
+                    b.Property<int>("PayingOrganizations")
+                        .HasColumnType("integer")
+                        .HasColumnName("paying_organizations");
+
+                    b.Property<long>("PotentialMrr")
+                        .HasColumnType("bigint")
+                        .HasColumnName("potential_mrr");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recorded_at");
+
+                    b.Property<int>("TrialingOrganizations")
+                        .HasColumnType("integer")
+                        .HasColumnName("trialing_organizations");
+
+                    b.HasKey("Day", "Currency");
+
+                    b.ToTable("mrr_snapshots", "billing");
+                });
+
             modelBuilder.Entity("VaultAI.Billing.Webhooks.InvoiceRecord", b =>
                 {
                     b.Property<string>("Id")

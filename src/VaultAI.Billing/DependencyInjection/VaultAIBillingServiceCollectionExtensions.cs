@@ -97,6 +97,12 @@ public static class VaultAIBillingServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, WebhookRetryService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MeterEventDispatcherService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SubscriptionReconciliationService>());
+        services.TryAddSingleton(sp => new VaultAI.Billing.Plans.RevenueHistory(
+            sp.GetRequiredService<IBillingStore>(),
+            sp.GetRequiredService<VaultAI.Billing.Plans.IRevenueHistoryStore>(),
+            sp.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, VaultAI.Billing.Plans.Internal.RevenueSnapshotService>());
         VaultAI.Billing.Events.Internal.EntitlementAndEventServices.Add(services);
         return new VaultAIBillingBuilder(services);
     }

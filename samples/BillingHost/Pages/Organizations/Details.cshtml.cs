@@ -253,6 +253,67 @@ public sealed class DetailsModel(BillingAdministration admin, IBillingSelfServic
         return plan.Limits.TryGetValue(metric, out var shorthand) && shorthand >= 0 ? shorthand : null;
     }
 
+    // ---- Checkout link (an organization without a subscription) ----
+
+    private const string CheckoutUrlKey = "CheckoutUrl";
+
+    private string? _checkoutUrl;
+
+    /// <summary>
+    /// The Checkout page just created by <see cref="OnPostCheckoutAsync"/>, on the first page read after it (TempData is
+    /// removed once read: a reload shows the page without it and creates nothing).
+    /// </summary>
+    public string? CheckoutUrl => _checkoutUrl ??= TempData[CheckoutUrlKey] as string;
+
+    /// <summary>The plans a customer can check out (the paid ones), by key.</summary>
+    public IReadOnlyList<KeyValuePair<string, BillingPlan>> CheckoutPlans =>
+        [.. options.CurrentValue.Plans.Where(p => !p.Value.IsFree).OrderBy(p => p.Key, StringComparer.Ordinal)];
+
+    /// <summary>
+    /// Creates a Stripe Checkout session for the chosen plan (the library's admin checkout: paying links the
+    /// organization, by webhook) and redirects to the page, which shows its URL once. Creating it again with the same
+    /// choices gives the same session back.
+    /// </summary>
+    public async Task<IActionResult> OnPostCheckoutAsync(Guid id, string? plan, string? interval, string? deploymentType, CancellationToken cancellationToken)
+    {
+        var page = $"{Request.Scheme}://{Request.Host}/organizations/{id}";
+        try
+        {
+            var organization = await admin.GetOrganizationAsync(id, cancellationToken);
+            if (organization is null)
+            {
+                return NotFoundPage();
+            }
+
+            var link = await admin.CreateCheckoutLinkAsync(
+                id,
+                new VaultAI.Billing.Linking.CheckoutRequest
+                {
+                    PlanKey = plan ?? "",
+                    DeploymentType = deploymentType ?? "",
+                    BillingInterval = interval,
+                    CustomerEmail = organization.AdminEmail,
+                    SuccessUrl = page,
+                    CancelUrl = page,
+                },
+                cancellationToken);
+            TempData[CheckoutUrlKey] = link.Url;
+            TempData["Message"] = "Checkout link created: send it to the customer; paying links the organization.";
+        }
+        catch (BillingException e) when (e.StatusCode == StatusCodes.Status404NotFound)
+        {
+            return NotFoundPage();
+        }
+        catch (BillingException e)
+        {
+            TempData["Error"] = "No checkout link: " + e.Message;
+        }
+
+        return Redirect($"/organizations/{id}");
+    }
+
+    // ---- end of checkout link ----
+
     private async Task<bool> LoadAsync(Guid id, CancellationToken cancellationToken)
     {
         var organization = await admin.GetOrganizationAsync(id, cancellationToken);
