@@ -80,16 +80,27 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task TouchCredentialAsync(Guid credentialId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public Task TouchCredentialAsync(Guid credentialId, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        TouchCredentialsAsync([credentialId], now, cancellationToken);
+
+    public async Task TouchCredentialsAsync(IReadOnlyCollection<Guid> credentialIds, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        if (!db.IsSqlite)
+        ArgumentNullException.ThrowIfNull(credentialIds);
+        if (credentialIds.Count == 0)
         {
-            await TouchCredentialPostgresAsync(db, credentialId, now, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        await db.Credentials.Where(c => c.Id == credentialId)
+        var ids = credentialIds.ToArray();
+        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        if (!db.IsSqlite)
+        {
+            await TouchCredentialsPostgresAsync(db, ids, now, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // "Last used" only moves forward, as on PostgreSQL.
+        await db.Credentials.Where(c => ids.Contains(c.Id) && (c.LastUsedAt == null || c.LastUsedAt < now))
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastUsedAt, now), cancellationToken).ConfigureAwait(false);
     }
 
