@@ -14,7 +14,6 @@ namespace VaultAI.Billing.Credentials.Internal;
 internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider)
 {
     private readonly ConcurrentDictionary<HashKey, Entry> _byHash = new();
-    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _touched = new();
 
     /// <summary>How many tokens are cached now.</summary>
     public int Count => _byHash.Count;
@@ -83,8 +82,11 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
     }
 
     /// <summary>
-    /// Whether this host should record a use of the credential now: not when the stored or a recent local "last used" is
-    /// within <paramref name="interval"/>. At most one caller per credential and interval gets <see langword="true"/>.
+    /// Whether this host should record a use of the credential now: not when its stored or cached "last used" is within
+    /// <paramref name="interval"/>. A claim moves the cached "last used" to <paramref name="now"/>, so while the token stays
+    /// cached at most one caller per credential and interval gets <see langword="true"/>; after that the database's own
+    /// "last used" (written by <see cref="CredentialUseLog"/>) decides, and a repeat before it is written only notes the
+    /// same credential again.
     /// </summary>
     public bool TryClaimTouch(InstanceCredential credential, DateTimeOffset now, TimeSpan interval)
     {
@@ -93,30 +95,26 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
             return false;
         }
 
-        if (_touched.Count >= options.CurrentValue.Credentials.CacheSize)
+        if (!HashKey.TryParse(credential.TokenHash, out var key))
         {
-            _touched.Clear();
+            return true;
         }
 
-        while (true)
+        while (_byHash.TryGetValue(key, out var entry))
         {
-            if (_touched.TryGetValue(credential.Id, out var last))
+            if (entry.LastUsedAtTicks != 0 && now.UtcTicks - entry.LastUsedAtTicks < interval.Ticks)
             {
-                if (now - last < interval)
-                {
-                    return false;
-                }
-
-                if (_touched.TryUpdate(credential.Id, now, last))
-                {
-                    return true;
-                }
+                return false;
             }
-            else if (_touched.TryAdd(credential.Id, now))
+
+            if (_byHash.TryUpdate(key, entry with { LastUsedAtTicks = now.UtcTicks }, entry))
             {
                 return true;
             }
         }
+
+        // Not cached (the cache is off or full): the use log keeps each credential once per batch anyway.
+        return true;
     }
 
     private readonly record struct Entry(Guid Id, Guid OrganizationId, long LastUsedAtTicks, long ExpiresAtTicks);
