@@ -92,7 +92,8 @@ dotnet build "$root/bench/compare-host" -c Release -v quiet -nologo >"$logs/buil
 host_dll="$root/bench/compare-host/bin/Release/net10.0/compare-host.dll"
 cd "$work"
 say "starting the billing host on 127.0.0.1:$port ($orgs organizations + $daily_orgs for the daily line, registered first)"
-dotnet "$host_dll" serve --port "$port" --orgs "$orgs" --orgs-file "$work/orgs.txt" --daily-orgs "$daily_orgs" \
+# A 16 MiB gen0 budget: the host's peak RSS stays under 256 MiB (bench/README 4b); COMPARE_GEN0SIZE= for the runtime's default.
+DOTNET_GCgen0size="${COMPARE_GEN0SIZE-0x1000000}" dotnet "$host_dll" serve --port "$port" --orgs "$orgs" --orgs-file "$work/orgs.txt" --daily-orgs "$daily_orgs" \
   --daily-file "$work/daily.txt" --ready-file "$work/ready" >"$logs/host.log" 2>&1 &
 host_pid=$!
 for _ in $(seq 1 1200); do

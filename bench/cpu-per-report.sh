@@ -10,6 +10,8 @@
 #   CPU_DAILY [20000]      organizations reporting once, their first report ever (the daily, cold path)
 #   CPU_CONCURRENCY [16]   concurrent requests of the load generator
 #   CPU_PORT [5091]        the host's port on 127.0.0.1
+#   CPU_GEN0SIZE [0x1000000] the host's gen0 budget (DOTNET_GCgen0size, bytes in hex; empty: the runtime's default,
+#                          which with workstation non-concurrent GC grows well past 16 MiB; see bench/README 4b)
 #   CPU_TRACE [unset]      a dotnet-trace executable: samples the host's threads during the cold and warm passes into
 #                          $CPU_TRACE_DIR (default /tmp); the CPU figures of a traced run include the tracing's own cost
 # Prints one line per pass: pass,reports,host_cpu_us_per_report,errors; then the host's peak RSS.
@@ -32,9 +34,12 @@ trap cleanup EXIT
 
 dotnet build "$root/bench/compare-host" -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 dll="$root/bench/compare-host/bin/Release/net10.0/compare-host.dll"
+gen0size="${CPU_GEN0SIZE-0x1000000}"
+if [ -n "$gen0size" ]; then export DOTNET_GCgen0size="$gen0size"; fi
 dotnet "$dll" serve --port "$port" --orgs "$orgs" --orgs-file "$work/orgs.txt" --daily-orgs "$daily" \
   --daily-file "$work/daily.txt" --ready-file "$work/ready" >"$work/host.log" 2>&1 &
 host_pid=$!
+unset DOTNET_GCgen0size
 for _ in $(seq 1 1200); do
   [ -f "$work/ready" ] && break
   kill -0 "$host_pid" 2>/dev/null || { cat "$work/host.log" >&2; exit 1; }

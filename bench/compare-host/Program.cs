@@ -63,10 +63,9 @@ async Task<int> ServeAsync()
     app.UseAuthorization();
     app.MapVaultAIBilling();
 
-    // Registered beforehand, through the store (what registration writes), so the measured runs only ingest.
-    var store = app.Services.GetRequiredService<IBillingStore>();
-    await RegisterAsync(store, Int("orgs", 1000), Str("orgs-file", "orgs.txt"), "many");
-    await RegisterAsync(store, Int("daily-orgs", 0), Str("daily-file", "daily.txt"), "daily");
+    // Registered beforehand (the rows registration writes), so the measured runs only ingest.
+    await RegisterAsync(database, Int("orgs", 1000), Str("orgs-file", "orgs.txt"), "many");
+    await RegisterAsync(database, Int("daily-orgs", 0), Str("daily-file", "daily.txt"), "daily");
     await app.StartAsync();
     await File.WriteAllTextAsync(Str("ready-file", "ready"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
     Console.WriteLine($"serving on http://127.0.0.1:{port}");
@@ -74,38 +73,69 @@ async Task<int> ServeAsync()
     return 0;
 }
 
-async Task RegisterAsync(IBillingStore store, int count, string file, string label)
+// The rows registration writes (an organization, pending, and its credential: the SHA-256 of the token, lowercase hex),
+// loaded with two binary COPYs: 100,000 organizations take seconds instead of minutes of one EF insert each, and the
+// host holds no registration state afterwards. Each line of the file is "<organization id> <token>".
+async Task RegisterAsync(string database, int count, string file, string label)
 {
     if (count <= 0)
     {
         return;
     }
 
-    var lines = new string[count];
     var clock = Stopwatch.StartNew();
-    await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+    var now = DateTime.UtcNow;
+    var organizationIds = new Guid[count];
+    var hashes = new string[count];
+    await using (var lines = new StreamWriter(file))
     {
-        var now = DateTimeOffset.UtcNow;
-        var organization = new Organization { Id = Guid.NewGuid(), Name = $"{label} {i}", Status = OrganizationStatus.Pending, CreatedAt = now, UpdatedAt = now };
-        var token = "vaultai_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        for (var i = 0; i < count; i++)
+        {
+            var token = "vaultai_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+            organizationIds[i] = Guid.NewGuid();
+            hashes[i] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+            await lines.WriteLineAsync($"{organizationIds[i]} {token}");
+        }
+    }
 
-        // The credential as the library stores it: the SHA-256 of the token, lowercase hex.
-        var credential = new InstanceCredential
+    await using var connection = new NpgsqlConnection(database);
+    await connection.OpenAsync();
+    await using var transaction = await connection.BeginTransactionAsync();
+    await using (var rows = await connection.BeginBinaryImportAsync(
+        "COPY billing.organizations (id, name, status, cancel_at_period_end, created_at, updated_at, version) FROM STDIN (FORMAT BINARY)"))
+    {
+        for (var i = 0; i < count; i++)
         {
-            Id = Guid.NewGuid(),
-            OrganizationId = organization.Id,
-            TokenHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token))),
-            TokenPrefix = token[..12],
-            CreatedAt = now,
-        };
-        if (!await store.TryCreateOrganizationAsync(organization, credential, ct))
-        {
-            throw new InvalidOperationException($"registering organization {i} failed");
+            await rows.StartRowAsync();
+            await rows.WriteAsync(organizationIds[i], NpgsqlTypes.NpgsqlDbType.Uuid);
+            await rows.WriteAsync($"{label} {i}", NpgsqlTypes.NpgsqlDbType.Varchar);
+            await rows.WriteAsync(OrganizationStatus.Pending, NpgsqlTypes.NpgsqlDbType.Varchar);
+            await rows.WriteAsync(false, NpgsqlTypes.NpgsqlDbType.Boolean);
+            await rows.WriteAsync(now, NpgsqlTypes.NpgsqlDbType.TimestampTz);
+            await rows.WriteAsync(now, NpgsqlTypes.NpgsqlDbType.TimestampTz);
+            await rows.WriteAsync(0L, NpgsqlTypes.NpgsqlDbType.Bigint);
         }
 
-        lines[i] = $"{organization.Id} {token}";
-    });
-    await File.WriteAllLinesAsync(file, lines);
+        await rows.CompleteAsync();
+    }
+
+    await using (var rows = await connection.BeginBinaryImportAsync(
+        "COPY billing.instance_credentials (id, organization_id, token_hash, token_prefix, created_at) FROM STDIN (FORMAT BINARY)"))
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await rows.StartRowAsync();
+            await rows.WriteAsync(Guid.NewGuid(), NpgsqlTypes.NpgsqlDbType.Uuid);
+            await rows.WriteAsync(organizationIds[i], NpgsqlTypes.NpgsqlDbType.Uuid);
+            await rows.WriteAsync(hashes[i], NpgsqlTypes.NpgsqlDbType.Varchar);
+            await rows.WriteAsync("vaultai_" + hashes[i][..4], NpgsqlTypes.NpgsqlDbType.Varchar);
+            await rows.WriteAsync(now, NpgsqlTypes.NpgsqlDbType.TimestampTz);
+        }
+
+        await rows.CompleteAsync();
+    }
+
+    await transaction.CommitAsync();
     Console.WriteLine($"registered {count} {label} organizations in {clock.Elapsed.TotalSeconds:F1} s");
 }
 

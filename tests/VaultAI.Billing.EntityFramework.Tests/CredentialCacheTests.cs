@@ -1,6 +1,8 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Npgsql;
+using VaultAI.Billing.Credentials.Internal;
 using VaultAI.Billing.Testing;
 
 namespace VaultAI.Billing.EntityFramework.Tests;
@@ -47,8 +49,11 @@ public sealed class CredentialCacheTests
         stripe.Clock.Advance(TimeSpan.FromSeconds(1));
         using (var there = await InstanceCalls.ReportAsync(other.Client, token, orgId, 5, stripe.Clock.GetUtcNow()))
         {
-            Assert.Equal(HttpStatusCode.Unauthorized, there.StatusCode);
+            await AssertInvalidTokenAsync(there);
         }
+
+        // Only the two accepted reports before the revocation and the stale one within the bound were stored.
+        Assert.Equal(3, await CountReportsAsync(revoking.ConnectionString, orgId));
     }
 
     [Fact]
@@ -105,5 +110,135 @@ public sealed class CredentialCacheTests
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() =>
             BillingTestHost.StartAsync(stripe, "price_unused", configure: o => o.Credentials.CacheDuration = TimeSpan.FromHours(1)));
         Assert.Contains("VaultAI:Billing:Credentials:CacheDuration", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ColdLookup_OnAHostThatNeverSawTheToken_RejectsUnknownRevokedAndRotatedTokensWithProblemDetails()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        await using var admin = await BillingTestHost.StartAsync(stripe, "price_unused");
+        var revokedOrg = Guid.NewGuid();
+        var revoked = await InstanceCalls.RegisterAsync(admin.Client, revokedOrg);
+        (await admin.Admin.PostAsync($"/api/admin/organizations/{revokedOrg}/revoke-token", null)).EnsureSuccessStatusCode();
+        var rotatedOrg = Guid.NewGuid();
+        var rotated = await InstanceCalls.RegisterAsync(admin.Client, rotatedOrg);
+        using var rotate = await admin.Admin.PostAsync($"/api/admin/organizations/{rotatedOrg}/rotate-token", null);
+        var current = (await InstanceCalls.ReadJsonAsync(rotate)).GetProperty("billing_token").GetString();
+
+        // A second host: every lookup below is its first for that token (credential and organization read together).
+        await using var cold = await BillingTestHost.StartAsync(stripe, "price_unused", admin.ConnectionString);
+        foreach (var (token, orgId) in new[] { ("vaultai_unknown", rotatedOrg), (revoked, revokedOrg), (rotated, rotatedOrg) })
+        {
+            using var response = await InstanceCalls.ReportAsync(cold.Client, token, orgId, 1, stripe.Clock.GetUtcNow());
+            await AssertInvalidTokenAsync(response);
+        }
+
+        Assert.Equal(0, cold.Services.GetRequiredService<Credentials.Internal.CredentialCache>().Count);
+        Assert.Equal(0, await CountReportsAsync(admin.ConnectionString, revokedOrg));
+        Assert.Equal(0, await CountReportsAsync(admin.ConnectionString, rotatedOrg));
+
+        // The current token of the rotated organization works on its first use there, and its report is stored once.
+        using (var ok = await InstanceCalls.ReportAsync(cold.Client, current, rotatedOrg, 7, stripe.Clock.GetUtcNow()))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        Assert.Equal(1, await CountReportsAsync(admin.ConnectionString, rotatedOrg));
+    }
+
+    [Fact]
+    public async Task LastUsed_IsWrittenByTheNextBatchNotByTheRequest()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        await using var host = await BillingTestHost.StartAsync(stripe, "price_unused");
+        var orgId = Guid.NewGuid();
+        var token = await InstanceCalls.RegisterAsync(host.Client, orgId);
+        var usedAt = stripe.Clock.GetUtcNow();
+        using (var report = await InstanceCalls.ReportAsync(host.Client, token, orgId, 3, usedAt))
+        {
+            Assert.Equal(HttpStatusCode.OK, report.StatusCode);
+        }
+
+        // The request only noted the use; nothing is written until the batch is due.
+        Assert.Equal(1, host.Services.GetRequiredService<CredentialUseLog>().PendingCount);
+        Assert.Null(await ReadLastUsedAsync(host.ConnectionString, orgId));
+
+        stripe.Clock.Advance(CredentialUseLog.FlushInterval);
+        var written = await WaitForLastUsedAsync(host.ConnectionString, orgId);
+        Assert.InRange(written, usedAt - TimeSpan.FromMilliseconds(1), stripe.Clock.GetUtcNow() + TimeSpan.FromMilliseconds(1));
+        Assert.Equal(0, host.Services.GetRequiredService<CredentialUseLog>().PendingCount);
+    }
+
+    [Fact]
+    public async Task LastUsed_WaitingUsesAreWrittenWhenTheHostStops()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var host = await BillingTestHost.StartAsync(stripe, "price_unused");
+        var connectionString = host.ConnectionString;
+        var orgs = new[] { Guid.NewGuid(), Guid.NewGuid() };
+        try
+        {
+            foreach (var orgId in orgs)
+            {
+                var token = await InstanceCalls.RegisterAsync(host.Client, orgId);
+                using var report = await InstanceCalls.ReportAsync(host.Client, token, orgId, 2, stripe.Clock.GetUtcNow());
+                Assert.Equal(HttpStatusCode.OK, report.StatusCode);
+            }
+
+            Assert.Null(await ReadLastUsedAsync(connectionString, orgs[0]));
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+
+        foreach (var orgId in orgs)
+        {
+            Assert.NotNull(await ReadLastUsedAsync(connectionString, orgId));
+        }
+    }
+
+    private static async Task AssertInvalidTokenAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await InstanceCalls.ReadJsonAsync(response);
+        Assert.Equal("invalid_token", problem.GetProperty("code").GetString());
+        Assert.Equal("Authorization", problem.GetProperty("field").GetString());
+    }
+
+    private static async Task<long> CountReportsAsync(string connectionString, Guid organizationId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM billing.usage_reports WHERE organization_id = @id", connection);
+        command.Parameters.AddWithValue("id", organizationId);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<DateTimeOffset?> ReadLastUsedAsync(string connectionString, Guid organizationId)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT last_used_at FROM billing.instance_credentials WHERE organization_id = @id AND revoked_at IS NULL", connection);
+        command.Parameters.AddWithValue("id", organizationId);
+        var value = await command.ExecuteScalarAsync();
+        return value is DateTime time ? new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)) : null;
+    }
+
+    /// <summary>The batch is written in the background once the clock says it is due; wait for it, up to a generous limit.</summary>
+    private static async Task<DateTimeOffset> WaitForLastUsedAsync(string connectionString, Guid organizationId)
+    {
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            if (await ReadLastUsedAsync(connectionString, organizationId) is { } written)
+            {
+                return written;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new Xunit.Sdk.XunitException("'last used' was never written after the batch was due.");
     }
 }

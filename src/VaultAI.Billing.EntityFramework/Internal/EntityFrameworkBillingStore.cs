@@ -80,16 +80,27 @@ internal sealed partial class EntityFrameworkBillingStore(IDbContextFactory<Bill
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task TouchCredentialAsync(Guid credentialId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    public Task TouchCredentialAsync(Guid credentialId, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        TouchCredentialsAsync([credentialId], now, cancellationToken);
+
+    public async Task TouchCredentialsAsync(IReadOnlyCollection<Guid> credentialIds, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        if (!db.IsSqlite)
+        ArgumentNullException.ThrowIfNull(credentialIds);
+        if (credentialIds.Count == 0)
         {
-            await TouchCredentialPostgresAsync(db, credentialId, now, cancellationToken).ConfigureAwait(false);
             return;
         }
 
-        await db.Credentials.Where(c => c.Id == credentialId)
+        var ids = credentialIds.ToArray();
+        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
+        if (!db.IsSqlite)
+        {
+            await TouchCredentialsPostgresAsync(db, ids, now, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // The demo's single host writes its batches in order, so the time only moves forward here too.
+        await db.Credentials.Where(c => ids.Contains(c.Id))
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastUsedAt, now), cancellationToken).ConfigureAwait(false);
     }
 

@@ -65,6 +65,8 @@ public static class VaultAIBillingServiceCollectionExtensions
         services.TryAddSingleton<BillingDiagnostics>();
         services.TryAddSingleton<OutboxPlanner>();
         services.TryAddSingleton<CredentialCache>();
+        services.TryAddSingleton<CredentialUseLog>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CredentialUseLog>(sp => sp.GetRequiredService<CredentialUseLog>()));
         services.TryAddScoped<InstanceAuthenticator>();
         services.TryAddScoped<UsageIngestion>();
         services.TryAddSingleton<UsageRecorder>();

@@ -31,6 +31,19 @@ public interface IBillingStore
     Task TouchCredentialAsync(Guid credentialId, DateTimeOffset now, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Records that several credentials were used by <paramref name="now"/>, in one write where the store can; "last used"
+    /// never moves back. The default calls <see cref="TouchCredentialAsync"/> for each.
+    /// </summary>
+    async Task TouchCredentialsAsync(IReadOnlyCollection<Guid> credentialIds, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(credentialIds);
+        foreach (var id in credentialIds)
+        {
+            await TouchCredentialAsync(id, now, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
     /// Stores a usage report once per (organization, idempotency key) and, in the same transaction, its usage ledger event
     /// (event id <c>usage-report:{report id}</c>), the period total it adds to, and the outbox row that
     /// <paramref name="createOutbox"/> returns. The organization's last-seen fields (last report, count, name, URL) follow,

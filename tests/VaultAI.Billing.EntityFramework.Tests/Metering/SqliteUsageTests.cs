@@ -49,6 +49,36 @@ public sealed class SqliteUsageTests
     }
 
     [Fact]
+    public async Task SqliteStore_LastUsedOfACredential_IsWrittenByTheBatch()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"vaultai-billing-{Guid.NewGuid():N}.db");
+        try
+        {
+            await using var stripe = await StripeEmulator.StartAsync();
+            await using var host = await MeteringHost.StartAsync(stripe, configure: null, database: file);
+            var org = Guid.NewGuid();
+            var token = await InstanceCalls.RegisterAsync(host.Client, org);
+            (await InstanceCalls.ReportAsync(host.Client, token, org, 4, stripe.Clock.GetUtcNow())).EnsureSuccessStatusCode();
+
+            stripe.Clock.Advance(Credentials.Internal.CredentialUseLog.FlushInterval);
+            DateTimeOffset? lastUsed = null;
+            for (var attempt = 0; attempt < 300 && lastUsed is null; attempt++)
+            {
+                await Task.Delay(100);
+                await using var db = host.CreateDbContext();
+                lastUsed = await db.Credentials.AsNoTracking().Where(c => c.OrganizationId == org).Select(c => c.LastUsedAt).SingleAsync();
+            }
+
+            Assert.NotNull(lastUsed);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task SqliteStore_EmbeddedDemo_RollsUpSumCountAndMaxToStripeOnce_WithALateCorrection()
     {
         var file = Path.Combine(Path.GetTempPath(), $"vaultai-billing-{Guid.NewGuid():N}.db");

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
@@ -5,30 +6,39 @@ namespace VaultAI.Billing.Credentials.Internal;
 
 /// <summary>
 /// Verified token hashes of this host, each trusted for <see cref="CredentialOptions.CacheDuration"/>. Only tokens the
-/// database confirmed active enter, so a flood of wrong tokens cannot fill memory; the size is bounded as well.
+/// database confirmed active enter, so a flood of wrong tokens cannot fill memory; the size is bounded as well
+/// (<see cref="CredentialOptions.CacheSize"/>). An entry is small on purpose (about 150 bytes with the dictionary's own
+/// node): the hash as 32 raw bytes, not its 64-character text, and only what a request needs of the credential
+/// (ids and last use), not a copy of the row.
 /// </summary>
 internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider)
 {
-    private readonly ConcurrentDictionary<string, Entry> _byHash = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _touched = new();
+    private readonly ConcurrentDictionary<HashKey, Entry> _byHash = new();
 
     /// <summary>How many tokens are cached now.</summary>
     public int Count => _byHash.Count;
 
     /// <summary>The credential cached for <paramref name="tokenHash"/>, if it is still within its lifetime.</summary>
+    /// <remarks>The credential returned carries its id, organization, hash and last use; not its display prefix or dates of issue.</remarks>
     public InstanceCredential? Find(string tokenHash)
     {
-        if (!_byHash.TryGetValue(tokenHash, out var entry))
+        if (!HashKey.TryParse(tokenHash, out var key) || !_byHash.TryGetValue(key, out var entry))
         {
             return null;
         }
 
-        if (timeProvider.GetUtcNow() < entry.ExpiresAt)
+        if (timeProvider.GetUtcNow().UtcTicks < entry.ExpiresAtTicks)
         {
-            return entry.Credential;
+            return new InstanceCredential
+            {
+                Id = entry.Id,
+                OrganizationId = entry.OrganizationId,
+                TokenHash = tokenHash,
+                LastUsedAt = entry.LastUsedAtTicks == 0 ? null : new DateTimeOffset(entry.LastUsedAtTicks, TimeSpan.Zero),
+            };
         }
 
-        _byHash.TryRemove(new KeyValuePair<string, Entry>(tokenHash, entry));
+        _byHash.TryRemove(new KeyValuePair<HashKey, Entry>(key, entry));
         return null;
     }
 
@@ -41,22 +51,22 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
             return;
         }
 
+        if (!HashKey.TryParse(credential.TokenHash, out var key))
+        {
+            return;
+        }
+
         if (_byHash.Count >= settings.CacheSize)
         {
             // Crude but bounded: start over rather than track recency on every hit of the hot path.
             _byHash.Clear();
         }
 
-        var copy = new InstanceCredential
-        {
-            Id = credential.Id,
-            OrganizationId = credential.OrganizationId,
-            TokenHash = credential.TokenHash,
-            TokenPrefix = credential.TokenPrefix,
-            CreatedAt = credential.CreatedAt,
-            LastUsedAt = credential.LastUsedAt,
-        };
-        _byHash[credential.TokenHash] = new Entry(copy, timeProvider.GetUtcNow() + settings.CacheDuration);
+        _byHash[key] = new Entry(
+            credential.Id,
+            credential.OrganizationId,
+            credential.LastUsedAt?.UtcTicks ?? 0,
+            (timeProvider.GetUtcNow() + settings.CacheDuration).UtcTicks);
     }
 
     /// <summary>Forgets every cached credential of an organization: called on this host when it rotates or revokes them.</summary>
@@ -64,7 +74,7 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
     {
         foreach (var pair in _byHash)
         {
-            if (pair.Value.Credential.OrganizationId == organizationId)
+            if (pair.Value.OrganizationId == organizationId)
             {
                 _byHash.TryRemove(pair);
             }
@@ -72,8 +82,11 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
     }
 
     /// <summary>
-    /// Whether this host should record a use of the credential now: not when the stored or a recent local "last used" is
-    /// within <paramref name="interval"/>. At most one caller per credential and interval gets <see langword="true"/>.
+    /// Whether this host should record a use of the credential now: not when its stored or cached "last used" is within
+    /// <paramref name="interval"/>. A claim moves the cached "last used" to <paramref name="now"/>, so while the token stays
+    /// cached at most one caller per credential and interval gets <see langword="true"/>; after that the database's own
+    /// "last used" (written by <see cref="CredentialUseLog"/>) decides, and a repeat before it is written only notes the
+    /// same credential again.
     /// </summary>
     public bool TryClaimTouch(InstanceCredential credential, DateTimeOffset now, TimeSpan interval)
     {
@@ -82,31 +95,48 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
             return false;
         }
 
-        if (_touched.Count >= options.CurrentValue.Credentials.CacheSize)
+        if (!HashKey.TryParse(credential.TokenHash, out var key))
         {
-            _touched.Clear();
+            return true;
         }
 
-        while (true)
+        while (_byHash.TryGetValue(key, out var entry))
         {
-            if (_touched.TryGetValue(credential.Id, out var last))
+            if (entry.LastUsedAtTicks != 0 && now.UtcTicks - entry.LastUsedAtTicks < interval.Ticks)
             {
-                if (now - last < interval)
-                {
-                    return false;
-                }
-
-                if (_touched.TryUpdate(credential.Id, now, last))
-                {
-                    return true;
-                }
+                return false;
             }
-            else if (_touched.TryAdd(credential.Id, now))
+
+            if (_byHash.TryUpdate(key, entry with { LastUsedAtTicks = now.UtcTicks }, entry))
             {
                 return true;
             }
         }
+
+        // Not cached (the cache is off or full): the use log keeps each credential once per batch anyway.
+        return true;
     }
 
-    private sealed record Entry(InstanceCredential Credential, DateTimeOffset ExpiresAt);
+    private readonly record struct Entry(Guid Id, Guid OrganizationId, long LastUsedAtTicks, long ExpiresAtTicks);
+
+    /// <summary>A SHA-256 as four 64-bit words: the key of an entry, a quarter of the size of its hex text.</summary>
+    private readonly record struct HashKey(ulong A, ulong B, ulong C, ulong D)
+    {
+        public static bool TryParse(string hex, out HashKey key)
+        {
+            Span<byte> bytes = stackalloc byte[32];
+            if (hex.Length != 64 || Convert.FromHexString(hex, bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != 32)
+            {
+                key = default;
+                return false;
+            }
+
+            key = new HashKey(
+                BinaryPrimitives.ReadUInt64LittleEndian(bytes),
+                BinaryPrimitives.ReadUInt64LittleEndian(bytes[8..]),
+                BinaryPrimitives.ReadUInt64LittleEndian(bytes[16..]),
+                BinaryPrimitives.ReadUInt64LittleEndian(bytes[24..]));
+            return true;
+        }
+    }
 }

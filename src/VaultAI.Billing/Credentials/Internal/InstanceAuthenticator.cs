@@ -1,15 +1,14 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 using VaultAI.Billing.Storage;
 
 namespace VaultAI.Billing.Credentials.Internal;
 
 /// <summary>Checks an instance's bearer token against the stored hash and the organization it claims to act for.</summary>
-internal sealed partial class InstanceAuthenticator(
+internal sealed class InstanceAuthenticator(
     IBillingStore store,
     CredentialCache cache,
+    CredentialUseLog uses,
     TimeProvider timeProvider,
-    ILogger<InstanceAuthenticator> logger,
     InstanceRequestLimiter? limiter = null)
 {
     private static readonly TimeSpan TouchInterval = TimeSpan.FromHours(1);
@@ -66,36 +65,16 @@ internal sealed partial class InstanceAuthenticator(
     public void SpendUnauthenticated(HttpContext context) => limiter?.SpendAddress(context);
 
     /// <summary>
-    /// Records the use of a credential, at most once an hour per credential on this host, in the background: the request
-    /// does not wait for it, and a failure only loses a "last used" time.
+    /// Records the use of a credential, at most once an hour per credential on this host. The request does not wait: the
+    /// use joins the next batch of <see cref="CredentialUseLog"/>, written within a few seconds.
     /// </summary>
     public Task TouchAsync(InstanceCredential credential, CancellationToken cancellationToken)
     {
-        var now = timeProvider.GetUtcNow();
-        if (!cache.TryClaimTouch(credential, now, TouchInterval))
+        if (cache.TryClaimTouch(credential, timeProvider.GetUtcNow(), TouchInterval))
         {
-            return Task.CompletedTask;
+            uses.Record(credential.Id);
         }
 
-        // Not the request's token: the write should finish even when the caller has gone.
-        _ = TouchInBackgroundAsync(credential.Id, now);
         return Task.CompletedTask;
     }
-
-    private async Task TouchInBackgroundAsync(Guid credentialId, DateTimeOffset now)
-    {
-        try
-        {
-            await store.TouchCredentialAsync(credentialId, now, CancellationToken.None).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // Best effort by design: a lost "last used" time must never surface anywhere.
-        catch (Exception exception)
-#pragma warning restore CA1031
-        {
-            LogTouchFailed(logger, credentialId, exception);
-        }
-    }
-
-    [LoggerMessage(EventId = 1603, Level = LogLevel.Debug, Message = "Could not record the last use of credential {CredentialId}")]
-    private static partial void LogTouchFailed(ILogger logger, Guid credentialId, Exception exception);
 }
