@@ -1,7 +1,11 @@
+using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using BillingHost.Admin;
 using BillingHost.Hosting;
 using BillingHost.IntegrationTests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace BillingHost.IntegrationTests;
 
@@ -37,6 +41,60 @@ public class TelemetryTests
         Assert.Contains("outcome=\"accepted\"", text, StringComparison.Ordinal);
         Assert.DoesNotContain(ApiKey, text, StringComparison.Ordinal);
         Assert.DoesNotContain(token, text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("SQLite")]
+    [InlineData("PostgreSQL")]
+    public async Task Metrics_WithTheDispatcherOff_ShowHowLongTheOldestPendingMeterEventHasWaited(string database)
+    {
+        // The host's clock, so that the age is known exactly: the report's meter event is written now, the scrape comes later.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var stripe = await VaultAI.Billing.Testing.StripeEmulator.StartAsync();
+        var settings = database == "SQLite"
+            ? new Dictionary<string, string?> { ["VaultAI:Host:AdminApiKeyHashes:0"] = AdminCredentials.HashApiKey(ApiKey) }
+            : await ProductionSettings.CreateAsync(stripe, await TestDatabase.CreateDatabaseAsync("billinghost"), ApiKey);
+        settings["VaultAI:Host:MigrateAtStart"] = "true";
+        await using var factory = new HostFactory(settings, dispatcher: false)
+        {
+            ConfigureTestServices = services => services.AddSingleton<TimeProvider>(clock),
+        };
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add(AdminAuthentication.ApiKeyHeader, ApiKey);
+        var organizationId = Guid.NewGuid();
+        var token = await Instances.RegisterAsync(client, organizationId);
+        Assert.Equal(0, await ScrapeGaugeAsync(client, "vaultai_billing_outbox_age_seconds"));
+
+        using (var link = await client.PostAsJsonAsync($"/api/admin/organizations/{organizationId}/link", new
+        {
+            admin_email = "billing@acme.example",
+            deployment_type = "on-premise",
+            plan_type = "self-hosted",
+            trial_days = 14,
+        }))
+        {
+            Assert.True(link.IsSuccessStatusCode, await link.Content.ReadAsStringAsync());
+        }
+
+        using (var report = await Instances.ReportAsync(client, token, organizationId, 12, clock.GetUtcNow().AddMinutes(-1)))
+        {
+            Assert.Equal(HttpStatusCode.OK, report.StatusCode);
+        }
+
+        clock.Advance(TimeSpan.FromSeconds(90));
+
+        var age = await ScrapeGaugeAsync(client, "vaultai_billing_outbox_age_seconds");
+        Assert.NotNull(age);
+        Assert.Equal(90, age.Value, precision: 3);
+        Assert.NotNull(await ScrapeGaugeAsync(client, "vaultai_billing_event_deliveries_age_seconds"));
+    }
+
+    /// <summary>The value of a gauge in a <c>/metrics</c> scrape, or <see langword="null"/> when it is not exposed.</summary>
+    private static async Task<double?> ScrapeGaugeAsync(HttpClient admin, string name)
+    {
+        var text = await admin.GetStringAsync("/metrics");
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal));
+        return line is null ? null : double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
     }
 
     [Fact]
