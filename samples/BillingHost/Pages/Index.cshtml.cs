@@ -124,7 +124,7 @@ public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycl
             return RedirectToPage();
         }
 
-        await emulator.AdvanceTimeAsync(to - now, cancellationToken);
+        await DemoClock.AdvanceAsync(emulator, HttpContext.RequestServices.GetRequiredService<IBillingStore>(), to - now, cancellationToken);
         TempData["Message"] = $"Stripe clock moved forward one {by}: it is now {Format.When(emulator.Clock.GetUtcNow())}.";
         return RedirectToPage();
     }

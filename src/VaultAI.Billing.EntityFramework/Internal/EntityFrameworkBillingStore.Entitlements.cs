@@ -29,23 +29,21 @@ internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, 
             }
         }
 
+        // Not PostgreSQL (the SQLite demo): two reads, the organization then its totals, since SQLite cannot run the
+        // correlated sub-query one statement would need (EF asks for an APPLY).
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        // One statement: the organization by its key, joined to at most three rows of usage_totals by their primary key.
-        var row = await db.Organizations.AsNoTracking()
-            .Where(o => o.Id == organizationId)
-            .Select(o => new
-            {
-                Organization = o,
-                Totals = db.UsageTotals
-                    .Where(t => t.OrganizationId == o.Id && t.Metric == metric
-                        && (t.PeriodStart == month || t.PeriodStart == o.CurrentPeriodStart || t.PeriodStart == o.CurrentPeriodEnd))
-                    .Select(t => new { t.PeriodStart, t.Total })
-                    .ToList(),
-            })
-            .FirstOrDefaultAsync(cancellationToken).ConfigureAwait(false);
-        return row is null
-            ? null
-            : new EntitlementSnapshot(row.Organization, row.Totals.ToDictionary(t => t.PeriodStart.ToUniversalTime(), t => t.Total));
+        var organization = await db.Organizations.AsNoTracking().FirstOrDefaultAsync(o => o.Id == organizationId, cancellationToken).ConfigureAwait(false);
+        if (organization is null)
+        {
+            return null;
+        }
+
+        var (start, end) = (organization.CurrentPeriodStart, organization.CurrentPeriodEnd);
+        var totals = await db.UsageTotals.AsNoTracking()
+            .Where(t => t.OrganizationId == organizationId && t.Metric == metric && (t.PeriodStart == month || t.PeriodStart == start || t.PeriodStart == end))
+            .Select(t => new { t.PeriodStart, t.Total })
+            .ToListAsync(cancellationToken).ConfigureAwait(false);
+        return new EntitlementSnapshot(organization, totals.ToDictionary(t => t.PeriodStart.ToUniversalTime(), t => t.Total));
     }
 
     /// <summary>
