@@ -51,6 +51,63 @@ public class ErrorPageTests
     }
 
     [Fact]
+    public async Task DashboardPage_WhenItsDatabaseIsDroppedMidRun_IsAnHtmlErrorPageWithoutTheDatabaseError()
+    {
+        await using var stripe = await VaultAI.Billing.Testing.StripeEmulator.StartAsync();
+        var apiKey = BillingHost.Admin.AdminCredentials.NewApiKey();
+        var connectionString = await TestDatabase.CreateDatabaseAsync("billinghost");
+        var settings = await ProductionSettings.CreateAsync(stripe, connectionString, apiKey);
+        settings["VaultAI:Host:MigrateAtStart"] = "true";
+        await using var factory = new HostFactory(settings) { EnvironmentName = "Staging" };
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add(BillingHost.Admin.AdminAuthentication.ApiKeyHeader, apiKey);
+        using (var before = await client.SendAsync(BrowserGet("/")))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database!;
+        await using (var admin = new Npgsql.NpgsqlConnection(TestDatabase.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE \"{database}\" WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        using var response = await client.SendAsync(BrowserGet("/"));
+        var html = await response.Content.ReadAsStringAsync();
+
+        // 503 while the pool's connections are being torn down (transient), 500 once the database is simply gone.
+        Assert.Contains((int)response.StatusCode, new[] { 500, 503 });
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("id=\"error-home\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain(database, html, StringComparison.Ordinal);
+        Assert.DoesNotContain("Npgsql", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not exist", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FailingPage_WhenTheDatabaseConnectionIsRefused_IsAnHtml503AskingToReload()
+    {
+        await using var factory = new HostFactory
+        {
+            EnvironmentName = "Staging",
+            ConfigureTestServices = services => services.AddSingleton<IStartupFilter>(new FailingRoutes(
+                () => new Npgsql.NpgsqlException("Failed to connect to 127.0.0.1:5432", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused)))),
+        };
+        using var admin = await Html.SignInAsync(factory);
+
+        using var response = await admin.SendAsync(BrowserGet("/test-only/failing-page"));
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Contains("Database unavailable", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("5432", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task FailingApiRoute_AskedForHtml_StillAnswersProblemJson()
     {
         await using var factory = FailingHost("Staging");
@@ -131,14 +188,14 @@ public class ErrorPageTests
     private static HostFactory FailingHost(string environment) => new()
     {
         EnvironmentName = environment,
-        ConfigureTestServices = services => services.AddSingleton<IStartupFilter, FailingRoutes>(),
+        ConfigureTestServices = services => services.AddSingleton<IStartupFilter>(new FailingRoutes(() => new InvalidOperationException(Secret))),
     };
 
     /// <summary>
     /// Runs after the host's pipeline: a request no endpoint took reaches it, inside the host's error handling, as a
     /// failing dashboard page would.
     /// </summary>
-    private sealed class FailingRoutes : IStartupFilter
+    private sealed class FailingRoutes(Func<Exception> failure) : IStartupFilter
     {
         public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
         {
@@ -147,7 +204,7 @@ public class ErrorPageTests
             {
                 if (context.Request.Path.StartsWithSegments("/test-only") || context.Request.Path.StartsWithSegments("/api/test-only"))
                 {
-                    throw new InvalidOperationException(Secret);
+                    throw failure();
                 }
 
                 await rest(context);
