@@ -161,6 +161,27 @@ public class ErrorPageTests
     }
 
     [Fact]
+    public async Task DashboardActionPostedWithoutItsAntiforgeryToken_IsAnHtml400AndMovesNothing()
+    {
+        await using var factory = new HostFactory();
+        using var admin = await Html.SignInAsync(factory);
+        var stripeNow = factory.Stripe.Clock.GetUtcNow();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/?handler=AdvanceClock")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string> { ["by"] = "month" }),
+        };
+        request.Headers.Accept.ParseAdd("text/html");
+
+        using var response = await admin.SendAsync(request);
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Bad request", html, StringComparison.Ordinal);
+        Assert.True(factory.Stripe.Clock.GetUtcNow() - stripeNow < TimeSpan.FromDays(1), "the Stripe clock did not move");
+    }
+
+    [Fact]
     public async Task WrongMethodOnAPage_IsAnHtmlErrorPageNeverA500()
     {
         await using var factory = new HostFactory();

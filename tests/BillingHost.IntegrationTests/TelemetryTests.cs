@@ -9,6 +9,11 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace BillingHost.IntegrationTests;
 
+/// <summary>
+/// Alone: OpenTelemetry listens to every meter named <c>VaultAI.Billing</c> in the process, so a scrape would also show
+/// the gauges of hosts other tests run at the same time (in production one host is one process).
+/// </summary>
+[Collection(TelemetryCollection.Name)]
 public class TelemetryTests
 {
     private static readonly string ApiKey = AdminCredentials.NewApiKey();
@@ -63,7 +68,7 @@ public class TelemetryTests
         client.DefaultRequestHeaders.Add(AdminAuthentication.ApiKeyHeader, ApiKey);
         var organizationId = Guid.NewGuid();
         var token = await Instances.RegisterAsync(client, organizationId);
-        Assert.Equal(0, await ScrapeGaugeAsync(client, "vaultai_billing_outbox_age_seconds"));
+        Assert.Equal(0, await ScrapeUntilAsync(client, "vaultai_billing_outbox_age_seconds", value => value is not null));
 
         using (var link = await client.PostAsJsonAsync($"/api/admin/organizations/{organizationId}/link", new
         {
@@ -83,10 +88,25 @@ public class TelemetryTests
 
         clock.Advance(TimeSpan.FromSeconds(90));
 
-        var age = await ScrapeGaugeAsync(client, "vaultai_billing_outbox_age_seconds");
+        // The store is read at most every 5 s and a scrape waits for that read only so long: on a busy machine the first
+        // scrapes after the clock moved may still show the previous read.
+        var age = await ScrapeUntilAsync(client, "vaultai_billing_outbox_age_seconds", value => value > 0);
         Assert.NotNull(age);
         Assert.Equal(90, age.Value, precision: 3);
         Assert.NotNull(await ScrapeGaugeAsync(client, "vaultai_billing_event_deliveries_age_seconds"));
+    }
+
+    private static async Task<double?> ScrapeUntilAsync(HttpClient admin, string name, Func<double?, bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var value = await ScrapeGaugeAsync(admin, name);
+        while (!condition(value) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(250);
+            value = await ScrapeGaugeAsync(admin, name);
+        }
+
+        return value;
     }
 
     /// <summary>The value of a gauge in a <c>/metrics</c> scrape, or <see langword="null"/> when it is not exposed.</summary>
@@ -106,4 +126,10 @@ public class TelemetryTests
 
         Assert.Contains(Telemetry.AnonymousMetricsSetting, error.ToString(), StringComparison.Ordinal);
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TelemetryCollection
+{
+    public const string Name = "Telemetry";
 }
