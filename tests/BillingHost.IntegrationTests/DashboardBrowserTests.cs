@@ -6,14 +6,14 @@ using VaultAI.Billing.Webhooks;
 
 namespace BillingHost.IntegrationTests;
 
-public class DashboardBrowserTests
+[Collection(BrowserCollection.Name)]
+public class DashboardBrowserTests(BrowserFixture browsers)
 {
     [Fact]
     public async Task Dashboard_InHeadlessChromium_LinksAPendingOrganizationAndChartsItsUsage()
     {
-        await using var factory = new HostFactory(kestrel: true);
-        var site = factory.ServerAddress;
-        using var instance = new HttpClient { BaseAddress = site };
+        await using var dashboard = await DashboardSite.StartAsync(browsers);
+        var (factory, browser, site, instance) = (dashboard.Host, dashboard.Browser, dashboard.Address, dashboard.Instance);
         var id = Guid.NewGuid();
         var token = await Instances.RegisterAsync(instance, id, "Acme Corp", "acme.vaultai.example");
         var now = DateTimeOffset.UtcNow;
@@ -26,12 +26,8 @@ public class DashboardBrowserTests
 
         foreach (var (name, url, users) in new[] { ("Beta SARL", "beta.vaultai.example", 120L), ("Gamma GmbH", "gamma.vaultai.example", 18L) })
         {
-            var other = Guid.NewGuid();
-            var otherToken = await Instances.RegisterAsync(instance, other, name, url);
-            using var report = await Instances.ReportAsync(instance, otherToken, other, users, now.AddMinutes(-1), name, url);
-            Assert.Equal(HttpStatusCode.OK, report.StatusCode);
+            await dashboard.RegisterReportingAsync(Guid.NewGuid(), name, url, users, now.AddMinutes(-1));
         }
-        await using var browser = await WebDriver.StartAsync();
 
         // Not signed in: the dashboard sends the browser to the sign-in form.
         await browser.GoAsync(site);
@@ -93,21 +89,8 @@ public class DashboardBrowserTests
     {
         var png = await browser.ScreenshotAsync();
         Assert.True(png.Length > 1000 && png[1] == (byte)'P' && png[2] == (byte)'N' && png[3] == (byte)'G', "a PNG screenshot");
-        var folder = Path.Combine(RepositoryRoot(), "artifacts", "screenshots");
+        var folder = Path.Combine(Loopback.RepositoryRoot(), "artifacts", "screenshots");
         Directory.CreateDirectory(folder);
         await File.WriteAllBytesAsync(Path.Combine(folder, name), png);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "VaultAI.Billing.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return Path.GetTempPath();
     }
 }

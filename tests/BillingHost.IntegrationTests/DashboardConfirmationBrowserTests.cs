@@ -10,32 +10,18 @@ namespace BillingHost.IntegrationTests;
 /// Destructive dashboard actions in headless Chromium: the browser will not submit them until the confirmation box is
 /// ticked, and reloading the page that shows their result repeats nothing.
 /// </summary>
-public class DashboardConfirmationBrowserTests
+[Collection(BrowserCollection.Name)]
+public class DashboardConfirmationBrowserTests(BrowserFixture browsers)
 {
     [Fact]
     public async Task RotateTokenAndCancelNow_InHeadlessChromium_NeedTheBoxTickedAndAReloadRepeatsNothing()
     {
-        await using var factory = new HostFactory(kestrel: true);
-        var site = factory.ServerAddress;
-        using var instance = new HttpClient { BaseAddress = site };
+        await using var dashboard = await DashboardSite.StartAsync(browsers);
+        var (factory, browser, instance) = (dashboard.Host, dashboard.Browser, dashboard.Instance);
         var id = Guid.NewGuid();
-        var oldToken = await Instances.RegisterAsync(instance, id, "Acme Corp", "acme.vaultai.example");
-        using (var report = await Instances.ReportAsync(instance, oldToken, id, 42, DateTimeOffset.UtcNow.AddMinutes(-5), "Acme Corp", "acme.vaultai.example"))
-        {
-            Assert.Equal(HttpStatusCode.OK, report.StatusCode);
-        }
-
-        await using var browser = await WebDriver.StartAsync();
-        await browser.GoAsync(new Uri(site, "/login"));
-        await browser.TypeAsync("#Name", "admin");
-        await browser.TypeAsync("#Password", factory.BannerPassword());
-        await browser.ClickAsync("#sign-in");
-        Assert.Equal("/", await browser.WaitForPathAsync("/"));
-        await browser.GoAsync(new Uri(site, $"/organizations/{id}/link"));
-        await browser.TypeAsync("#Input_AdminEmail", "billing@acme.example");
-        await browser.ClickAsync("#Input_PlanKey option[value='self-hosted']");
-        await browser.ClickAsync("#link-submit");
-        Assert.Equal($"/organizations/{id}", await browser.WaitForPathAsync($"/organizations/{id}"));
+        var oldToken = await dashboard.RegisterReportingAsync(id, "Acme Corp", "acme.vaultai.example", 42, DateTimeOffset.UtcNow.AddMinutes(-5));
+        await dashboard.SignInAsync();
+        await dashboard.LinkAsync(id, "billing@acme.example");
 
         // Rotate without the box: the browser refuses the form (the box is required), the old token still works.
         await browser.ClickAsync("#rotate-token");
@@ -45,14 +31,14 @@ public class DashboardConfirmationBrowserTests
         // Ticked: the new token is shown on the organization page (a GET after the POST's redirect).
         await browser.ClickAsync("#confirm-rotate-token");
         await browser.ClickAsync("#rotate-token");
-        Assert.True(await WaitForAsync(browser, "#new-token"), await browser.TextAsync("body"));
+        await browser.WaitForAsync("#new-token");
         var newToken = await browser.TextAsync("#new-token");
         Assert.NotEqual(oldToken, newToken);
         Assert.Equal($"/organizations/{id}", (await browser.UrlAsync()).AbsolutePath);
 
         // A reload shows the page again without the token and issues no other: the token shown still works.
         await browser.RefreshAsync();
-        Assert.True(await WaitForAsync(browser, "#rotate-token"));
+        await browser.WaitForAsync("#rotate-token");
         Assert.Empty(await browser.FindAllAsync("#new-token"));
         using (var report = await Instances.ReportAsync(instance, newToken, id, 43, DateTimeOffset.UtcNow.AddMinutes(-1), "Acme Corp", "acme.vaultai.example"))
         {
@@ -75,23 +61,6 @@ public class DashboardConfirmationBrowserTests
     {
         await using var scope = factory.Services.CreateAsyncScope();
         return (await scope.ServiceProvider.GetRequiredService<BillingAdministration>().GetOrganizationAsync(id))!;
-    }
-
-    /// <summary>Waits for an element (a click that submits returns before the next page has loaded on a busy machine).</summary>
-    private static async Task<bool> WaitForAsync(WebDriver browser, string css)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while ((await browser.FindAllAsync(css)).Count == 0)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(100);
-        }
-
-        return true;
     }
 
     private static async Task<bool> WaitForCanceledAsync(HostFactory factory, Guid id)

@@ -18,7 +18,8 @@ internal sealed partial class DatabaseUnavailableHandler(IProblemDetailsService 
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        if (!IsDatabaseUnavailable(exception))
+        // A browser on a dashboard page gets the HTML error page, which says the same in a sentence (Pages/Error).
+        if (!IsDatabaseUnavailable(exception) || ErrorAnswers.WantsHtmlPage(httpContext))
         {
             return false;
         }

@@ -4,13 +4,26 @@ using Microsoft.AspNetCore.Mvc;
 namespace BillingHost.Hosting;
 
 /// <summary>
-/// Every error the host answers is RFC 9457 problem details with a stable <c>code</c>, including those the billing
-/// endpoints never see: unmatched routes (404), wrong methods (405), antiforgery failures, unhandled exceptions (500).
-/// Kestrel's own connection-level answers (a malformed request line, a URL or headers over its limits) are written
+/// Every error the host answers to an API caller is RFC 9457 problem details with a stable <c>code</c>, including those
+/// the billing endpoints never see: unmatched routes (404), wrong methods (405), antiforgery failures, unhandled
+/// exceptions (500). A browser outside <c>/api</c> (see <see cref="WantsHtmlPage"/>) gets the HTML page
+/// <c>Pages/Error.cshtml</c> in the dashboard's layout instead. Kestrel's own connection-level answers (a malformed request line, a URL or headers over its limits) are written
 /// before any middleware runs and stay empty; see <c>docs/reliability.md</c>.
 /// </summary>
 internal static class ErrorAnswers
 {
+    /// <summary>Where the pipeline re-executes a browser's error: <c>/error/{status}</c>.</summary>
+    public const string HtmlPagePath = "/error";
+
+    /// <summary>
+    /// Whether the caller is a browser on a dashboard page: a path outside <c>/api</c> and an <c>Accept</c> header
+    /// naming <c>text/html</c>. Routes under <c>/api</c> answer problem details whatever the caller accepts, and so
+    /// does a script that asks for anything else (<c>curl</c> sends <c>*/*</c>).
+    /// </summary>
+    public static bool WantsHtmlPage(HttpContext context) =>
+        !context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+        && context.Request.Headers.Accept.Any(value => value?.Contains("text/html", StringComparison.OrdinalIgnoreCase) == true);
+
     /// <summary>Adds the <c>code</c> (from the status) and the trace id to a problem that has none.</summary>
     public static void AddCode(ProblemDetailsContext context)
     {

@@ -145,9 +145,15 @@ public static class HostComposition
             app.UseForwardedHeaders();
         }
 
-        app.UseExceptionHandler();
-        // Every error without a body (unmatched route 404, 405, antiforgery 400...) becomes problem details with a code.
-        app.UseStatusCodePages(ErrorAnswers.WriteStatusCodeProblemAsync);
+        // A failure or an error status without a body (unmatched route 404, 405, antiforgery 400...): a browser on a
+        // dashboard page gets the HTML error page in the layout, everyone else (and every /api route) problem details.
+        // The HTML handlers are outermost and on the app itself (re-executing needs the app's routes, which a branch
+        // lacks); the inner branch answers API callers first, so the outer ones only ever see browsers' errors.
+        app.UseExceptionHandler(ErrorAnswers.HtmlPagePath);
+        app.UseStatusCodePagesWithReExecute(ErrorAnswers.HtmlPagePath + "/{0}");
+        app.UseWhen(context => !ErrorAnswers.WantsHtmlPage(context), api => api
+            .UseExceptionHandler()
+            .UseStatusCodePages(ErrorAnswers.WriteStatusCodeProblemAsync));
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

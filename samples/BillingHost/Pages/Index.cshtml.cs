@@ -135,7 +135,7 @@ public sealed class IndexModel(BillingAdministration admin, SubscriptionLifecycl
             return RedirectToPage();
         }
 
-        await emulator.AdvanceTimeAsync(to - now, cancellationToken);
+        await DemoClock.AdvanceAsync(emulator, HttpContext.RequestServices.GetRequiredService<IBillingStore>(), to - now, cancellationToken);
         // What Stripe did (trials ended, invoices paid or not) moved the MRR: today's snapshot records it now, not within the hour.
         await history.RecordAsync(cancellationToken);
         TempData["Message"] = $"Stripe clock moved forward one {by}: it is now {Format.When(emulator.Clock.GetUtcNow())}.";

@@ -63,6 +63,7 @@ public static class VaultAIBillingServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<StripeClientOptions>, StripeOptionsFromBilling>());
 
         services.TryAddSingleton<BillingDiagnostics>();
+        services.TryAddSingleton(provider => new OutboxAges(provider.GetService<IBillingStore>() as IOutboxAgeReads, provider.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<OutboxPlanner>();
         services.TryAddSingleton<CredentialCache>();
         services.TryAddSingleton<CredentialUseLog>();

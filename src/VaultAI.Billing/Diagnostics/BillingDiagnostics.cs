@@ -18,7 +18,7 @@ internal sealed class BillingDiagnostics
     private readonly Counter<long> _entitlementRefusals;
     private long _outboxDepth;
 
-    public BillingDiagnostics(IMeterFactory meterFactory)
+    public BillingDiagnostics(IMeterFactory meterFactory, OutboxAges? outboxAges = null)
     {
         var meter = meterFactory.Create(Name);
         _reports = meter.CreateCounter<long>("vaultai.billing.usage.reports", "{report}", "Usage reports by outcome (accepted, duplicate, rejected).");
@@ -28,6 +28,11 @@ internal sealed class BillingDiagnostics
         _webhookLag = meter.CreateHistogram<double>("vaultai.billing.webhooks.lag", "s", "Time from a Stripe event's creation to its receipt here.");
         _entitlementRefusals = meter.CreateCounter<long>("vaultai.billing.entitlements.refused", "{request}", "Requests refused with 402 by entitlement code.");
         meter.CreateObservableGauge("vaultai.billing.outbox.depth", () => Volatile.Read(ref _outboxDepth), "{event}", "Meter events waiting to be sent, as last seen by the dispatcher.");
+        if (outboxAges is { Available: true })
+        {
+            meter.CreateObservableGauge("vaultai.billing.outbox.age", outboxAges.MeterEventAge, "s", "How long the oldest pending meter event has waited to be sent to Stripe (0 when none), read from the store at most every 5 s.");
+            meter.CreateObservableGauge("vaultai.billing.event_deliveries.age", outboxAges.BillingEventDeliveryAge, "s", "How long the oldest pending billing event delivery has waited for its hook (0 when none), read from the store at most every 5 s.");
+        }
     }
 
     public void ReportAccepted() => _reports.Add(1, new KeyValuePair<string, object?>("outcome", "accepted"));

@@ -52,6 +52,9 @@ public sealed class HostFactory : WebApplicationFactory<Program>
 
     public string DataPath { get; }
 
+    /// <summary>The host's environment (<c>Development</c>, WebApplicationFactory's default, unless set).</summary>
+    public string? EnvironmentName { get; init; }
+
     /// <summary>Extra service registrations of a test (applied after the host's own).</summary>
     public Action<IServiceCollection>? ConfigureTestServices { get; init; }
 
@@ -76,6 +79,11 @@ public sealed class HostFactory : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (EnvironmentName is { } environment)
+        {
+            builder.UseEnvironment(environment);
         }
 
         builder.ConfigureLogging(logging =>

@@ -1,51 +1,32 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace BillingHost.IntegrationTests.Support;
 
 /// <summary>
-/// Headless Debian Chromium driven through chromedriver with W3C WebDriver JSON over HTTP on 127.0.0.1.
-/// Paths come from CHROMIUM_PATH and CHROMEDRIVER_PATH (scripts/test.sh sets them).
+/// One headless Chromium session (its own temporary profile) on the shared chromedriver of <see cref="BrowserFixture"/>,
+/// driven with W3C WebDriver JSON over HTTP on 127.0.0.1.
 /// </summary>
 internal sealed class WebDriver : IAsyncDisposable
 {
     private const string ElementKey = "element-6066-11e4-a52e-4f735466cecf";
-    private readonly Process _driver;
     private readonly HttpClient _http;
     private readonly string _profile;
     private string? _session;
 
-    private WebDriver(Process driver, HttpClient http, string profile)
+    private WebDriver(HttpClient http, string profile)
     {
-        _driver = driver;
         _http = http;
         _profile = profile;
     }
 
-    public static async Task<WebDriver> StartAsync()
+    /// <summary>Opens a session on the chromedriver listening at <paramref name="driver"/>.</summary>
+    public static async Task<WebDriver> StartAsync(Uri driver, string chromium)
     {
-        var chromium = Tool("CHROMIUM_PATH", "/usr/bin/chromium");
-        var chromedriver = Tool("CHROMEDRIVER_PATH", "/usr/bin/chromedriver");
-        var port = FreePort();
-        var driver = Process.Start(new ProcessStartInfo(chromedriver, [$"--port={port}", "--allowed-ips=127.0.0.1"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        driver.OutputDataReceived += (_, _) => { };
-        driver.ErrorDataReceived += (_, _) => { };
-        driver.BeginOutputReadLine();
-        driver.BeginErrorReadLine();
-        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(60) };
+        var http = new HttpClient { BaseAddress = driver, Timeout = TimeSpan.FromSeconds(60) };
         var profile = Directory.CreateTempSubdirectory("billinghost-chromium-").FullName;
-        var webDriver = new WebDriver(driver, http, profile);
+        var webDriver = new WebDriver(http, profile);
         try
         {
-            await webDriver.WaitReadyAsync();
             var session = await webDriver.SendAsync(HttpMethod.Post, "session", new JsonObject
             {
                 ["capabilities"] = new JsonObject
@@ -115,10 +96,69 @@ internal sealed class WebDriver : IAsyncDisposable
 
     public async Task<string> TextAsync(string css) => (await SendAsync(HttpMethod.Get, $"session/{_session}/element/{await FindAsync(css)}/text"))!.GetValue<string>();
 
+    /// <summary>The text of an element found by <see cref="FindAllAsync"/>.</summary>
+    public async Task<string> ElementTextAsync(string element) => (await SendAsync(HttpMethod.Get, $"session/{_session}/element/{element}/text"))!.GetValue<string>();
+
     public async Task<string?> AttributeAsync(string element, string name) =>
         (await SendAsync(HttpMethod.Get, $"session/{_session}/element/{element}/attribute/{name}"))?.GetValue<string>();
 
     public async Task<byte[]> ScreenshotAsync() => Convert.FromBase64String((await SendAsync(HttpMethod.Get, $"session/{_session}/screenshot"))!.GetValue<string>());
+
+    /// <summary>Waits for an element (a click that submits returns before the next page has loaded on a busy machine).</summary>
+    public async Task WaitForAsync(string css, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while ((await FindAllAsync(css)).Count == 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"{css} did not appear; the page says: {await TextAsync("body")}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Waits until the page's path starts with <paramref name="prefix"/> (another site's page: Checkout, the portal).</summary>
+    public async Task<Uri> WaitForPathStartingAsync(string prefix)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        var url = await UrlAsync();
+        while (!url.AbsolutePath.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"never reached {prefix}; on {url}: {await TextAsync("body")}");
+            }
+
+            await Task.Delay(100);
+            url = await UrlAsync();
+        }
+
+        return url;
+    }
+
+    /// <summary>
+    /// Reloads the page until <paramref name="condition"/> holds (background work: a webhook applied by the host, an
+    /// instance's registration), failing with the page's text after a generous deadline.
+    /// </summary>
+    public async Task ReloadUntilAsync(string what, Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"never saw {what}; the page says: {await TextAsync("body")}");
+            }
+
+            await Task.Delay(250);
+            await GoAsync(await UrlAsync());
+        }
+    }
+
+    /// <summary>The element's text, or <see langword="null"/> when the page has no such element.</summary>
+    public async Task<string?> TextOrNullAsync(string css) => (await FindAllAsync(css)).Count > 0 ? await TextAsync(css) : null;
 
     public async ValueTask DisposeAsync()
     {
@@ -136,13 +176,6 @@ internal sealed class WebDriver : IAsyncDisposable
         finally
         {
             _http.Dispose();
-            if (!_driver.HasExited)
-            {
-                _driver.Kill(entireProcessTree: true);
-                await _driver.WaitForExitAsync();
-            }
-
-            _driver.Dispose();
             try
             {
                 Directory.Delete(_profile, recursive: true);
@@ -171,51 +204,5 @@ internal sealed class WebDriver : IAsyncDisposable
         }
 
         return JsonNode.Parse(text)?["value"];
-    }
-
-    private async Task WaitReadyAsync()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            try
-            {
-                using var response = await _http.GetAsync("status");
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-                    if (json.RootElement.GetProperty("value").GetProperty("ready").GetBoolean())
-                    {
-                        return;
-                    }
-                }
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-            {
-            }
-
-            if (DateTime.UtcNow >= deadline || _driver.HasExited)
-            {
-                throw new Xunit.Sdk.XunitException("chromedriver did not become ready on 127.0.0.1.");
-            }
-
-            await Task.Delay(100);
-        }
-    }
-
-    private static string Tool(string variable, string fallback)
-    {
-        var path = Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : fallback;
-        return File.Exists(path)
-            ? path
-            : throw new Xunit.Sdk.XunitException(
-                $"{variable} is not set and {fallback} does not exist. The browser test needs Debian's chromium and chromium-driver: run ./scripts/test.sh, which installs them and sets {variable}.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
