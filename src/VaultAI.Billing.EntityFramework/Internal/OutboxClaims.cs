@@ -18,6 +18,12 @@ internal static class OutboxClaims
     /// Claims due rows and returns them as claimed, in due order. On PostgreSQL this is one statement (the claimed
     /// rows come back from <c>RETURNING</c>); on SQLite the ids are claimed and the rows read after.
     /// </summary>
+    /// <remarks>
+    /// On PostgreSQL the rows are picked in the order of the (status, next_attempt_at) index alone, so the scan stops
+    /// after the batch instead of sorting every due row (rows due at the same instant come in index order; they are
+    /// sorted by id once claimed), and the claimed ids reach the update as an array, looked up by primary key rather
+    /// than joined against a scan of the whole table.
+    /// </remarks>
     public static async Task<List<MeterEventOutboxMessage>> ClaimRowsAsync(BillingDbContext db, int batchSize, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
         List<MeterEventOutboxMessage> rows;
@@ -26,13 +32,13 @@ internal static class OutboxClaims
             rows = await db.MeterEventOutbox.FromSql($"""
                 UPDATE billing.meter_event_outbox AS o
                 SET lease_owner = {owner}, lease_expires_at = {leaseUntil}, attempts = o.attempts + 1
-                WHERE o.id IN (
+                WHERE o.id = ANY(ARRAY(
                     SELECT c.id FROM billing.meter_event_outbox AS c
                     WHERE c.status = {OutboxStatus.Pending} AND c.next_attempt_at <= {now}
                       AND (c.lease_expires_at IS NULL OR c.lease_expires_at <= {now})
-                    ORDER BY c.next_attempt_at, c.id
+                    ORDER BY c.next_attempt_at
                     LIMIT {batchSize}
-                    FOR UPDATE SKIP LOCKED)
+                    FOR UPDATE SKIP LOCKED))
                 RETURNING o.*
                 """).AsNoTracking().ToListAsync(cancellationToken).ConfigureAwait(false);
         }
