@@ -240,6 +240,9 @@ async Task<int> DispatchAsync()
     }
 
     await SeedBacklogAsync(host.Services, stripe, rows, "backlog");
+    var postmaster = await PostmasterPidAsync(database);
+    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var databaseCpuBefore = ChildrenCpu(postmaster);
     var clock = Stopwatch.StartNew();
     var sent = 0;
     for (var n = await dispatcher.DispatchOnceAsync(); n > 0; n = await dispatcher.DispatchOnceAsync())
@@ -248,12 +251,68 @@ async Task<int> DispatchAsync()
     }
 
     var ours = sent / clock.Elapsed.TotalSeconds;
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+    var databaseCpu = ChildrenCpu(postmaster) - databaseCpuBefore;
+
+    // The process's CPU time while it drained (dispatcher, Npgsql, Stripe.net and the emulator it holds): steadier
+    // than the rate on a shared machine.
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"# dispatch_{(transport == MeterEventTransport.V1 ? "v1" : "v2")}: drained {sent} rows in {clock.Elapsed.TotalSeconds:F2} s, process CPU {cpu.TotalSeconds:F2} s ({cpu.TotalMicroseconds / Math.Max(1, sent):F0} µs per row), PostgreSQL CPU {databaseCpu.TotalSeconds:F2} s"));
     var limited = stripe.Requests.Count(r => r.StatusCode == 429);
     var counted = stripe.State.MeterEvents.Count - warmUp;
     var raw = await EmulatorRawRateAsync(transport, rows, concurrency);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"DISPATCH,{(transport == MeterEventTransport.V1 ? "v1" : "v2")},{ours:F0},{raw:F0},{sent},{counted},{limited}"));
     return counted == rows && limited == 0 ? 0 : 1;
+}
+
+// The PostgreSQL server's process id, read through a backend's parent (Linux; 0 when unknown).
+static async Task<int> PostmasterPidAsync(string database)
+{
+    await using var connection = new NpgsqlConnection(database);
+    await connection.OpenAsync();
+    await using var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
+    var backend = (int)(await command.ExecuteScalarAsync())!;
+    return StatFields(backend) is { } fields ? int.Parse(fields[1], CultureInfo.InvariantCulture) : 0;
+}
+
+// CPU time (user + system) of the server's live processes: its backends and background workers (Linux; zero elsewhere).
+// Backends that exit in between are not counted; the dispatcher's pooled connections stay open while it drains.
+static TimeSpan ChildrenCpu(int postmaster)
+{
+    if (postmaster == 0 || !Directory.Exists("/proc"))
+    {
+        return TimeSpan.Zero;
+    }
+
+    long ticks = 0;
+    foreach (var dir in Directory.EnumerateDirectories("/proc"))
+    {
+        if (int.TryParse(Path.GetFileName(dir), out var pid) && StatFields(pid) is { } f && f[1] == postmaster.ToString(CultureInfo.InvariantCulture))
+        {
+            ticks += long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+        }
+    }
+
+    return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+}
+
+// The fields of /proc/<pid>/stat after the command name: [0] state, [1] parent pid, ..., [11] utime, [12] stime.
+static string[]? StatFields(int pid)
+{
+    try
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    }
+    catch (IOException)
+    {
+        return null;
+    }
+    catch (UnauthorizedAccessException)
+    {
+        return null;
+    }
 }
 
 // Rows as ingestion leaves them: one billable report and one pending outbox row each, for a few linked customers.
@@ -310,9 +369,14 @@ async Task<double> EmulatorRawRateAsync(MeterEventTransport transport, int rows,
     });
     var now = stripe.Clock.GetUtcNow().UtcDateTime;
     await SendRawAsync(client, transport, customer, now, 0, 300, concurrency); // untimed warm-up, as for ours
+    var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     var clock = Stopwatch.StartNew();
     await SendRawAsync(client, transport, customer, now, 300, rows, concurrency);
-    return rows / clock.Elapsed.TotalSeconds;
+    var seconds = clock.Elapsed.TotalSeconds;
+    var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"# emulator's own rate: {rows} events in {seconds:F2} s, process CPU {cpu.TotalSeconds:F2} s ({cpu.TotalMicroseconds / Math.Max(1, rows):F0} µs per event)"));
+    return rows / seconds;
 }
 
 static async Task SendRawAsync(Stripe.StripeClient client, MeterEventTransport transport, string customer, DateTime now, int first, int count, int concurrency)

@@ -112,6 +112,47 @@ public sealed class DispatcherRateTests
         Assert.Equal(identifiers.Count, await db.MeterEventOutbox.CountAsync(m => m.Status == OutboxStatus.Sent));
     }
 
+    [Fact]
+    public async Task V2Stream_OneChunkRefused_LeavesExactlyItsRowsPending_TheAcceptedChunksAreCompletedTogether()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price, configure: o =>
+        {
+            o.Dispatcher.Transport = MeterEventTransport.V2Stream;
+            o.Dispatcher.BatchSize = 5; // each claim is one chunk of 5: five chunks in one pass, sent three at a time
+            o.Dispatcher.Concurrency = 3;
+            o.Stripe.MaxRetries = 0;
+        });
+        var identifiers = await DispatcherTests.SeedLinkedReportsAsync(host, stripe, organizations: 1, reportsEach: 25);
+        Assert.Equal(25, identifiers.Count);
+        var dispatcher = host.Services.GetRequiredService<IMeterEventDispatcher>();
+        stripe.InjectFault("/v2/billing/meter_event_stream", StripeFault.Status(500), count: 1);
+
+        Assert.Equal(25, await dispatcher.DispatchOnceAsync());
+
+        // Stripe counted the four accepted chunks; the refused chunk's five rows, and only they, wait for their retry.
+        await using (var db = host.CreateDbContext())
+        {
+            var rows = await db.MeterEventOutbox.AsNoTracking().ToListAsync();
+            var pending = rows.Where(m => m.Status == OutboxStatus.Pending).ToList();
+            var sent = rows.Where(m => m.Status == OutboxStatus.Sent).ToList();
+            Assert.Equal(5, pending.Count);
+            Assert.Equal(20, sent.Count);
+            Assert.All(rows, m => Assert.Null(m.LeaseOwner));
+            Assert.All(pending, m => Assert.True(m.NextAttemptAt > stripe.Clock.GetUtcNow(), "a refused row waits for its backoff"));
+            Assert.All(pending, m => Assert.NotNull(m.LastError));
+            Assert.Equal(sent.Select(m => m.Identifier).Order(), stripe.State.MeterEvents.Select(e => e.Identifier).Order());
+        }
+
+        stripe.Clock.Advance(TimeSpan.FromHours(1)); // past the backoff
+        await DrainAsync(dispatcher);
+
+        Assert.Equal(identifiers.Order(), stripe.State.MeterEvents.Select(e => e.Identifier).Order());
+        await using var after = host.CreateDbContext();
+        Assert.Equal(25, await after.MeterEventOutbox.CountAsync(m => m.Status == OutboxStatus.Sent && m.LeaseOwner == null));
+    }
+
     private static async Task DrainAsync(IMeterEventDispatcher dispatcher)
     {
         while (await dispatcher.DispatchOnceAsync() > 0)

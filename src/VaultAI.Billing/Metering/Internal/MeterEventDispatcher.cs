@@ -33,6 +33,9 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
     /// <summary>The most claims one v2 pass makes, so a pass ends even while reports keep arriving.</summary>
     internal const int MaxStreamBatchesPerPass = 10;
 
+    /// <summary>The most rows one v2 completion statement marks sent.</summary>
+    internal const int MaxIdsPerCompletion = 1000;
+
     public MeterEventDispatcher(
         IBillingStore store,
         StripeClient stripe,
@@ -98,9 +101,10 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
 
     /// <summary>
     /// A v2 pass is a pipeline: claimed rows are cut into chunks of 100 that <see cref="DispatcherOptions.Concurrency"/>
-    /// senders take as they come, so the next batch is claimed while the current one is on the wire, and each accepted
-    /// chunk is completed (one statement) while the following chunks are sent. The pass waits for all its completions
-    /// before it returns, so a caller sees every row it counted in its final state.
+    /// senders take as they come, so the next batch is claimed while the current one is on the wire. Chunks Stripe
+    /// accepted go to one completer, which marks everything accepted since its last statement sent in one statement
+    /// (at most <see cref="MaxIdsPerCompletion"/> rows), while the following chunks are sent. The pass waits for all its
+    /// completions before it returns, so a caller sees every row it counted in its final state.
     /// </summary>
     private async Task<int> DispatchStreamAsync(IReadOnlyList<MeterEventOutboxMessage> first, DispatcherOptions settings, CancellationToken cancellationToken)
     {
@@ -109,7 +113,7 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         // Room for one claimed batch plus what the senders hold: the claim of the next batch starts as soon as the
         // current one is handed over, not when it has been sent.
         var chunks = Channel.CreateBounded<MeterEventOutboxMessage[]>(new BoundedChannelOptions(((settings.BatchSize + 99) / 100) + senders) { SingleWriter = true });
-        var completions = new List<Task>();
+        var accepted = Channel.CreateUnbounded<Guid[]>(new UnboundedChannelOptions { SingleReader = true });
         var total = 0;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
@@ -149,10 +153,9 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
             {
                 await foreach (var chunk in chunks.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
                 {
-                    var completion = await SendStreamBatchAsync(chunk, stop.Token).ConfigureAwait(false);
-                    lock (completions)
+                    if (await SendStreamBatchAsync(chunk, stop.Token).ConfigureAwait(false) is { Length: > 0 } ids)
                     {
-                        completions.Add(completion);
+                        accepted.Writer.TryWrite(ids);
                     }
                 }
             }
@@ -165,6 +168,33 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
             }
         }
 
+        // Not tied to the pass's stop: rows Stripe has accepted are still marked sent when a sender fails.
+        async Task CompleteAcceptedAsync()
+        {
+            var ids = new List<Guid>(MaxIdsPerCompletion);
+            try
+            {
+                while (await accepted.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    while (ids.Count < MaxIdsPerCompletion && accepted.Reader.TryRead(out var chunk))
+                    {
+                        ids.AddRange(chunk);
+                    }
+
+                    await CompleteSentAsync([.. ids], cancellationToken).ConfigureAwait(false);
+                    ids.Clear();
+                }
+            }
+            catch
+            {
+                // Should the statement fail (the database away), the rows stay leased and are sent again after the
+                // lease, and Stripe dedupes them; the pass ends.
+                await stop.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        var completer = CompleteAcceptedAsync();
         var workers = Enumerable.Range(0, senders).Select(_ => SendAsync()).Append(ClaimAheadAsync()).ToArray();
         try
         {
@@ -172,13 +202,8 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         }
         finally
         {
-            Task[] pending;
-            lock (completions)
-            {
-                pending = [.. completions];
-            }
-
-            await Task.WhenAll(pending).ConfigureAwait(false);
+            accepted.Writer.TryComplete();
+            await completer.ConfigureAwait(false);
         }
 
         return total;
@@ -214,8 +239,11 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         }
     }
 
-    /// <summary>Sends one chunk of up to 100 rows; returns the bookkeeping of the answer, still running.</summary>
-    private async Task<Task> SendStreamBatchAsync(MeterEventOutboxMessage[] batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one chunk of up to 100 rows; returns the ids of the rows Stripe accepted, for the caller to complete (rows
+    /// too old or refused are completed here, each with its outcome).
+    /// </summary>
+    private async Task<Guid[]> SendStreamBatchAsync(MeterEventOutboxMessage[] batch, CancellationToken cancellationToken)
     {
         var sendable = new List<MeterEventOutboxMessage>(batch.Length);
         foreach (var row in batch)
@@ -228,7 +256,7 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
 
         if (sendable.Count == 0)
         {
-            return Task.CompletedTask;
+            return [];
         }
 
         var events = new global::Stripe.V2.Billing.MeterEventStreamCreateOptions
@@ -257,12 +285,17 @@ internal sealed partial class MeterEventDispatcher : IMeterEventDispatcher, IDis
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             await HandleFailureAsync(sendable, exception, cancellationToken).ConfigureAwait(false);
-            return Task.CompletedTask;
+            return [];
         }
 
-        // Stripe has the chunk: mark it sent in one statement, without holding up the next chunk. Should this fail
-        // (the database away), the rows stay leased and are sent again after the lease, and Stripe dedupes them.
-        return CompleteSentAsync(sendable.Select(row => row.Id).ToArray(), cancellationToken);
+        // Stripe has the chunk: the caller marks it sent, with other accepted chunks, without holding up the next one.
+        var ids = new Guid[sendable.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = sendable[i].Id;
+        }
+
+        return ids;
     }
 
     private async Task CompleteSentAsync(Guid[] ids, CancellationToken cancellationToken)
