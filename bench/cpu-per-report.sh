@@ -10,6 +10,8 @@
 #   CPU_DAILY [20000]      organizations reporting once, their first report ever (the daily, cold path)
 #   CPU_CONCURRENCY [16]   concurrent requests of the load generator
 #   CPU_PORT [5091]        the host's port on 127.0.0.1
+#   CPU_FLOOR [0]          1: serve the floor instead of our pipeline (compare-host serve --floor 1: Kestrel, the JSON body,
+#                          SHA-256 of the token, the report statement, the answer); runs the warm pass only (no cold pass)
 #   CPU_TRACE [unset]      a dotnet-trace executable: samples the host's threads during the cold and warm passes into
 #                          $CPU_TRACE_DIR (default /tmp); the CPU figures of a traced run include the tracing's own cost
 # Prints one line per pass: pass,reports,host_cpu_us_per_report,errors; then the host's peak RSS.
@@ -19,7 +21,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${VAULTAI_BILLING_TEST_POSTGRES:?run under scripts/with-postgres.sh}"
 orgs="${CPU_ORGS:-1000}"
 rounds="${CPU_ROUNDS:-10}"
+floor="${CPU_FLOOR:-0}"
 daily="${CPU_DAILY:-20000}"
+[ "$floor" = 1 ] && daily=0
 concurrency="${CPU_CONCURRENCY:-16}"
 port="${CPU_PORT:-5091}"
 work="$(mktemp -d /tmp/vaultai-cpu.XXXXXX)"
@@ -33,7 +37,7 @@ trap cleanup EXIT
 dotnet build "$root/bench/compare-host" -c Release -v quiet -nologo >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 dll="$root/bench/compare-host/bin/Release/net10.0/compare-host.dll"
 dotnet "$dll" serve --port "$port" --orgs "$orgs" --orgs-file "$work/orgs.txt" --daily-orgs "$daily" \
-  --daily-file "$work/daily.txt" --ready-file "$work/ready" >"$work/host.log" 2>&1 &
+  --daily-file "$work/daily.txt" --ready-file "$work/ready" --floor "$floor" >"$work/host.log" 2>&1 &
 host_pid=$!
 for _ in $(seq 1 1200); do
   [ -f "$work/ready" ] && break
@@ -65,6 +69,6 @@ traced() { # name, then the pass's arguments
 
 echo "pass,reports,host_cpu_us_per_report,errors"
 pass warmup "$work/orgs.txt" 2 >/dev/null   # JIT, pools, caches: not counted
-traced cold "$work/daily.txt" 1             # each organization's first report (credential and organization not cached)
+[ "$floor" = 1 ] || traced cold "$work/daily.txt" 1             # each organization's first report (credential and organization not cached)
 traced warm "$work/orgs.txt" "$rounds"      # organizations reporting again (credential and organization cached)
 echo "peak_rss_mib,$(( $(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$host_pid/status") / 1024 )),,"
