@@ -12,6 +12,8 @@
 #   CPU_PORT [5091]        the host's port on 127.0.0.1
 #   CPU_GEN0SIZE [0x1000000] the host's gen0 budget (DOTNET_GCgen0size, bytes in hex; empty: the runtime's default,
 #                          which with workstation non-concurrent GC grows well past 16 MiB; see bench/README 4b)
+#   CPU_FLOOR [0]          1: serve the floor instead of our pipeline (compare-host serve --floor 1: Kestrel, the JSON body,
+#                          SHA-256 of the token, the report statement, the answer); runs the warm pass only (no cold pass)
 #   CPU_TRACE [unset]      a dotnet-trace executable: samples the host's threads during the cold and warm passes into
 #                          $CPU_TRACE_DIR (default /tmp); the CPU figures of a traced run include the tracing's own cost
 # Prints one line per pass: pass,reports,host_cpu_us_per_report,errors; then the host's peak RSS.
@@ -21,7 +23,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${VAULTAI_BILLING_TEST_POSTGRES:?run under scripts/with-postgres.sh}"
 orgs="${CPU_ORGS:-1000}"
 rounds="${CPU_ROUNDS:-10}"
+floor="${CPU_FLOOR:-0}"
 daily="${CPU_DAILY:-20000}"
+[ "$floor" = 1 ] && daily=0
 concurrency="${CPU_CONCURRENCY:-16}"
 port="${CPU_PORT:-5091}"
 work="$(mktemp -d /tmp/vaultai-cpu.XXXXXX)"
@@ -37,7 +41,7 @@ dll="$root/bench/compare-host/bin/Release/net10.0/compare-host.dll"
 gen0size="${CPU_GEN0SIZE-0x1000000}"
 if [ -n "$gen0size" ]; then export DOTNET_GCgen0size="$gen0size"; fi
 dotnet "$dll" serve --port "$port" --orgs "$orgs" --orgs-file "$work/orgs.txt" --daily-orgs "$daily" \
-  --daily-file "$work/daily.txt" --ready-file "$work/ready" >"$work/host.log" 2>&1 &
+  --daily-file "$work/daily.txt" --ready-file "$work/ready" --floor "$floor" >"$work/host.log" 2>&1 &
 host_pid=$!
 unset DOTNET_GCgen0size
 for _ in $(seq 1 1200); do
@@ -70,6 +74,6 @@ traced() { # name, then the pass's arguments
 
 echo "pass,reports,host_cpu_us_per_report,errors"
 pass warmup "$work/orgs.txt" 2 >/dev/null   # JIT, pools, caches: not counted
-traced cold "$work/daily.txt" 1             # each organization's first report (credential and organization not cached)
+[ "$floor" = 1 ] || traced cold "$work/daily.txt" 1             # each organization's first report (credential and organization not cached)
 traced warm "$work/orgs.txt" "$rounds"      # organizations reporting again (credential and organization cached)
 echo "peak_rss_mib,$(( $(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$host_pid/status") / 1024 )),,"

@@ -60,17 +60,131 @@ async Task<int> ServeAsync()
     builder.Services.AddAuthorization(o => o.AddPolicy("VaultAI.Billing.Admin", p => p.RequireAssertion(_ => false)));
     var app = builder.Build();
     await BillingDatabase.MigrateAsync(app.Services);
-    app.UseAuthorization();
-    app.MapVaultAIBilling();
+    // --floor 1 serves the floor instead of our pipeline (see MapFloorAsync).
+    var floor = Str("floor", "0") == "1";
+    if (!floor)
+    {
+        app.UseAuthorization();
+        app.MapVaultAIBilling();
+    }
 
     // Registered beforehand (the rows registration writes), so the measured runs only ingest.
     await RegisterAsync(database, Int("orgs", 1000), Str("orgs-file", "orgs.txt"), "many");
     await RegisterAsync(database, Int("daily-orgs", 0), Str("daily-file", "daily.txt"), "daily");
+    if (floor)
+    {
+        await MapFloorAsync(app, app.Services.GetRequiredService<IBillingStore>(), database, [Str("orgs-file", "orgs.txt"), Str("daily-file", "daily.txt")]);
+    }
+
     await app.StartAsync();
     await File.WriteAllTextAsync(Str("ready-file", "ready"), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
     Console.WriteLine($"serving on http://127.0.0.1:{port}");
     await app.WaitForShutdownAsync();
     return 0;
+}
+
+// The floor: only the irreducible work of a usage report, in the same process shape as the real host (Kestrel on the same
+// port, same database, same organizations). Read the JSON body, SHA-256 of the bearer token, find the organization in a
+// dictionary filled beforehand (our host's warm caches), send the real report statement (same SQL, same parameters,
+// prepared per pooled connection), answer a small JSON object. No routing groups, filters, DI per request, validation
+// messages, options, logging, metrics or ledger bookkeeping: what the real route costs above this is our code.
+static async Task MapFloorAsync(WebApplication app, IBillingStore store, string database, string[] files)
+{
+    var byHash = new Dictionary<string, Organization>(StringComparer.Ordinal);
+    foreach (var file in files.Where(File.Exists))
+    {
+        foreach (var line in await File.ReadAllLinesAsync(file))
+        {
+            var parts = line.Split(' ');
+            var organization = await store.GetOrganizationAsync(Guid.Parse(parts[0])) ?? throw new InvalidOperationException($"organization {parts[0]} not found");
+            byHash[Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(parts[1])))] = organization;
+        }
+    }
+
+    var dataSource = NpgsqlDataSource.Create(database);
+    app.Lifetime.ApplicationStopped.Register(dataSource.Dispose);
+    app.MapPost("/api/usage-report", context => FloorReportAsync(context, byHash, dataSource));
+}
+
+static async Task FloorReportAsync(HttpContext context, Dictionary<string, Organization> byHash, NpgsqlDataSource dataSource)
+{
+    var authorization = context.Request.Headers.Authorization.ToString();
+    if (!authorization.StartsWith("Bearer ", StringComparison.Ordinal)
+        || !byHash.TryGetValue(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(authorization[7..]))), out var organization))
+    {
+        context.Response.StatusCode = 401;
+        return;
+    }
+
+    var body = context.Request.BodyReader;
+    var read = await body.ReadAsync();
+    while (!read.IsCompleted)
+    {
+        body.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+        read = await body.ReadAsync();
+    }
+
+    var (organizationId, quantity, occurredAt) = ParseFloorReport(read.Buffer);
+    body.AdvanceTo(read.Buffer.End);
+    if (organizationId != organization.Id)
+    {
+        context.Response.StatusCode = 403;
+        return;
+    }
+
+    var now = DateTimeOffset.UtcNow;
+    var report = new UsageReport
+    {
+        Id = Guid.CreateVersion7(now), OrganizationId = organization.Id, Metric = "active_users", Quantity = quantity, OccurredAt = occurredAt,
+        ReceivedAt = now, IdempotencyKey = context.Request.Headers["Idempotency-Key"].ToString(), Source = "usage-report", Billable = true,
+    };
+    var seen = new VaultAI.Billing.EntityFramework.Internal.LastSeen(now, quantity, null, null, occurredAt);
+    await using (var connection = await dataSource.OpenConnectionAsync())
+    {
+        await using var command = VaultAI.Billing.EntityFramework.Internal.EntityFrameworkBillingStore.CreateReportCommand(
+            connection, organization, report, UsagePeriod.For(organization, occurredAt), MetricAggregation.Last, outbox: null, seen);
+        await command.PrepareAsync();
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        if (reader.GetInt32(1) != 1)
+        {
+            context.Response.StatusCode = 409;
+            return;
+        }
+    }
+
+    context.Response.ContentType = "application/json";
+    await context.Response.WriteAsync($$"""{"success":true,"report_id":"{{report.Id}}","duplicate":false}""");
+}
+
+static (Guid OrganizationId, long Quantity, DateTimeOffset OccurredAt) ParseFloorReport(System.Buffers.ReadOnlySequence<byte> json)
+{
+    var reader = new Utf8JsonReader(json);
+    Guid organizationId = default;
+    long quantity = 0;
+    DateTimeOffset occurredAt = default;
+    while (reader.Read())
+    {
+        if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1)
+        {
+            continue;
+        }
+
+        if (reader.ValueTextEquals("organization_id"u8) && reader.Read())
+        {
+            organizationId = reader.GetGuid();
+        }
+        else if (reader.ValueTextEquals("user_count"u8) && reader.Read())
+        {
+            quantity = reader.GetInt64();
+        }
+        else if (reader.ValueTextEquals("timestamp"u8) && reader.Read())
+        {
+            occurredAt = reader.GetDateTimeOffset();
+        }
+    }
+
+    return (organizationId, quantity, occurredAt);
 }
 
 // The rows registration writes (an organization, pending, and its credential: the SHA-256 of the token, lowercase hex),

@@ -6,7 +6,8 @@ using VaultAI.Billing.Organizations;
 namespace BillingHost.IntegrationTests;
 
 /// <summary>The dashboard's MRR trend chart and the organization page's checkout link button, in headless Chromium.</summary>
-public class RevenueAndCheckoutBrowserTests
+[Collection(BrowserCollection.Name)]
+public class RevenueAndCheckoutBrowserTests(BrowserFixture browsers)
 {
     [Fact]
     public async Task Dashboard_TrialThenAMonthOnTheStripeClock_ChartsPotentialMrrThenMrrForToday()
@@ -102,9 +103,9 @@ public class RevenueAndCheckoutBrowserTests
         Assert.Single(await browser.FindAllAsync($"#pending tr[data-organization-id='{id}']"));
     }
 
-    private static async Task<WebDriver> SignInAsync(HostFactory factory)
+    private async Task<WebDriver> SignInAsync(HostFactory factory)
     {
-        var browser = await WebDriver.StartAsync();
+        var browser = await browsers.NewSessionAsync();
         await browser.GoAsync(new Uri(factory.ServerAddress, "/login"));
         await browser.TypeAsync("#Name", "admin");
         await browser.TypeAsync("#Password", factory.BannerPassword());

@@ -123,20 +123,36 @@ internal sealed partial class EntityFrameworkBillingStore
         // The last-seen update, when this host's writer owns it, comes last, after the total, so every writer locks in one order.
         // The text is built once per variant and the statement prepared once per pooled connection: PostgreSQL never
         // parses it again, and this host allocates no new text per report.
-        var sql = IngestSql.GetOrAdd((aggregation, lastSeen is not null), BuildIngestSql);
-        using var command = new NpgsqlCommand(sql, connection);
-        AddIngestParameters(command.Parameters, organization, report, period, aggregation, outbox);
-        if (lastSeen is not null)
-        {
-            AddLastSeenParameters(command.Parameters, lastSeen);
-        }
-
+        using var command = CreateReportCommand(connection, organization, report, period, aggregation, outbox, lastSeen);
         await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         var organizationMatched = reader.GetInt32(0) == 1;
         var inserted = reader.GetInt32(1) == 1;
         return inserted ? IngestOutcome.Inserted : organizationMatched ? IngestOutcome.Duplicate : IngestOutcome.Changed;
+    }
+
+    /// <summary>
+    /// The report statement with its parameters, not yet prepared. Also what <c>bench/compare-host</c>'s floor sends, so the
+    /// floor measures the same SQL as a real report.
+    /// </summary>
+    internal static NpgsqlCommand CreateReportCommand(
+        NpgsqlConnection connection,
+        Organization organization,
+        UsageReport report,
+        UsagePeriod period,
+        MetricAggregation aggregation,
+        MeterEventOutboxMessage? outbox,
+        LastSeen? lastSeen)
+    {
+        var command = new NpgsqlCommand(IngestSql.GetOrAdd((aggregation, lastSeen is not null), BuildIngestSql), connection);
+        AddIngestParameters(command.Parameters, organization, report, period, aggregation, outbox);
+        if (lastSeen is not null)
+        {
+            AddLastSeenParameters(command.Parameters, lastSeen);
+        }
+
+        return command;
     }
 
     private static string BuildIngestSql((MetricAggregation Aggregation, bool WithLastSeen) variant) => $"""

@@ -166,7 +166,7 @@ internal static class InstanceEndpoints
         }
 
         var key = values.ToString().Trim();
-        return key.Length is 0 or > MaxIdempotencyKeyLength || key.Any(c => c < 0x21 || c > 0x7e)
+        return key.Length is 0 or > MaxIdempotencyKeyLength || key.AsSpan().ContainsAnyExceptInRange((char)0x21, (char)0x7e)
             ? throw BillingException.Invalid("Idempotency-Key", $"The 'Idempotency-Key' header must be 1 to {MaxIdempotencyKeyLength} printable ASCII characters.")
             : key;
     }
