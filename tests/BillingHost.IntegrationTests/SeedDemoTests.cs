@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using BillingHost.Admin;
@@ -7,7 +8,7 @@ using Microsoft.Extensions.Configuration;
 
 namespace BillingHost.IntegrationTests;
 
-/// <summary><c>seed-demo</c> on the embedded demo: organizations and usage through the real paths, once.</summary>
+/// <summary><c>seed-demo</c> on the embedded demo: organizations and usage through the real paths, once, and today's MRR computed from them.</summary>
 public sealed class SeedDemoTests : IDisposable
 {
     private const string ApiKey = "seed-demo-test-admin-key-0123456789abcdef";
@@ -95,6 +96,42 @@ public sealed class SeedDemoTests : IDisposable
             Assert.True(metrics["call_minutes"] > 0, usage.RootElement.ToString());
             Assert.True(metrics["storage_gb"] > 0, usage.RootElement.ToString());
         }
+    }
+
+    [Fact]
+    public async Task SeedDemo_RecordsTodaysMrrFromTheOrganizationsItLinked()
+    {
+        var (exit, output) = await SeedAsync();
+        Assert.True(exit == 0, output);
+        Assert.Contains("MRR recorded for today:", output, StringComparison.Ordinal);
+
+        await using var host = new HostFactory(new()
+        {
+            ["VaultAI:Host:DataPath"] = _dataPath,
+            ["VaultAI:Host:Catalog"] = "saas",
+            ["VaultAI:Host:AdminApiKeyHashes:0"] = AdminCredentials.HashApiKey(ApiKey),
+            ["VaultAI:Billing:Dispatcher:Enabled"] = "false",
+        });
+        using var client = host.CreateClient();
+        client.DefaultRequestHeaders.Add(AdminAuthentication.ApiKeyHeader, ApiKey);
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        using var history = JsonDocument.Parse(await GetAsync(client, $"/api/admin/revenue/history?from={today}&to={today}"));
+        using var revenue = JsonDocument.Parse(await GetAsync(client, "/api/admin/revenue"));
+
+        // The recorded day holds the figures the revenue route computes from the same organizations (nothing invented):
+        // the trialing demo organization counts as potential MRR, the active ones as MRR.
+        var snapshots = history.RootElement.GetProperty("snapshots").EnumerateArray().ToList();
+        Assert.NotEmpty(snapshots);
+        foreach (var total in revenue.RootElement.GetProperty("totals").EnumerateArray())
+        {
+            var snapshot = snapshots.Single(s => s.GetProperty("currency").GetString() == total.GetProperty("currency").GetString());
+            Assert.Equal(total.GetProperty("mrr").GetInt64(), snapshot.GetProperty("mrr").GetInt64());
+            Assert.Equal(total.GetProperty("potential_mrr").GetInt64(), snapshot.GetProperty("potential_mrr").GetInt64());
+        }
+
+        Assert.Contains(snapshots, s => s.GetProperty("mrr").GetInt64() > 0);
+        Assert.Equal(1, snapshots.Sum(s => s.GetProperty("trialing_organizations").GetInt32()));
+        Assert.Equal(SeedDemoCommand.Organizations.Count, revenue.RootElement.GetProperty("plans").EnumerateArray().Sum(p => p.GetProperty("organizations").GetInt32() + p.GetProperty("trial_organizations").GetInt32()) + 1);
     }
 
     [Fact]
