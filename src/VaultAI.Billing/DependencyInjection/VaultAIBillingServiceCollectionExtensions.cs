@@ -71,6 +71,7 @@ public static class VaultAIBillingServiceCollectionExtensions
         services.TryAddScoped<InstanceAuthenticator>();
         services.TryAddScoped<UsageIngestion>();
         services.TryAddSingleton<UsageRecorder>();
+        services.TryAddSingleton<VaultAI.Billing.Endpoints.Internal.UsageBatchGate>();
         services.TryAddSingleton<IUsageRecorder>(sp => sp.GetRequiredService<UsageRecorder>());
         services.TryAddScoped<LinkingService>();
         services.TryAddScoped<CheckoutService>();

@@ -179,6 +179,34 @@ public sealed class UsageEventsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RecordUsageEvents_SixteenWritersThroughAOneRequestGate_WaitTheirTurnAndEndWithExactTotals()
+    {
+        // The host takes one usage-events request at a time: the others wait, and nothing is lost or counted twice.
+        await using var host = await MeteringHost.StartAsync(_stripe, configure: o =>
+        {
+            o.UsageEvents.MaxEventsPerBatch = 5;
+            o.UsageEvents.MaxConcurrentRequests = 1;
+        });
+        var org = Guid.NewGuid();
+        var token = await InstanceCalls.RegisterAsync(host.Client, org);
+        var at = _stripe.Clock.GetUtcNow().AddMinutes(-1);
+
+        var writers = Enumerable.Range(0, 16).Select(async w =>
+        {
+            for (var b = 0; b < 3; b++)
+            {
+                var batch = Batch(Enumerable.Range(1, 5).Select(i => Event($"g{w}-b{b}-{i}", "call_minutes", $"0.0{i}", at)).ToArray());
+                await Task.WhenAll(PostOkAsync(host, token, batch), PostOkAsync(host, token, batch));
+            }
+        });
+        await Task.WhenAll(writers);
+
+        var (events, totals) = await StoredAsync(host, org);
+        Assert.Equal(16 * 3 * 5, events);
+        Assert.Equal(16 * 3 * 0.15m, totals["call_minutes"]);
+    }
+
+    [Fact]
     public async Task UsageRecorder_SixteenWritersSendingTheSameIdsAtOnce_CountEachIdOnce()
     {
         var org = Guid.NewGuid();

@@ -24,6 +24,7 @@ public sealed class OptionsValidationTests
     [InlineData("RollupWindowZero", "VaultAI:Billing:Metering:RollupWindow")]
     [InlineData("RollupWindowUneven", "VaultAI:Billing:Metering:RollupWindow")]
     [InlineData("RollupGrace", "VaultAI:Billing:Metering:RollupGrace")]
+    [InlineData("MaxConcurrentRequests", "VaultAI:Billing:UsageEvents:MaxConcurrentRequests")]
     public void Validate_BadSetting_MessageNamesTheKey(string broken, string expectedKey)
     {
         var error = ValidationError(options =>
@@ -55,6 +56,9 @@ public sealed class OptionsValidationTests
                     break;
                 case "RollupGrace":
                     options.Metering.RollupGrace = TimeSpan.FromMinutes(-1);
+                    break;
+                case "MaxConcurrentRequests":
+                    options.UsageEvents.MaxConcurrentRequests = -1;
                     break;
                 case "Metered":
                     options.Plans["basic"].Metered.Add(new MeteredComponent { Metric = "active_users", MeterEventName = "" });

@@ -41,6 +41,11 @@ internal sealed class VaultAIBillingOptionsValidator : IValidateOptions<VaultAIB
             errors.Add($"{S}:UsageEvents:MaxRequestBodyBytes must be between 1024 and 67108864.");
         }
 
+        if (options.UsageEvents.MaxConcurrentRequests is < 0 or > 1024)
+        {
+            errors.Add($"{S}:UsageEvents:MaxConcurrentRequests must be between 0 (twice the processor count) and 1024.");
+        }
+
         if (options.DefaultTrialDays is < 0 or > 730)
         {
             errors.Add($"{S}:DefaultTrialDays must be between 0 and 730.");

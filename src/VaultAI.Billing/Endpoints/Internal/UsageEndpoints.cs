@@ -26,11 +26,14 @@ internal static class UsageEndpoints
     public static void MapAdmin(RouteGroupBuilder group) =>
         group.MapGet("/organizations/{organizationId}/usage", AdminUsageAsync).WithName("AdminGetOrganizationUsage").Produces<UsageResponse>();
 
-    private static async Task<IResult> RecordAsync(HttpContext context, InstanceAuthenticator authenticator, UsageRecorder recorder, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, CancellationToken cancellationToken)
+    private static async Task<IResult> RecordAsync(HttpContext context, InstanceAuthenticator authenticator, UsageRecorder recorder, UsageBatchGate gate, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         // Authenticate before reading the body: an unauthenticated caller learns nothing about validation.
         var credential = await authenticator.AuthenticateAsync(context.Request, cancellationToken).ConfigureAwait(false);
         var settings = options.CurrentValue;
+
+        // The body is read inside the gate: what a batch holds in memory (body, parsed events, statement) is bounded by it.
+        using var turn = await gate.EnterAsync(cancellationToken).ConfigureAwait(false);
         List<UsageEvent> events;
         using (var body = await JsonBody.ReadAsync(context.Request, settings.UsageEvents.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false))
         {
