@@ -41,6 +41,7 @@ internal sealed class EntitlementWorld : IAsyncDisposable
         var stripe = await StripeEmulator.StartAsync();
         var price = await EmulatorCatalog.CreateLicensedPriceAsync(stripe, unitAmount: 1000);
         var handler = new RecordingHandler(failuresPerEvent);
+        EntitlementWorld? world = null;
         var host = await BillingTestHost.StartAsync(
             stripe,
             price,
@@ -63,10 +64,12 @@ internal sealed class EntitlementWorld : IAsyncDisposable
                 app.MapPost("/helvetia/services", () => TypedResults.Created("/helvetia/services/1"))
                     .RequireEntitlement("services")
                     .RecordUsage("services");
-                // The same endpoint with a reservation; the work takes a moment, so concurrent requests overlap.
+                // The same endpoint with a reservation; the work waits for the test's word (see HoldReservedWork), so
+                // concurrent requests overlap however slowly the machine runs.
                 app.MapPost("/helvetia/services/reserved", async () =>
                     {
-                        await Task.Delay(50);
+                        Interlocked.Increment(ref world!._reservedWorkEntered);
+                        await world._reservedWork.Task;
                         return TypedResults.Created("/helvetia/services/1");
                     })
                     .RequireEntitlement("services", 1m, reserve: true)
@@ -80,7 +83,38 @@ internal sealed class EntitlementWorld : IAsyncDisposable
             stripe.AddWebhookEndpoint(new Uri(host.BaseAddress, "/api/stripe/webhook"));
         }
 
-        return new EntitlementWorld(stripe, host, handler);
+        world = new EntitlementWorld(stripe, host, handler);
+        return world;
+    }
+
+    private TaskCompletionSource _reservedWork = Open();
+    private int _reservedWorkEntered;
+
+    /// <summary>
+    /// Holds the reserved endpoint's work until <paramref name="expected"/> requests have each either been refused or entered
+    /// it, so none records usage (and gives its reservation back) while others still check; then lets the work finish.
+    /// </summary>
+    public async Task<HttpResponseMessage[]> SendTogetherWithReservationAsync(Guid orgId, int expected)
+    {
+        _reservedWork = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _reservedWorkEntered, 0);
+        var requests = Enumerable.Range(0, expected).Select(_ => CreateServiceWithReservationAsync(orgId)).ToList();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (requests.Count(r => r.IsCompleted) + Volatile.Read(ref _reservedWorkEntered) < expected)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the concurrent requests never all got past the check");
+            await Task.Delay(20);
+        }
+
+        _reservedWork.SetResult();
+        return await Task.WhenAll(requests);
+    }
+
+    private static TaskCompletionSource Open()
+    {
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        open.SetResult();
+        return open;
     }
 
     public async Task<Guid> RegisterAndLinkAsync(int trialDays = 4)
