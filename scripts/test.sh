@@ -47,5 +47,26 @@ for trx in "$results"/*.trx; do
   n="$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")"
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${n:-0}))
 done
+# Name every failed test with the first lines of its message, so the end of the log says what broke.
+if [ "$failed" -gt 0 ]; then
+  echo "==> failed tests"
+  for trx in "$results"/*.trx; do
+    [ -f "$trx" ] || continue
+    python3 - "$trx" <<'PY' || grep -o 'testName="[^"]*" [^>]*outcome="Failed"' "$trx" || true
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") != "Failed":
+        continue
+    print("FAILED " + r.get("testName", "?"))
+    message = r.find(".//t:ErrorInfo/t:Message", ns)
+    trace = r.find(".//t:ErrorInfo/t:StackTrace", ns)
+    for text, most in ((message, 12), (trace, 8)):
+        if text is not None and text.text:
+            for line in text.text.strip().splitlines()[:most]:
+                print("    " + line)
+PY
+  done
+fi
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit "$status"
