@@ -34,7 +34,7 @@ public class DashboardBrowserTests(BrowserFixture browsers)
         Assert.Equal("/login", (await browser.UrlAsync()).AbsolutePath);
         await browser.TypeAsync("#Name", "admin");
         await browser.TypeAsync("#Password", factory.BannerPassword());
-        await browser.ClickAsync("#sign-in");
+        await browser.SubmitAsync("#sign-in");
         var afterSignIn = await browser.WaitForPathAsync("/");
         Assert.True(afterSignIn == "/", $"still on {afterSignIn}: {await browser.TextAsync("body")}");
 
@@ -43,7 +43,7 @@ public class DashboardBrowserTests(BrowserFixture browsers)
         Assert.Equal($"/organizations/{id}/link", await browser.WaitForPathAsync($"/organizations/{id}/link"));
         await browser.TypeAsync("#Input_AdminEmail", "billing@acme.example");
         await browser.ClickAsync("#Input_PlanKey option[value='self-hosted']");
-        await browser.ClickAsync("#link-submit");
+        await browser.SubmitAsync("#link-submit");
         var afterLink = await browser.WaitForPathAsync($"/organizations/{id}");
         Assert.True(afterLink == $"/organizations/{id}", $"still on {afterLink}: {await browser.TextAsync("body")}");
 

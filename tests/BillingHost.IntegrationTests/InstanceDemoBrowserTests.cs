@@ -42,7 +42,7 @@ public class InstanceDemoBrowserTests(BrowserFixture browsers)
         {
             // The admin uses the AI feature once: 1,500 tokens, recorded through the client's spool.
             await browser.GoAsync(site);
-            await browser.ClickAsync("#use-ai");
+            await browser.SubmitAsync("#use-ai");
             Assert.Equal("/", await browser.WaitForPathAsync("/"));
             Assert.Contains("1,500 AI tokens were recorded", await browser.TextAsync("#message"));
 

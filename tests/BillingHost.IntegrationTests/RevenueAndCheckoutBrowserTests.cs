@@ -26,7 +26,7 @@ public class RevenueAndCheckoutBrowserTests(BrowserFixture browsers)
         await browser.GoAsync(new Uri(site, $"/organizations/{id}/link"));
         await browser.TypeAsync("#Input_AdminEmail", "billing@chart.example");
         await browser.ClickAsync("#Input_PlanKey option[value='self-hosted']");
-        await browser.ClickAsync("#link-submit");
+        await browser.SubmitAsync("#link-submit");
         await browser.WaitForPathAsync($"/organizations/{id}");
 
         // On a trial: today's point is potential MRR (10 users at 8 EUR), no MRR yet; the axes say what they measure.
@@ -78,7 +78,7 @@ public class RevenueAndCheckoutBrowserTests(BrowserFixture browsers)
         await using var browser = await SignInAsync(factory);
         await browser.GoAsync(new Uri(site, $"/organizations/{id}"));
         await browser.ClickAsync("#checkout-plan option[value='self-hosted']");
-        await browser.ClickAsync("#create-checkout");
+        await browser.SubmitAsync("#create-checkout");
         Assert.Equal($"/organizations/{id}", await browser.WaitForPathAsync($"/organizations/{id}"));
 
         // The URL is the emulator's Checkout page for a session the host created through Stripe.net.
@@ -109,7 +109,7 @@ public class RevenueAndCheckoutBrowserTests(BrowserFixture browsers)
         await browser.GoAsync(new Uri(factory.ServerAddress, "/login"));
         await browser.TypeAsync("#Name", "admin");
         await browser.TypeAsync("#Password", factory.BannerPassword());
-        await browser.ClickAsync("#sign-in");
+        await browser.SubmitAsync("#sign-in");
         await browser.WaitForPathAsync("/");
         return browser;
     }

@@ -23,12 +23,12 @@ public class SubscriptionBrowserTests(BrowserFixture browsers)
         Assert.Equal($"/organizations/{id}/subscription", await browser.WaitForPathAsync($"/organizations/{id}/subscription"));
         Assert.Equal("self-hosted", await browser.TextAsync("#current-plan"));
         await browser.ClickAsync("#planType option[value='managed-cloud']");
-        await browser.ClickAsync("#review-plan");
+        await browser.SubmitAsync("#review-plan");
         await browser.WaitForAsync("#confirm-plan");
         Assert.Equal("self-hosted", await browser.TextAsync("#current-plan"));
 
         // Confirmed: back on the organization's page, which names the new plan, as does the subscription page.
-        await browser.ClickAsync("#confirm-plan");
+        await browser.SubmitAsync("#confirm-plan");
         Assert.Equal($"/organizations/{id}", await browser.WaitForPathAsync($"/organizations/{id}"));
         Assert.Contains("Plan changed to managed-cloud.", await browser.TextAsync("body"), StringComparison.Ordinal);
         await browser.GoAsync(new Uri(site, $"/organizations/{id}/subscription"));

@@ -33,7 +33,7 @@ public class TestClockBrowserTests(BrowserFixture browsers)
         var stripeNowBefore = await browser.TextAsync("#stripe-now");
 
         // A month on the Stripe clock (post/redirect/get): the trial ends, Stripe invoices and the webhooks arrive.
-        await browser.ClickAsync("#advance-month");
+        await browser.SubmitAsync("#advance-month");
         Assert.Equal("/", await browser.WaitForPathAsync("/"));
         Assert.Contains("Stripe clock moved forward one month", await browser.TextAsync(".flash"), StringComparison.Ordinal);
         Assert.NotEqual(stripeNowBefore, await browser.TextAsync("#stripe-now"));
@@ -48,7 +48,7 @@ public class TestClockBrowserTests(BrowserFixture browsers)
         // Its next payment fails: the emulator now declines this customer's charges, and the button offers the way back.
         await browser.GoAsync(site);
         var outcome = $"#payment-outcomes tr[data-organization-id='{id}']";
-        await browser.ClickAsync($"{outcome} button.fail-next-payment");
+        await browser.SubmitAsync($"{outcome} button.fail-next-payment");
         Assert.Equal("/", await browser.WaitForPathAsync("/"));
         Assert.Equal("fail", await browser.TextAsync($"{outcome} .payment-outcome"));
         Assert.Single(await browser.FindAllAsync($"{outcome} button.payments-succeed"));
@@ -79,9 +79,9 @@ public class TestClockBrowserTests(BrowserFixture browsers)
 
         // "Make the next payment fail", then a month: the renewal invoice is not paid and the organization is past due.
         var outcome = $"#payment-outcomes tr[data-organization-id='{id}']";
-        await browser.ClickAsync($"{outcome} button.fail-next-payment");
+        await browser.SubmitAsync($"{outcome} button.fail-next-payment");
         Assert.Equal("/", await browser.WaitForPathAsync("/"));
-        await browser.ClickAsync("#advance-month");
+        await browser.SubmitAsync("#advance-month");
         Assert.Equal("/", await browser.WaitForPathAsync("/"));
         await WaitForStatusAsync(browser, site, row, OrganizationStatus.PastDue);
         Assert.Contains("Overdue Oy", await browser.TextAsync("#past-due"), StringComparison.Ordinal);
@@ -98,7 +98,7 @@ public class TestClockBrowserTests(BrowserFixture browsers)
         // A week on: past the plan's 7 grace days (Stripe is still retrying). The instance is refused, and the events
         // page lists the organization as suspended.
         await browser.GoAsync(site);
-        await browser.ClickAsync("#advance-week");
+        await browser.SubmitAsync("#advance-week");
         Assert.Equal("/", await browser.WaitForPathAsync("/"));
         Assert.Equal(EntitlementState.Suspended, await CheckEntitlementAsync(dashboard, id, token));
         await browser.GoAsync(new Uri(site, "/events"));
@@ -106,9 +106,9 @@ public class TestClockBrowserTests(BrowserFixture browsers)
 
         // Recovery: payments succeed again, and Stripe's next retry (a few days on) pays the invoice.
         await browser.GoAsync(site);
-        await browser.ClickAsync($"{outcome} button.payments-succeed");
+        await browser.SubmitAsync($"{outcome} button.payments-succeed");
         Assert.Equal("/", await browser.WaitForPathAsync("/"));
-        await browser.ClickAsync("#advance-week");
+        await browser.SubmitAsync("#advance-week");
         Assert.Equal("/", await browser.WaitForPathAsync("/"));
         await WaitForStatusAsync(browser, site, row, OrganizationStatus.Active);
         Assert.Equal("paid", Assert.Single(factory.Stripe.State.Invoices, i => i.Id == renewal.Id).Status);

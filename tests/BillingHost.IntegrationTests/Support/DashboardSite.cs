@@ -58,7 +58,7 @@ internal sealed class DashboardSite : IAsyncDisposable
         await Browser.GoAsync(Url("/login"));
         await Browser.TypeAsync("#Name", "admin");
         await Browser.TypeAsync("#Password", Host.BannerPassword());
-        await Browser.ClickAsync("#sign-in");
+        await Browser.SubmitAsync("#sign-in");
         var path = await Browser.WaitForPathAsync("/");
         Assert.True(path == "/", $"still on {path} after signing in: {await Browser.TextAsync("body")}");
     }
@@ -74,7 +74,7 @@ internal sealed class DashboardSite : IAsyncDisposable
         }
 
         await Browser.ClickAsync($"#Input_PlanKey option[value='{plan}']");
-        await Browser.ClickAsync("#link-submit");
+        await Browser.SubmitAsync("#link-submit");
         var path = await Browser.WaitForPathAsync($"/organizations/{id}");
         Assert.True(path == $"/organizations/{id}", $"still on {path} after linking: {await Browser.TextAsync("body")}");
     }

@@ -157,6 +157,27 @@ internal sealed class WebDriver : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Clicks a button that submits a form and waits until the page it was on has been replaced by the answer and that
+    /// answer has loaded. A click can return before the browser has even received the answer (a slow POST on a busy
+    /// machine), and when the answer redirects back to the same path, waiting for the path proves nothing.
+    /// </summary>
+    public async Task SubmitAsync(string css)
+    {
+        var page = await FindAsync("html");
+        await ClickAsync(css);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await IsAttachedAsync(page) || await ReadyStateAsync() != "complete")
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"submitting with {css} never loaded the next page; the page says: {await TextAsync("body")}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>The element's text, or <see langword="null"/> when the page has no such element.</summary>
     public async Task<string?> TextOrNullAsync(string css) => (await FindAllAsync(css)).Count > 0 ? await TextAsync(css) : null;
 
@@ -186,6 +207,25 @@ internal sealed class WebDriver : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Whether the element is still in the current document (false once the browser has loaded another page).</summary>
+    private async Task<bool> IsAttachedAsync(string element)
+    {
+        using var response = await _http.GetAsync($"session/{_session}/element/{element}/name");
+        if (response.IsSuccessStatusCode)
+        {
+            return true;
+        }
+
+        var text = await response.Content.ReadAsStringAsync();
+        return text.Contains("stale element reference", StringComparison.Ordinal)
+            ? false
+            : throw new Xunit.Sdk.XunitException($"WebDriver GET element name answered {(int)response.StatusCode}: {text}");
+    }
+
+    private async Task<string> ReadyStateAsync() =>
+        (await SendAsync(HttpMethod.Post, $"session/{_session}/execute/sync", new JsonObject { ["script"] = "return document.readyState;", ["args"] = new JsonArray() }))!
+            .GetValue<string>();
 
     private async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonObject? body = null)
     {
