@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using NpgsqlTypes;
 using VaultAI.Billing.Entitlements.Internal;
@@ -177,26 +178,54 @@ internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, 
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
     }
 
-    public async Task ReleaseAsync(Guid organizationId, string metric, DateTimeOffset periodStart, decimal quantity, CancellationToken cancellationToken)
+    public async Task ReleaseAsync(QuotaReservation reservation, CancellationToken cancellationToken)
     {
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var start = periodStart.ToUniversalTime();
+        using var gate = await RowLocks.EnterAsync(db, cancellationToken).ConfigureAwait(false);
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // One statement on PostgreSQL; on SQLite, the change saved below.
+        await ReleaseInTransactionAsync(db, null, reservation, cancellationToken).ConfigureAwait(false);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<IReadOnlyCollection<string>> AppendUsageEventsAndReleaseAsync(
+        Guid organizationId,
+        IReadOnlyList<UsageEventRecord> events,
+        IReadOnlyDictionary<string, MetricAggregation> aggregations,
+        UsageRollup? rollup,
+        QuotaReservation reservation,
+        CancellationToken cancellationToken) =>
+        // Always the general path: its transaction also carries the release (the single-statement batch path does not).
+        AppendInTransactionAsync(organizationId, events, aggregations, rollup, reservation, cancellationToken);
+
+    /// <summary>
+    /// Subtracts a reservation from its period's reserved amount (never below 0), inside the caller's transaction if it has
+    /// one. On SQLite the caller holds the process-wide writer gate and saves the change.
+    /// </summary>
+    private static async Task ReleaseInTransactionAsync(BillingDbContext db, IDbContextTransaction? transaction, QuotaReservation reservation, CancellationToken cancellationToken)
+    {
+        var start = reservation.PeriodStart.ToUniversalTime();
         if (db.IsSqlite)
         {
-            using var gate = await RowLocks.EnterAsync(db, cancellationToken).ConfigureAwait(false);
-            var row = await db.UsageTotals.FirstOrDefaultAsync(t => t.OrganizationId == organizationId && t.PeriodStart == start && t.Metric == metric, cancellationToken).ConfigureAwait(false);
+            // A row the caller already loaded in this context comes back as the same tracked instance, with its pending changes.
+            var row = await db.UsageTotals.FirstOrDefaultAsync(t => t.OrganizationId == reservation.OrganizationId && t.PeriodStart == start && t.Metric == reservation.Metric, cancellationToken).ConfigureAwait(false);
             if (row is not null)
             {
-                row.Reserved = Math.Max(0m, row.Reserved - quantity);
-                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                row.Reserved = Math.Max(0m, row.Reserved - reservation.Quantity);
             }
 
             return;
         }
 
-        await db.UsageTotals
-            .Where(t => t.OrganizationId == organizationId && t.PeriodStart == start && t.Metric == metric)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.Reserved, t => t.Reserved > quantity ? t.Reserved - quantity : 0m), cancellationToken)
-            .ConfigureAwait(false);
+        const string Sql = """
+            UPDATE billing.usage_totals SET reserved = GREATEST(reserved - @quantity, 0)
+            WHERE organization_id = @organization_id AND period_start = @period_start AND metric = @metric
+            """;
+        using var command = new NpgsqlCommand(Sql, (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction?)transaction?.GetDbTransaction());
+        command.Parameters.Add(new NpgsqlParameter("organization_id", NpgsqlDbType.Uuid) { Value = reservation.OrganizationId });
+        command.Parameters.Add(new NpgsqlParameter("metric", NpgsqlDbType.Text) { Value = reservation.Metric });
+        command.Parameters.Add(new NpgsqlParameter("period_start", NpgsqlDbType.TimestampTz) { Value = start });
+        command.Parameters.Add(new NpgsqlParameter("quantity", NpgsqlDbType.Numeric) { Value = reservation.Quantity });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -74,6 +74,13 @@ internal sealed class EntitlementWorld : IAsyncDisposable
                     })
                     .RequireEntitlement("services", 1m, reserve: true)
                     .RecordUsage("services");
+                // Reserved endpoints whose work fails: answered with an error status, or by throwing.
+                app.MapPost("/helvetia/services/reserved-failing", () => TypedResults.Problem("The cluster is full.", statusCode: 503))
+                    .RequireEntitlement("services", 1m, reserve: true)
+                    .RecordUsage("services");
+                app.MapPost("/helvetia/services/reserved-throwing", IResult () => throw new InvalidOperationException("The provisioner crashed."))
+                    .RequireEntitlement("services", 1m, reserve: true)
+                    .RecordUsage("services");
                 app.MapPost("/vantflow/chat", () => TypedResults.Ok())
                     .RequireEntitlement("ai_tokens", TokensOf)
                     .RecordUsage("ai_tokens", TokensOf);
@@ -134,7 +141,21 @@ internal sealed class EntitlementWorld : IAsyncDisposable
 
     public Task<HttpResponseMessage> CreateServiceAsync(Guid orgId) => SendAsync("/helvetia/services", orgId, null);
 
-    public Task<HttpResponseMessage> CreateServiceWithReservationAsync(Guid orgId) => SendAsync("/helvetia/services/reserved", orgId, null);
+    public Task<HttpResponseMessage> CreateServiceWithReservationAsync(Guid orgId, string? idempotencyKey = null) =>
+        SendAsync("/helvetia/services/reserved", orgId, null, idempotencyKey);
+
+    public Task<HttpResponseMessage> SendReservedAsync(string path, Guid orgId) => SendAsync(path, orgId, null);
+
+    /// <summary>The organization's <c>services</c> row of <c>usage_totals</c> in its current period: (total, reserved).</summary>
+    public async Task<(decimal Total, decimal Reserved)> ServicesTotalAsync(Guid orgId)
+    {
+        await using var db = Host.CreateDbContext();
+        var row = await db.UsageTotals.AsNoTracking()
+            .Where(t => t.OrganizationId == orgId && t.Metric == "services")
+            .OrderByDescending(t => t.PeriodStart)
+            .FirstAsync();
+        return (row.Total, row.Reserved);
+    }
 
     public Task<HttpResponseMessage> ChatAsync(Guid orgId, long tokens) => SendAsync("/vantflow/chat", orgId, tokens);
 
@@ -167,10 +188,15 @@ internal sealed class EntitlementWorld : IAsyncDisposable
     private static ValueTask<decimal> TokensOf(HttpContext context) =>
         ValueTask.FromResult(decimal.TryParse(context.Request.Headers["X-Tokens"].FirstOrDefault(), out var tokens) ? tokens : 0m);
 
-    private async Task<HttpResponseMessage> SendAsync(string path, Guid orgId, long? tokens)
+    private async Task<HttpResponseMessage> SendAsync(string path, Guid orgId, long? tokens, string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
         request.Headers.Add("X-Organization-Id", orgId.ToString());
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
         if (tokens is { } value)
         {
             request.Headers.Add("X-Tokens", value.ToString(System.Globalization.CultureInfo.InvariantCulture));
