@@ -13,18 +13,25 @@ namespace VaultAI.Billing.Entitlements.Internal;
 internal static class EntitlementFilters
 {
     /// <summary>
-    /// The <c>RequireEntitlement</c> filter. What does not change between requests (the options monitor, the key under
-    /// which the checked cost is handed to <c>RecordUsage</c>) is looked up once, when the endpoint is built.
+    /// The <c>RequireEntitlement</c> filter. What does not change between requests (the options monitor, the entitlement
+    /// service, a singleton, and the keys under which the checked cost and a reservation are handed to <c>RecordUsage</c>) is
+    /// looked up once, when the endpoint is built.
     /// </summary>
     public static Func<EndpointFilterFactoryContext, EndpointFilterDelegate, EndpointFilterDelegate> Require(string metric, Func<HttpContext, ValueTask<decimal>> costOf, bool reserve) =>
         (factory, next) =>
         {
             var options = factory.ApplicationServices.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>();
+            var service = factory.ApplicationServices.GetRequiredService<IEntitlementService>();
             var costKey = CostKey(metric);
+            if (!reserve)
+            {
+                return context => RequireAsync(context, next, metric, costOf, options, service, costKey);
+            }
+
+            var library = service as EntitlementService
+                ?? throw new InvalidOperationException("RequireEntitlement(..., reserve: true) needs the library's IEntitlementService.");
             var reservationKey = ReservationKey(metric);
-            return reserve
-                ? context => RequireWithReservationAsync(context, next, metric, costOf, options, costKey, reservationKey)
-                : context => RequireAsync(context, next, metric, costOf, options, costKey);
+            return context => RequireWithReservationAsync(context, next, metric, costOf, options, library, costKey, reservationKey);
         };
 
     /// <summary>The <c>RecordUsage</c> filter.</summary>
@@ -37,7 +44,7 @@ internal static class EntitlementFilters
             return context => RecordAsync(context, next, metric, costOf, options, costKey, reservationKey);
         };
 
-    private static async ValueTask<object?> RequireAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, IOptionsMonitor<VaultAIBillingOptions> options, string costKey)
+    private static async ValueTask<object?> RequireAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, IOptionsMonitor<VaultAIBillingOptions> options, IEntitlementService service, string costKey)
     {
         var http = context.HttpContext;
         try
@@ -50,8 +57,7 @@ internal static class EntitlementFilters
             }
 
             http.Items[costKey] = cost;
-            var decision = await http.RequestServices.GetRequiredService<IEntitlementService>()
-                .CheckAsync(organizationId, metric, cost, http.RequestAborted).ConfigureAwait(false);
+            var decision = await service.CheckAsync(organizationId, metric, cost, http.RequestAborted).ConfigureAwait(false);
             if (!decision.Allowed)
             {
                 return Refusal(decision, http);
@@ -65,11 +71,10 @@ internal static class EntitlementFilters
         return await next(context).ConfigureAwait(false);
     }
 
-    private static async ValueTask<object?> RequireWithReservationAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, IOptionsMonitor<VaultAIBillingOptions> options, string costKey, string reservationKey)
+    private static async ValueTask<object?> RequireWithReservationAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, IOptionsMonitor<VaultAIBillingOptions> options, EntitlementService service, string costKey, string reservationKey)
     {
         var http = context.HttpContext;
         HeldReservation? held = null;
-        EntitlementService service;
         try
         {
             var organizationId = Resolve(http, options);
@@ -80,8 +85,6 @@ internal static class EntitlementFilters
             }
 
             http.Items[costKey] = cost;
-            service = http.RequestServices.GetRequiredService<IEntitlementService>() as EntitlementService
-                ?? throw new InvalidOperationException("RequireEntitlement(..., reserve: true) needs the library's IEntitlementService.");
             var (decision, reservation) = await service.CheckAndReserveAsync(organizationId, metric, cost, http.RequestAborted).ConfigureAwait(false);
             if (!decision.Allowed)
             {
