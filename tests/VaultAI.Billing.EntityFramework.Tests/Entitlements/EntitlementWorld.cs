@@ -36,8 +36,10 @@ internal sealed class EntitlementWorld : IAsyncDisposable
 
     public RecordingHandler Handler { get; }
 
-    public static async Task<EntitlementWorld> StartAsync(bool deliverWebhooks = true, Action<VaultAIBillingOptions>? configure = null, int failuresPerEvent = 0, string? sqliteFile = null)
+    public static async Task<EntitlementWorld> StartAsync(bool deliverWebhooks = true, Action<VaultAIBillingOptions>? configure = null, int failuresPerEvent = 0, string? sqliteFile = null, bool npgsqlDataSource = false)
     {
+        // The store given an NpgsqlDataSource instead of a connection string, as a host that supplies passwords through one does.
+        var dataSource = npgsqlDataSource ? Npgsql.NpgsqlDataSource.Create(await TestDatabase.CreateDatabaseAsync("billing")) : null;
         var stripe = await StripeEmulator.StartAsync();
         var price = await EmulatorCatalog.CreateLicensedPriceAsync(stripe, unitAmount: 1000);
         var handler = new RecordingHandler(failuresPerEvent);
@@ -46,7 +48,7 @@ internal sealed class EntitlementWorld : IAsyncDisposable
             stripe,
             price,
             // The SQLite store as the sample host's embedded mode builds it; PostgreSQL otherwise.
-            database: sqliteFile is null ? null : o => o.UseSqlite($"Data Source={sqliteFile}"),
+            database: sqliteFile is not null ? o => o.UseSqlite($"Data Source={sqliteFile}") : dataSource is not null ? o => o.UseNpgsql(dataSource) : null,
             configure: o =>
             {
                 o.Metrics["services"] = new MetricDefinition { DisplayName = "Services", Unit = "services", Aggregation = MetricAggregation.Sum };

@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using VaultAI.Billing.Entitlements;
+using VaultAI.Billing.Entitlements.Internal;
 using VaultAI.Billing.Testing;
 
 namespace VaultAI.Billing.EntityFramework.Tests.Entitlements;
@@ -154,5 +157,47 @@ public sealed class ReservationTests
         Assert.Equal(HttpStatusCode.Created, second.StatusCode);
         using var third = await world.CreateServiceWithReservationAsync(orgId);
         Assert.Equal(HttpStatusCode.PaymentRequired, third.StatusCode);
+    }
+
+    [Fact]
+    public async Task RequireEntitlementWithReservation_HostKilledBetweenReserveAndRelease_HeldUntilThePeriodEndsNeverPassedAndTheNextPeriodStartsWithoutIt()
+    {
+        await using var world = await EntitlementWorld.StartAsync(configure: o => o.Plans[BillingTestHost.PlanKey].Limits["services"] = 2);
+        var orgId = await world.RegisterAndLinkAsync(trialDays: 4);
+
+        // A host killed mid-request: the filter's own reserve step ran, and nothing after it (no record, no release).
+        var service = (EntitlementService)world.Host.Services.GetRequiredService<IEntitlementService>();
+        var (decision, reservation) = await service.CheckAndReserveAsync(orgId, "services", 1m, CancellationToken.None);
+        Assert.True(decision.Allowed);
+        Assert.NotNull(reservation);
+
+        // Reservations have no expiry: the lost unit stays reserved for the rest of the period, so the limit of 2 is reached
+        // after one recorded unit (one early), and never passed.
+        using (var created = await world.CreateServiceWithReservationAsync(orgId))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        using (var refused = await world.CreateServiceWithReservationAsync(orgId))
+        {
+            Assert.Equal(HttpStatusCode.PaymentRequired, refused.StatusCode);
+        }
+
+        var (total, reserved) = await world.ServicesTotalAsync(orgId);
+        Assert.Equal(1m, total);
+        Assert.Equal(1m, reserved);
+
+        // The next period's total starts without it: both units of the limit can be used again.
+        var trialEnd = (await world.OrganizationAsync(orgId)).TrialEnd!.Value;
+        await world.AdvanceToAsync(trialEnd + TimeSpan.FromHours(1));
+        for (var i = 0; i < 2; i++)
+        {
+            using var next = await world.CreateServiceWithReservationAsync(orgId);
+            Assert.Equal(HttpStatusCode.Created, next.StatusCode);
+        }
+
+        var (nextTotal, nextReserved) = await world.ServicesTotalAsync(orgId);
+        Assert.Equal(2m, nextTotal);
+        Assert.Equal(0m, nextReserved);
     }
 }
