@@ -4,8 +4,9 @@
 #   ./bench/entitlement-filter.sh                                         full run (about 3 minutes with the defaults)
 #   ENTITLEMENT_SECONDS=2 ENTITLEMENT_WARMUP=1 ENTITLEMENT_ROUNDS=2 ./bench/entitlement-filter.sh   smoke run
 #
-# Prints CSV on stdout: endpoint,requests,median_ms,p99_ms for plain (no filter), guarded (the filter, which reads the
-# organization and the period total) and added (guarded minus plain). Progress goes to stderr.
+# Prints CSV on stdout: endpoint,requests,median_ms,p99_ms,cpu_ms_per_request for plain (no filter), guarded (the filter,
+# which reads the organization and the period total) and added (guarded minus plain). cpu_ms_per_request is the benchmark
+# process's CPU time (host and load generator, not PostgreSQL) over its requests. Progress goes to stderr.
 #
 # Environment (defaults in brackets):
 #   ENTITLEMENT_SECONDS [20]      length of each measured run of one endpoint

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using NpgsqlTypes;
 using VaultAI.Billing.Entitlements.Internal;
@@ -7,25 +9,43 @@ using VaultAI.Billing.Metering;
 namespace VaultAI.Billing.EntityFramework.Internal;
 
 /// <summary>Reservations against hard limits, kept next to the period total they are checked with, and the check's read.</summary>
-internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, IEntitlementReads
+internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, IEntitlementReads, IDisposable
 {
-    // The entitlement read runs before every guarded request. A fresh context per read cost more CPU than the query itself
-    // (EF resolves the context's services and model for each new context, and asks the provider's name through reflection),
-    // so on PostgreSQL the read opens a clone of a context's connection instead: same data source, pool and credentials.
-    // Both fields are set by the first read; on SQLite the read stays an EF query (_entitlementThroughEf).
-    private NpgsqlConnection? _entitlementConnection;
-    private bool _entitlementThroughEf;
+    // The organization and its totals of one metric for the periods a check can count in, by primary keys.
+    private const string EntitlementSql = """
+        SELECT o.status, o.plan_key, o.past_due_since, o.updated_at, o.current_period_start, o.current_period_end,
+               o.stripe_customer_id, o.stripe_subscription_id, t.period_start, t.total
+        FROM billing.organizations AS o
+        LEFT JOIN billing.usage_totals AS t
+          ON t.organization_id = o.id AND t.metric = @metric
+         AND t.period_start IN (@month, o.current_period_start, o.current_period_end)
+        WHERE o.id = @organization_id
+        """;
+
+    // The entitlement read runs before every guarded request, so on PostgreSQL it bypasses EF (whose context setup and query
+    // pipeline cost several times the round trip). Set by the first read: see EntitlementSourceAsync.
+    private EntitlementReadSource? _entitlementSource;
 
     public async Task<EntitlementSnapshot?> ReadForEntitlementAsync(Guid organizationId, string metric, DateTimeOffset monthStart, CancellationToken cancellationToken)
     {
         var month = monthStart.ToUniversalTime();
-        if (!_entitlementThroughEf && await EntitlementConnectionAsync(cancellationToken).ConfigureAwait(false) is { } template)
+        var source = Volatile.Read(ref _entitlementSource) ?? await EntitlementSourceAsync(cancellationToken).ConfigureAwait(false);
+        if (source.DataSource is { } dataSource)
+        {
+            // The data source leases a pooled connection for the command and prepares the statement on each physical
+            // connection automatically (after two uses), so no Prepare round of its own per request.
+            using var command = dataSource.CreateCommand(EntitlementSql);
+            return await ReadForEntitlementPostgresAsync(command, prepare: false, organizationId, metric, month, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (source.Template is { } template)
         {
             var connection = (NpgsqlConnection)((ICloneable)template).Clone();
             await using (connection.ConfigureAwait(false))
             {
                 await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-                return await ReadForEntitlementPostgresAsync(connection, organizationId, metric, month, cancellationToken).ConfigureAwait(false);
+                using var command = new NpgsqlCommand(EntitlementSql, connection);
+                return await ReadForEntitlementPostgresAsync(command, prepare: true, organizationId, metric, month, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -59,28 +79,23 @@ internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, 
     /// The same read in plain SQL: this runs before every guarded request, and EF's query pipeline and materialization cost
     /// several times the round trip itself. Only the columns a decision reads are loaded.
     /// </summary>
-    private static async Task<EntitlementSnapshot?> ReadForEntitlementPostgresAsync(NpgsqlConnection connection, Guid organizationId, string metric, DateTimeOffset month, CancellationToken cancellationToken)
+    private static async Task<EntitlementSnapshot?> ReadForEntitlementPostgresAsync(NpgsqlCommand command, bool prepare, Guid organizationId, string metric, DateTimeOffset month, CancellationToken cancellationToken)
     {
-        const string Sql = """
-            SELECT o.status, o.plan_key, o.past_due_since, o.updated_at, o.current_period_start, o.current_period_end,
-                   o.stripe_customer_id, o.stripe_subscription_id, t.period_start, t.total
-            FROM billing.organizations AS o
-            LEFT JOIN billing.usage_totals AS t
-              ON t.organization_id = o.id AND t.metric = @metric
-             AND t.period_start IN (@month, o.current_period_start, o.current_period_end)
-            WHERE o.id = @organization_id
-            """;
-        using var command = new NpgsqlCommand(Sql, connection);
-        command.Parameters.Add(new NpgsqlParameter("organization_id", NpgsqlDbType.Uuid) { Value = organizationId });
-        command.Parameters.Add(new NpgsqlParameter("metric", NpgsqlDbType.Text) { Value = metric });
-        command.Parameters.Add(new NpgsqlParameter("month", NpgsqlDbType.TimestampTz) { Value = month });
-        // Prepared statements outlive the pooled connection's lease: after the first time on a physical connection this is
-        // a lookup, and PostgreSQL skips parsing and planning.
-        await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        // Typed parameters: the values are not boxed.
+        command.Parameters.Add(new NpgsqlParameter<Guid>("organization_id", NpgsqlDbType.Uuid) { TypedValue = organizationId });
+        command.Parameters.Add(new NpgsqlParameter<string>("metric", NpgsqlDbType.Text) { TypedValue = metric });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("month", NpgsqlDbType.TimestampTz) { TypedValue = month });
+        if (prepare)
+        {
+            // A clone of the context's connection: prepared statements outlive the pooled connection's lease, so after the
+            // first time on a physical connection this is a lookup, and PostgreSQL skips parsing and planning.
+            await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         Organizations.Organization? organization = null;
-        var totals = new Dictionary<DateTimeOffset, decimal>();
+        Dictionary<DateTimeOffset, decimal>? totals = null;
         // Disposed asynchronously: a reader's Dispose reads what is left of the response, and must not block a thread on it.
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleResult, cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -99,35 +114,74 @@ internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, 
                 };
                 if (!reader.IsDBNull(8))
                 {
-                    totals[reader.GetFieldValue<DateTimeOffset>(8).ToUniversalTime()] = reader.GetDecimal(9);
+                    (totals ??= new Dictionary<DateTimeOffset, decimal>(3))[reader.GetFieldValue<DateTimeOffset>(8).ToUniversalTime()] = reader.GetDecimal(9);
                 }
             }
         }
 
-        return organization is null ? null : new EntitlementSnapshot(organization, totals);
+        return organization is null ? null : new EntitlementSnapshot(organization, totals ?? NoTotals);
     }
+
+    private static readonly IReadOnlyDictionary<DateTimeOffset, decimal> NoTotals = new Dictionary<DateTimeOffset, decimal>();
 
     /// <summary>
-    /// The connection the PostgreSQL reads clone, taken once from a context (never opened itself); null on SQLite or when
-    /// the context's connection is not Npgsql's.
+    /// Decides, once, how the check reads on this store. On PostgreSQL with a known connection string: a data source of its
+    /// own (the same string, with automatic preparation), whose commands need no connection object cloned per read.
+    /// (Npgsql's multiplexing was tried: it allocated more per read and started more threads; see bench/README.md §5.)
+    /// If that cannot connect (for example, the store's data source supplies the password, and the string has none) or the
+    /// string is unknown (the context was given a connection or a data source): a clone of the context's connection (same
+    /// data source, pool and credentials) with an explicitly prepared statement. On SQLite: EF queries.
     /// </summary>
-    private async ValueTask<NpgsqlConnection?> EntitlementConnectionAsync(CancellationToken cancellationToken)
+    private async ValueTask<EntitlementReadSource> EntitlementSourceAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _entitlementConnection) is { } known)
+        EntitlementReadSource source;
+        using (var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false))
         {
-            return known;
+            if (db.IsSqlite || db.Database.GetDbConnection() is not NpgsqlConnection connection)
+            {
+                source = new EntitlementReadSource(null, null);
+            }
+            else
+            {
+                var connectionString = RelationalOptionsExtension.Extract(db.GetService<IDbContextOptions>()).ConnectionString;
+                var template = (NpgsqlConnection)((ICloneable)connection).Clone();
+                source = new EntitlementReadSource(connectionString is null ? null : await TryOpenEntitlementDataSourceAsync(connectionString, cancellationToken).ConfigureAwait(false), template);
+            }
         }
 
-        using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        if (db.IsSqlite || db.Database.GetDbConnection() is not NpgsqlConnection connection)
+        if (Interlocked.CompareExchange(ref _entitlementSource, source, null) is { } first)
         {
-            _entitlementThroughEf = true;
+            // Another read decided first (concurrent first requests): keep one data source.
+            source.DataSource?.Dispose();
+            return first;
+        }
+
+        return source;
+    }
+
+    private static async Task<NpgsqlDataSource?> TryOpenEntitlementDataSourceAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(connectionString) { AutoPrepareMinUsages = 2 };
+        settings.MaxAutoPrepare = Math.Max(settings.MaxAutoPrepare, 4);
+        var dataSource = NpgsqlDataSource.Create(settings);
+        try
+        {
+            using var probe = dataSource.CreateCommand("SELECT 1");
+            await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            return dataSource;
+        }
+        catch (NpgsqlException)
+        {
+            await dataSource.DisposeAsync().ConfigureAwait(false);
             return null;
         }
-
-        var template = (NpgsqlConnection)((ICloneable)connection).Clone();
-        return Interlocked.CompareExchange(ref _entitlementConnection, template, null) ?? template;
     }
+
+    /// <summary>Closes the entitlement read's own data source, if it has one.</summary>
+    public void Dispose() => Volatile.Read(ref _entitlementSource)?.DataSource?.Dispose();
+
+    /// <summary>How the check reads: through <see cref="DataSource"/>, else a clone of <see cref="Template"/>, else EF (both null).</summary>
+    private sealed record EntitlementReadSource(NpgsqlDataSource? DataSource, NpgsqlConnection? Template);
 
     public async Task<bool> TryReserveAsync(Guid organizationId, string metric, DateTimeOffset periodStart, DateTimeOffset periodEnd, decimal quantity, decimal limit, CancellationToken cancellationToken)
     {
@@ -177,26 +231,54 @@ internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, 
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
     }
 
-    public async Task ReleaseAsync(Guid organizationId, string metric, DateTimeOffset periodStart, decimal quantity, CancellationToken cancellationToken)
+    public async Task ReleaseAsync(QuotaReservation reservation, CancellationToken cancellationToken)
     {
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
-        var start = periodStart.ToUniversalTime();
+        using var gate = await RowLocks.EnterAsync(db, cancellationToken).ConfigureAwait(false);
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // One statement on PostgreSQL; on SQLite, the change saved below.
+        await ReleaseInTransactionAsync(db, null, reservation, cancellationToken).ConfigureAwait(false);
+        await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<IReadOnlyCollection<string>> AppendUsageEventsAndReleaseAsync(
+        Guid organizationId,
+        IReadOnlyList<UsageEventRecord> events,
+        IReadOnlyDictionary<string, MetricAggregation> aggregations,
+        UsageRollup? rollup,
+        QuotaReservation reservation,
+        CancellationToken cancellationToken) =>
+        // Always the general path: its transaction also carries the release (the single-statement batch path does not).
+        AppendInTransactionAsync(organizationId, events, aggregations, rollup, reservation, cancellationToken);
+
+    /// <summary>
+    /// Subtracts a reservation from its period's reserved amount (never below 0), inside the caller's transaction if it has
+    /// one. On SQLite the caller holds the process-wide writer gate and saves the change.
+    /// </summary>
+    private static async Task ReleaseInTransactionAsync(BillingDbContext db, IDbContextTransaction? transaction, QuotaReservation reservation, CancellationToken cancellationToken)
+    {
+        var start = reservation.PeriodStart.ToUniversalTime();
         if (db.IsSqlite)
         {
-            using var gate = await RowLocks.EnterAsync(db, cancellationToken).ConfigureAwait(false);
-            var row = await db.UsageTotals.FirstOrDefaultAsync(t => t.OrganizationId == organizationId && t.PeriodStart == start && t.Metric == metric, cancellationToken).ConfigureAwait(false);
+            // A row the caller already loaded in this context comes back as the same tracked instance, with its pending changes.
+            var row = await db.UsageTotals.FirstOrDefaultAsync(t => t.OrganizationId == reservation.OrganizationId && t.PeriodStart == start && t.Metric == reservation.Metric, cancellationToken).ConfigureAwait(false);
             if (row is not null)
             {
-                row.Reserved = Math.Max(0m, row.Reserved - quantity);
-                await db.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                row.Reserved = Math.Max(0m, row.Reserved - reservation.Quantity);
             }
 
             return;
         }
 
-        await db.UsageTotals
-            .Where(t => t.OrganizationId == organizationId && t.PeriodStart == start && t.Metric == metric)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.Reserved, t => t.Reserved > quantity ? t.Reserved - quantity : 0m), cancellationToken)
-            .ConfigureAwait(false);
+        const string Sql = """
+            UPDATE billing.usage_totals SET reserved = GREATEST(reserved - @quantity, 0)
+            WHERE organization_id = @organization_id AND period_start = @period_start AND metric = @metric
+            """;
+        using var command = new NpgsqlCommand(Sql, (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction?)transaction?.GetDbTransaction());
+        command.Parameters.Add(new NpgsqlParameter("organization_id", NpgsqlDbType.Uuid) { Value = reservation.OrganizationId });
+        command.Parameters.Add(new NpgsqlParameter("metric", NpgsqlDbType.Text) { Value = reservation.Metric });
+        command.Parameters.Add(new NpgsqlParameter("period_start", NpgsqlDbType.TimestampTz) { Value = start });
+        command.Parameters.Add(new NpgsqlParameter("quantity", NpgsqlDbType.Numeric) { Value = reservation.Quantity });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

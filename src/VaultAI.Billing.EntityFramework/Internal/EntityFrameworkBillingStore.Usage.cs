@@ -28,6 +28,22 @@ internal sealed partial class EntityFrameworkBillingStore
             return direct;
         }
 
+        return await AppendInTransactionAsync(organizationId, events, aggregations, rollup, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The general path: one transaction writes the ledger rows, the period totals and the roll-ups, and, with
+    /// <paramref name="release"/>, gives that reservation back, so a reader sees the reserved usage either as reserved or as
+    /// recorded, never as both or neither.
+    /// </summary>
+    private async Task<IReadOnlyCollection<string>> AppendInTransactionAsync(
+        Guid organizationId,
+        IReadOnlyList<UsageEventRecord> events,
+        IReadOnlyDictionary<string, MetricAggregation> aggregations,
+        UsageRollup? rollup,
+        Entitlements.Internal.QuotaReservation? release,
+        CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
@@ -72,6 +88,11 @@ internal sealed partial class EntityFrameworkBillingStore
                     {
                         await ApplyTotalPostgresAsync(db, transaction, organizationId, delta, now, cancellationToken).ConfigureAwait(false);
                     }
+                }
+
+                if (release is not null)
+                {
+                    await ReleaseInTransactionAsync(db, transaction, release, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (rollup is not null && organization.IsLinked && organization.Status != Organizations.OrganizationStatus.Canceled && organization.StripeCustomerId is not null)

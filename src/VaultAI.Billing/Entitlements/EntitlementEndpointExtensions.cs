@@ -26,8 +26,9 @@ public static class EntitlementEndpointExtensions
     /// <summary>
     /// Like <see cref="RequireEntitlement{TBuilder}(TBuilder, string, decimal)"/>; with <paramref name="reserve"/>, a hard
     /// limit of a summed metric is checked and the cost reserved in one atomic database statement, so concurrent requests
-    /// cannot pass the limit together (without it, they may: each checks before any records). The reservation is given
-    /// back when the request ends, after <c>RecordUsage</c> recorded the usage. Needs the Entity Framework store.
+    /// cannot pass the limit together (without it, they may: each checks before any records). <c>RecordUsage</c> records the
+    /// usage and gives the reservation back in one transaction; a request that records nothing gives it back when it ends.
+    /// Needs the Entity Framework store.
     /// </summary>
     /// <typeparam name="TBuilder">The endpoint (or group) builder.</typeparam>
     /// <param name="builder">The endpoint.</param>

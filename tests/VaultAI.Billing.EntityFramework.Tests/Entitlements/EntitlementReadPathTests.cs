@@ -4,15 +4,19 @@ using VaultAI.Billing.Testing;
 namespace VaultAI.Billing.EntityFramework.Tests.Entitlements;
 
 /// <summary>
-/// On PostgreSQL the check's read takes a pooled Npgsql connection with a prepared statement (no context per request): it
-/// must still see each new recorded total at once.
+/// On PostgreSQL the check's read runs a prepared statement on a pooled Npgsql connection (no context per request): it must
+/// still see each new recorded total at once.
 /// </summary>
 public sealed class EntitlementReadPathTests
 {
-    [Fact]
-    public async Task PostgreSql_ManyChecksInARow_EachSeesTheTotalRecordedBeforeIt()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task PostgreSql_ManyChecksInARow_EachSeesTheTotalRecordedBeforeIt(bool storeGivenADataSource)
     {
-        await using var world = await EntitlementWorld.StartAsync(configure: o => o.Plans[BillingTestHost.PlanKey].Limits["ai_tokens"] = 20);
+        // With a connection string the read has a data source of its own; given a data source, the store's context knows no
+        // string and the read falls back to a clone of the context's connection.
+        await using var world = await EntitlementWorld.StartAsync(configure: o => o.Plans[BillingTestHost.PlanKey].Limits["ai_tokens"] = 20, npgsqlDataSource: storeGivenADataSource);
         var orgId = await world.RegisterAndLinkAsync();
 
         // Twenty checks, each after the previous one's usage was recorded: a read that lagged one request behind, or ran on

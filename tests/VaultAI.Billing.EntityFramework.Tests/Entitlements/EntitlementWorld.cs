@@ -36,8 +36,10 @@ internal sealed class EntitlementWorld : IAsyncDisposable
 
     public RecordingHandler Handler { get; }
 
-    public static async Task<EntitlementWorld> StartAsync(bool deliverWebhooks = true, Action<VaultAIBillingOptions>? configure = null, int failuresPerEvent = 0, string? sqliteFile = null)
+    public static async Task<EntitlementWorld> StartAsync(bool deliverWebhooks = true, Action<VaultAIBillingOptions>? configure = null, int failuresPerEvent = 0, string? sqliteFile = null, bool npgsqlDataSource = false)
     {
+        // The store given an NpgsqlDataSource instead of a connection string, as a host that supplies passwords through one does.
+        var dataSource = npgsqlDataSource ? Npgsql.NpgsqlDataSource.Create(await TestDatabase.CreateDatabaseAsync("billing")) : null;
         var stripe = await StripeEmulator.StartAsync();
         var price = await EmulatorCatalog.CreateLicensedPriceAsync(stripe, unitAmount: 1000);
         var handler = new RecordingHandler(failuresPerEvent);
@@ -46,7 +48,7 @@ internal sealed class EntitlementWorld : IAsyncDisposable
             stripe,
             price,
             // The SQLite store as the sample host's embedded mode builds it; PostgreSQL otherwise.
-            database: sqliteFile is null ? null : o => o.UseSqlite($"Data Source={sqliteFile}"),
+            database: sqliteFile is not null ? o => o.UseSqlite($"Data Source={sqliteFile}") : dataSource is not null ? o => o.UseNpgsql(dataSource) : null,
             configure: o =>
             {
                 o.Metrics["services"] = new MetricDefinition { DisplayName = "Services", Unit = "services", Aggregation = MetricAggregation.Sum };
@@ -72,6 +74,13 @@ internal sealed class EntitlementWorld : IAsyncDisposable
                         await world._reservedWork.Task;
                         return TypedResults.Created("/helvetia/services/1");
                     })
+                    .RequireEntitlement("services", 1m, reserve: true)
+                    .RecordUsage("services");
+                // Reserved endpoints whose work fails: answered with an error status, or by throwing.
+                app.MapPost("/helvetia/services/reserved-failing", () => TypedResults.Problem("The cluster is full.", statusCode: 503))
+                    .RequireEntitlement("services", 1m, reserve: true)
+                    .RecordUsage("services");
+                app.MapPost("/helvetia/services/reserved-throwing", IResult () => throw new InvalidOperationException("The provisioner crashed."))
                     .RequireEntitlement("services", 1m, reserve: true)
                     .RecordUsage("services");
                 app.MapPost("/vantflow/chat", () => TypedResults.Ok())
@@ -134,7 +143,21 @@ internal sealed class EntitlementWorld : IAsyncDisposable
 
     public Task<HttpResponseMessage> CreateServiceAsync(Guid orgId) => SendAsync("/helvetia/services", orgId, null);
 
-    public Task<HttpResponseMessage> CreateServiceWithReservationAsync(Guid orgId) => SendAsync("/helvetia/services/reserved", orgId, null);
+    public Task<HttpResponseMessage> CreateServiceWithReservationAsync(Guid orgId, string? idempotencyKey = null) =>
+        SendAsync("/helvetia/services/reserved", orgId, null, idempotencyKey);
+
+    public Task<HttpResponseMessage> SendReservedAsync(string path, Guid orgId) => SendAsync(path, orgId, null);
+
+    /// <summary>The organization's <c>services</c> row of <c>usage_totals</c> in its current period: (total, reserved).</summary>
+    public async Task<(decimal Total, decimal Reserved)> ServicesTotalAsync(Guid orgId)
+    {
+        await using var db = Host.CreateDbContext();
+        var row = await db.UsageTotals.AsNoTracking()
+            .Where(t => t.OrganizationId == orgId && t.Metric == "services")
+            .OrderByDescending(t => t.PeriodStart)
+            .FirstAsync();
+        return (row.Total, row.Reserved);
+    }
 
     public Task<HttpResponseMessage> ChatAsync(Guid orgId, long tokens) => SendAsync("/vantflow/chat", orgId, tokens);
 
@@ -167,10 +190,15 @@ internal sealed class EntitlementWorld : IAsyncDisposable
     private static ValueTask<decimal> TokensOf(HttpContext context) =>
         ValueTask.FromResult(decimal.TryParse(context.Request.Headers["X-Tokens"].FirstOrDefault(), out var tokens) ? tokens : 0m);
 
-    private async Task<HttpResponseMessage> SendAsync(string path, Guid orgId, long? tokens)
+    private async Task<HttpResponseMessage> SendAsync(string path, Guid orgId, long? tokens, string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("{}", Encoding.UTF8, "application/json") };
         request.Headers.Add("X-Organization-Id", orgId.ToString());
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
         if (tokens is { } value)
         {
             request.Headers.Add("X-Tokens", value.ToString(System.Globalization.CultureInfo.InvariantCulture));

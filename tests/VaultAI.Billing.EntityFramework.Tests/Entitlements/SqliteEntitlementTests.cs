@@ -42,6 +42,32 @@ public sealed class SqliteEntitlementTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sqlite_RequireEntitlementWithReservation_ConcurrentRequestsAndAFailure_ExactlyTheLimitRecordedNothingLeftReserved()
+    {
+        await using var world = await EntitlementWorld.StartAsync(sqliteFile: _file, configure: o => o.Plans[BillingTestHost.PlanKey].Limits["services"] = 3);
+        var orgId = await world.RegisterAndLinkAsync();
+
+        using (var failed = await world.SendReservedAsync("/helvetia/services/reserved-failing", orgId))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+        }
+
+        // Eight at once against a limit of 3: each success records and gives back its reservation in one transaction.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => world.CreateServiceWithReservationAsync(orgId)));
+        var statuses = responses.Select(r => r.StatusCode).ToList();
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+
+        Assert.Equal(3, statuses.Count(s => s == HttpStatusCode.Created));
+        Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.PaymentRequired));
+        var (total, reserved) = await world.ServicesTotalAsync(orgId);
+        Assert.Equal(3m, total);
+        Assert.Equal(0m, reserved);
+    }
+
+    [Fact]
     public async Task Sqlite_PolicyStyleOverload_FirstRequestIsOkAndRecordsTheComputedCost()
     {
         await using var world = await EntitlementWorld.StartAsync(sqliteFile: _file, configure: o => o.Plans[BillingTestHost.PlanKey].Limits["ai_tokens"] = 1000);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using VaultAI.Billing.Endpoints.Internal;
 using VaultAI.Billing.Metering;
+using VaultAI.Billing.Metering.Internal;
 
 namespace VaultAI.Billing.Entitlements.Internal;
 
@@ -12,17 +13,25 @@ namespace VaultAI.Billing.Entitlements.Internal;
 internal static class EntitlementFilters
 {
     /// <summary>
-    /// The <c>RequireEntitlement</c> filter. What does not change between requests (the options monitor, the key under
-    /// which the checked cost is handed to <c>RecordUsage</c>) is looked up once, when the endpoint is built.
+    /// The <c>RequireEntitlement</c> filter. What does not change between requests (the options monitor, the entitlement
+    /// service, a singleton, and the keys under which the checked cost and a reservation are handed to <c>RecordUsage</c>) is
+    /// looked up once, when the endpoint is built.
     /// </summary>
     public static Func<EndpointFilterFactoryContext, EndpointFilterDelegate, EndpointFilterDelegate> Require(string metric, Func<HttpContext, ValueTask<decimal>> costOf, bool reserve) =>
         (factory, next) =>
         {
             var options = factory.ApplicationServices.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>();
+            var service = factory.ApplicationServices.GetRequiredService<IEntitlementService>();
             var costKey = CostKey(metric);
-            return reserve
-                ? context => RequireWithReservationAsync(context, next, metric, costOf, options, costKey)
-                : context => RequireAsync(context, next, metric, costOf, options, costKey);
+            if (!reserve)
+            {
+                return context => RequireAsync(context, next, metric, costOf, options, service, costKey);
+            }
+
+            var library = service as EntitlementService
+                ?? throw new InvalidOperationException("RequireEntitlement(..., reserve: true) needs the library's IEntitlementService.");
+            var reservationKey = ReservationKey(metric);
+            return context => RequireWithReservationAsync(context, next, metric, costOf, options, library, costKey, reservationKey);
         };
 
     /// <summary>The <c>RecordUsage</c> filter.</summary>
@@ -31,10 +40,11 @@ internal static class EntitlementFilters
         {
             var options = factory.ApplicationServices.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>();
             var costKey = CostKey(metric);
-            return context => RecordAsync(context, next, metric, costOf, options, costKey);
+            var reservationKey = ReservationKey(metric);
+            return context => RecordAsync(context, next, metric, costOf, options, costKey, reservationKey);
         };
 
-    private static async ValueTask<object?> RequireAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, IOptionsMonitor<VaultAIBillingOptions> options, string costKey)
+    private static async ValueTask<object?> RequireAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, IOptionsMonitor<VaultAIBillingOptions> options, IEntitlementService service, string costKey)
     {
         var http = context.HttpContext;
         try
@@ -47,8 +57,7 @@ internal static class EntitlementFilters
             }
 
             http.Items[costKey] = cost;
-            var decision = await http.RequestServices.GetRequiredService<IEntitlementService>()
-                .CheckAsync(organizationId, metric, cost, http.RequestAborted).ConfigureAwait(false);
+            var decision = await service.CheckAsync(organizationId, metric, cost, http.RequestAborted).ConfigureAwait(false);
             if (!decision.Allowed)
             {
                 return Refusal(decision, http);
@@ -62,11 +71,10 @@ internal static class EntitlementFilters
         return await next(context).ConfigureAwait(false);
     }
 
-    private static async ValueTask<object?> RequireWithReservationAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, IOptionsMonitor<VaultAIBillingOptions> options, string costKey)
+    private static async ValueTask<object?> RequireWithReservationAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, IOptionsMonitor<VaultAIBillingOptions> options, EntitlementService service, string costKey, string reservationKey)
     {
         var http = context.HttpContext;
-        QuotaReservation? reservation;
-        EntitlementService service;
+        HeldReservation? held = null;
         try
         {
             var organizationId = Resolve(http, options);
@@ -77,12 +85,16 @@ internal static class EntitlementFilters
             }
 
             http.Items[costKey] = cost;
-            service = http.RequestServices.GetRequiredService<IEntitlementService>() as EntitlementService
-                ?? throw new InvalidOperationException("RequireEntitlement(..., reserve: true) needs the library's IEntitlementService.");
-            (var decision, reservation) = await service.CheckAndReserveAsync(organizationId, metric, cost, http.RequestAborted).ConfigureAwait(false);
+            var (decision, reservation) = await service.CheckAndReserveAsync(organizationId, metric, cost, http.RequestAborted).ConfigureAwait(false);
             if (!decision.Allowed)
             {
                 return Refusal(decision, http);
+            }
+
+            if (reservation is not null)
+            {
+                held = new HeldReservation(reservation);
+                http.Items[reservationKey] = held;
             }
         }
         catch (BillingException exception)
@@ -92,20 +104,21 @@ internal static class EntitlementFilters
 
         try
         {
-            // RecordUsage (inside this filter) has recorded the usage in the total by the time the endpoint returns; the
-            // reservation is given back only then, so the quantity is never uncounted in between (counted twice, at worst).
+            // RecordUsage (inside this filter) records the usage and gives the reservation back in one transaction.
             return await next(context).ConfigureAwait(false);
         }
         finally
         {
-            if (reservation is not null)
+            // Nothing recorded it (the endpoint failed, or has no RecordUsage): give it back on its own.
+            if (held is { Released: false })
             {
-                await service.ReleaseAsync(reservation).ConfigureAwait(false);
+                http.Items.Remove(reservationKey);
+                await service.ReleaseAsync(held.Reservation).ConfigureAwait(false);
             }
         }
     }
 
-    private static async ValueTask<object?> RecordAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, IOptionsMonitor<VaultAIBillingOptions> options, string costKey)
+    private static async ValueTask<object?> RecordAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, string metric, Func<HttpContext, ValueTask<decimal>> costOf, IOptionsMonitor<VaultAIBillingOptions> options, string costKey, string reservationKey)
     {
         var http = context.HttpContext;
         Guid organizationId;
@@ -131,8 +144,21 @@ internal static class EntitlementFilters
         var keys = http.Request.Headers["Idempotency-Key"];
         var key = keys.Count > 0 ? keys[0] : null;
         var id = string.IsNullOrWhiteSpace(key) || key.Length > 200 ? $"request:{Guid.CreateVersion7(timeProvider.GetUtcNow()):N}" : $"request:{key}:{metric}";
-        await services.GetRequiredService<IUsageRecorder>()
-            .RecordAsync(organizationId, new UsageEvent(id, metric, cost, timeProvider.GetUtcNow()), CancellationToken.None).ConfigureAwait(false);
+        var usage = new UsageEvent(id, metric, cost, timeProvider.GetUtcNow());
+        if (http.Items.TryGetValue(reservationKey, out var item) && item is HeldReservation { Released: false } held)
+        {
+            // The usage is added to the period total and the reservation subtracted in the same transaction: no reader sees it
+            // counted twice (a wrong 402) or not at all (an overshoot). If this throws, nothing was written and
+            // RequireEntitlement gives the reservation back.
+            await services.GetRequiredService<UsageRecorder>()
+                .RecordAsync(organizationId, [usage], UsageRecorder.InProcessSource, held.Reservation, CancellationToken.None).ConfigureAwait(false);
+            held.Released = true;
+        }
+        else
+        {
+            await services.GetRequiredService<IUsageRecorder>().RecordAsync(organizationId, usage, CancellationToken.None).ConfigureAwait(false);
+        }
+
         await services.GetRequiredService<IEntitlementService>().NoteUsageAsync(organizationId, metric, CancellationToken.None).ConfigureAwait(false);
         return result;
     }
@@ -181,6 +207,17 @@ internal static class EntitlementFilters
 
     // The HttpContext.Items key under which RequireEntitlement hands the checked cost of a metric to RecordUsage.
     private static string CostKey(string metric) => "VaultAI.Billing.EntitlementCost:" + metric;
+
+    // The HttpContext.Items key under which RequireEntitlement(..., reserve: true) hands its reservation to RecordUsage.
+    private static string ReservationKey(string metric) => "VaultAI.Billing.EntitlementReservation:" + metric;
+
+    /// <summary>A reservation of this request, and whether <c>RecordUsage</c> already gave it back with the usage it recorded.</summary>
+    private sealed class HeldReservation(QuotaReservation reservation)
+    {
+        public QuotaReservation Reservation { get; } = reservation;
+
+        public bool Released { get; set; }
+    }
 
     private static bool Succeeded(object? result, HttpContext http) => result switch
     {

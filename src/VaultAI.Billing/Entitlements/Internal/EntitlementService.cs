@@ -77,9 +77,9 @@ internal sealed class EntitlementService(
         return (decision with { Allowed = false, Code = EntitlementCodes.QuotaExceeded, Detail = detail }, null);
     }
 
-    /// <summary>Gives back a reservation of <see cref="CheckAndReserveAsync"/>.</summary>
+    /// <summary>Gives back a reservation of <see cref="CheckAndReserveAsync"/> whose request recorded nothing.</summary>
     internal Task ReleaseAsync(QuotaReservation reservation) =>
-        ((IQuotaReservations)store).ReleaseAsync(reservation.OrganizationId, reservation.Metric, reservation.PeriodStart, reservation.Quantity, CancellationToken.None);
+        ((IQuotaReservations)store).ReleaseAsync(reservation, CancellationToken.None);
 
     /// <summary>The decision for an organization and the limit that applies (a focused test hands a soft limit here).</summary>
     internal async Task<EntitlementDecision> DecideAsync(Organization organization, BillingPlan? plan, PlanLimit? limit, string metric, decimal quantity, CancellationToken cancellationToken)

@@ -25,7 +25,14 @@ internal sealed partial class UsageRecorder(
         RecordAsync(organizationId, events, InProcessSource, cancellationToken);
 
     /// <summary>Records a batch, naming where it came from (<c>usage-events</c> for the HTTP route).</summary>
-    public async Task<UsageRecordingResult> RecordAsync(Guid organizationId, IReadOnlyList<UsageEvent> events, string source, CancellationToken cancellationToken)
+    public Task<UsageRecordingResult> RecordAsync(Guid organizationId, IReadOnlyList<UsageEvent> events, string source, CancellationToken cancellationToken) =>
+        RecordAsync(organizationId, events, source, null, cancellationToken);
+
+    /// <summary>
+    /// Records a batch; with <paramref name="release"/> (a request of <c>RequireEntitlement(..., reserve: true)</c>), gives that
+    /// reservation back in the same transaction, so the usage is never counted twice or not at all.
+    /// </summary>
+    public async Task<UsageRecordingResult> RecordAsync(Guid organizationId, IReadOnlyList<UsageEvent> events, string source, Entitlements.Internal.QuotaReservation? release, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(events);
         var settings = options.CurrentValue;
@@ -59,7 +66,9 @@ internal sealed partial class UsageRecorder(
             .Where(m => !string.IsNullOrEmpty(m.Value.MeterEventName) && !string.Equals(m.Key, settings.ReportMetric, StringComparison.Ordinal))
             .ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
         var rollup = billed.Count == 0 ? null : new UsageRollup(billed, settings.Metering.RollupWindow, settings.Metering.RollupGrace, now);
-        var inserted = await store.AppendUsageEventsAsync(organizationId, records, aggregations, rollup, cancellationToken).ConfigureAwait(false);
+        var inserted = release is null
+            ? await store.AppendUsageEventsAsync(organizationId, records, aggregations, rollup, cancellationToken).ConfigureAwait(false)
+            : await ((Entitlements.Internal.IQuotaReservations)store).AppendUsageEventsAndReleaseAsync(organizationId, records, aggregations, rollup, release, cancellationToken).ConfigureAwait(false);
 
         // Only the first occurrence of a new id is accepted; every other occurrence is a duplicate.
         var pending = new HashSet<string>(inserted, StringComparer.Ordinal);
