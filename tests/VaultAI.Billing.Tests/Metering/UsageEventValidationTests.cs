@@ -89,12 +89,14 @@ public sealed class UsageEventValidationTests
             ]}
             """);
 
-        var events = UsageEventsBody.Read(document.RootElement, Options(), Now);
+        var events = UsageEventsBody.Read(document.RootElement, Options(), Now, "usage-events");
 
         Assert.Equal(0.3m, events[0].Quantity + events[1].Quantity);
         Assert.Equal(123456789012.345m, events[2].Quantity);
-        Assert.Equal(new DateTimeOffset(2026, 11, 29, 10, 0, 0, TimeSpan.Zero), events[1].Timestamp);
-        Assert.Equal("eu", events[2].Properties!.Value.GetProperty("region").GetString());
+        Assert.Equal(new DateTimeOffset(2026, 11, 29, 10, 0, 0, TimeSpan.Zero), events[1].OccurredAt);
+        Assert.Equal(new DateTimeOffset(2026, 11, 29, 11, 0, 0, TimeSpan.Zero), events[0].OccurredAt);
+        Assert.Equal("""{"region":"eu"}""", events[2].Properties);
+        Assert.Null(events[0].Properties);
     }
 
     [Theory]
@@ -112,7 +114,7 @@ public sealed class UsageEventValidationTests
     public void ReadBody_WrongShape_NamesTheField(string body, string field, string code)
     {
         using var document = JsonDocument.Parse(body);
-        var error = Assert.Throws<BillingException>(() => UsageEventsBody.Read(document.RootElement, Options(), Now));
+        var error = Assert.Throws<BillingException>(() => UsageEventsBody.Read(document.RootElement, Options(), Now, "usage-events"));
         Assert.Equal((field, code), Fields(error));
         Assert.Equal(400, error.StatusCode);
     }
