@@ -140,7 +140,8 @@ internal sealed partial class EntityFrameworkBillingStore
                     last_event_at = GREATEST(t.last_event_at, excluded.last_event_at),
                     updated_at = excluded.updated_at
             )
-            SELECT (SELECT count(*) FROM org)::int, (SELECT COALESCE(array_agg(event_id), '{}') FROM inserted)
+            SELECT (SELECT count(*) FROM org)::int,
+                   (SELECT COALESCE(array_agg(i.ord::int), '{}') FROM input i WHERE NOT EXISTS (SELECT 1 FROM inserted n WHERE n.event_id = i.event_id))
             """;
         using var command = new NpgsqlCommand(Sql, connection);
         var p = command.Parameters;
@@ -170,7 +171,20 @@ internal sealed partial class EntityFrameworkBillingStore
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         var matched = reader.GetInt32(0) == 1;
-        var inserted = new HashSet<string>(reader.GetFieldValue<string[]>(1), StringComparer.Ordinal);
+
+        // The answer names the events that were not inserted (1-based positions), usually none: a batch's new ids are not
+        // sent back as text, and the set below holds the caller's own strings.
+        var notInserted = reader.GetFieldValue<int[]>(1);
+        var inserted = new HashSet<string>(events.Count, StringComparer.Ordinal);
+        var skip = new HashSet<int>(notInserted);
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (!skip.Contains(i + 1))
+            {
+                inserted.Add(events[i].EventId);
+            }
+        }
+
         return (matched, inserted);
     }
 }

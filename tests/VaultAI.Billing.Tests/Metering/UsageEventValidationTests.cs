@@ -89,12 +89,72 @@ public sealed class UsageEventValidationTests
             ]}
             """);
 
-        var events = UsageEventsBody.Read(document.RootElement, Options(), Now);
+        var events = UsageEventsBody.Read(document.RootElement, Options(), Now, "usage-events");
 
         Assert.Equal(0.3m, events[0].Quantity + events[1].Quantity);
         Assert.Equal(123456789012.345m, events[2].Quantity);
-        Assert.Equal(new DateTimeOffset(2026, 11, 29, 10, 0, 0, TimeSpan.Zero), events[1].Timestamp);
-        Assert.Equal("eu", events[2].Properties!.Value.GetProperty("region").GetString());
+        Assert.Equal(new DateTimeOffset(2026, 11, 29, 10, 0, 0, TimeSpan.Zero), events[1].OccurredAt);
+        Assert.Equal(new DateTimeOffset(2026, 11, 29, 11, 0, 0, TimeSpan.Zero), events[0].OccurredAt);
+        Assert.Equal("""{"region":"eu"}""", events[2].Properties);
+        Assert.Null(events[0].Properties);
+    }
+
+    [Theory]
+    [InlineData("2026-11-29T11:00:00Z")]
+    [InlineData("2026-11-29T11:00:00.1234567Z")]
+    [InlineData("2026-11-29T11:00Z")]
+    [InlineData("2026-11-29 11:00:00Z")]
+    [InlineData(@"2026-11-29T11:00:00\u005A")]
+    [InlineData("2026-11-29T12:30:00+01:30")]
+    [InlineData("2026-11-29T09:00:00-02:00")]
+    public void ReadBody_TimestampSpellings_GiveTheSameInstantAsTheGeneralParser(string timestamp)
+    {
+        using var document = JsonDocument.Parse($$"""{"events":[{"id":"a","metric":"storage_gb","quantity":1,"timestamp":"{{timestamp}}"}]}""");
+        var text = document.RootElement.GetProperty("events")[0].GetProperty("timestamp").GetString()!;
+
+        var events = UsageEventsBody.Read(document.RootElement, Options(), Now, "usage-events");
+
+        var expected = DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture).ToUniversalTime();
+        Assert.Equal(expected, events[0].OccurredAt);
+        Assert.Equal(TimeSpan.Zero, events[0].OccurredAt.Offset);
+    }
+
+    [Fact]
+    public void ReadBody_RepeatedIdsAndOneMetricKey_KeepsOrderAndSharesTheCatalogKey()
+    {
+        using var document = JsonDocument.Parse("""
+            {"events":[
+              {"id":"a","metric":"storage_gb","quantity":1,"timestamp":"2026-11-29T11:00:00Z"},
+              {"id":"a","metric":"storage_gb","quantity":2,"timestamp":"2026-11-29T11:00:00Z"},
+              {"id":"b","metric":"storage_gb","quantity":3,"timestamp":"2026-11-29T11:00:00Z"}
+            ]}
+            """);
+        var options = Options();
+        var key = options.Metrics.Keys.Single(k => k == "storage_gb");
+
+        var events = UsageEventsBody.Read(document.RootElement, options, Now, "usage-events");
+
+        Assert.Equal(["a", "a", "b"], events.Select(e => e.EventId));
+        Assert.Equal([1m, 2m, 3m], events.Select(e => e.Quantity));
+        Assert.All(events, e => Assert.Same(key, e.Metric));
+        Assert.All(events, e => Assert.Equal(("usage-events", Now), (e.Source, e.ReceivedAt)));
+        Assert.Equal(3, events.Select(e => e.Id).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("""{"events":[{"id":"a","metric":"storage_gb","quantity":1,"timestamp":"2026-11-29T11:00:00"}]}""", "events[0].timestamp", "invalid_timestamp")]
+    [InlineData("""{"events":[{"id":"a","metric":"storage_gb","quantity":1,"timestamp":"Z"}]}""", "events[0].timestamp", "invalid_timestamp")]
+    [InlineData("""{"events":[{"id":"a","metric":"storage_gb","quantity":1,"timestamp":"2026-11-29T11:00:00Z"},{"id":"b","metric":"Storage_GB","quantity":1,"timestamp":"2026-11-29T11:00:00Z"}]}""", "events[1].metric", "unknown_metric")]
+    [InlineData("""{"events":[{"id":"a","metric":"storage_gb","quantity":1,"timestamp":"2026-11-29T11:00:00Z"},{"id":"b","metric":"","quantity":1,"timestamp":"2026-11-29T11:00:00Z"}]}""", "events[1].metric", "missing_field")]
+    [InlineData("""{"events":[{"id":"a","metric":"storage_gb","quantity":1,"timestamp":"2026-11-29T11:00:00Z"},{"id":"b","metric":"storage_gb","quantity":-1,"timestamp":"2026-11-29T11:00:00Z"}]}""", "events[1].quantity", "negative_quantity")]
+    [InlineData("""{"events":[{"id":"a","metric":"storage_gb","quantity":1,"timestamp":"2026-11-29T11:00:00Z"},{"id":" ","metric":"storage_gb","quantity":1,"timestamp":"2026-11-29T11:00:00Z"}]}""", "events[1].id", "missing_field")]
+    [InlineData("""{"events":[{"id":"a","metric":"storage_gb","quantity":1,"timestamp":"2026-11-29T12:06:00Z"}]}""", "events[0].timestamp", "timestamp_in_future")]
+    public void ReadBody_BadValue_NamesTheEventAndField(string body, string field, string code)
+    {
+        using var document = JsonDocument.Parse(body);
+        var error = Assert.Throws<BillingException>(() => UsageEventsBody.Read(document.RootElement, Options(), Now, "usage-events"));
+        Assert.Equal((field, code), Fields(error));
+        Assert.Equal(400, error.StatusCode);
     }
 
     [Theory]
@@ -112,7 +172,7 @@ public sealed class UsageEventValidationTests
     public void ReadBody_WrongShape_NamesTheField(string body, string field, string code)
     {
         using var document = JsonDocument.Parse(body);
-        var error = Assert.Throws<BillingException>(() => UsageEventsBody.Read(document.RootElement, Options(), Now));
+        var error = Assert.Throws<BillingException>(() => UsageEventsBody.Read(document.RootElement, Options(), Now, "usage-events"));
         Assert.Equal((field, code), Fields(error));
         Assert.Equal(400, error.StatusCode);
     }

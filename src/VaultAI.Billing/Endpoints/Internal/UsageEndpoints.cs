@@ -34,7 +34,7 @@ internal static class UsageEndpoints
 
         // The body is read inside the gate: what a batch holds in memory (body, parsed events, statement) is bounded by it.
         using var turn = await gate.EnterAsync(cancellationToken).ConfigureAwait(false);
-        List<UsageEvent> events;
+        List<UsageEventRecord> events;
         using (var body = await JsonBody.ReadAsync(context.Request, settings.UsageEvents.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false))
         {
             if (body.OptionalString("organization_id", 64) is { } claimed)
@@ -44,10 +44,10 @@ internal static class UsageEndpoints
                     : throw BillingException.Invalid("organization_id", "'organization_id' must be a UUID such as 3f2504e0-4f89-11d3-9a0c-0305e82c3301."));
             }
 
-            events = UsageEventsBody.Read(body.Root, settings, timeProvider.GetUtcNow());
+            events = UsageEventsBody.Read(body.Root, settings, timeProvider.GetUtcNow(), Source);
         }
 
-        var result = await recorder.RecordAsync(credential.OrganizationId, events, Source, cancellationToken).ConfigureAwait(false);
+        var result = await recorder.RecordValidatedAsync(credential.OrganizationId, events, Source, cancellationToken).ConfigureAwait(false);
         await authenticator.TouchAsync(credential, cancellationToken).ConfigureAwait(false);
         var response = new UsageEventsResponse(
             result.Accepted,
