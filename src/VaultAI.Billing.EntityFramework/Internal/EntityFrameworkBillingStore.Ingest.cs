@@ -22,6 +22,9 @@ internal sealed partial class EntityFrameworkBillingStore
 
     // The organizations this host decided outbox rows for, by id. Only a hint: every write checks the row still matches.
     private readonly ConcurrentDictionary<Guid, Organization> _snapshots = new();
+
+    // About how many snapshots there are, for the bound: ConcurrentDictionary.Count takes every lock of the table.
+    private int _snapshotCount;
     private readonly ReportActivity _activity = new();
 
     // The text of the report statement, by metric aggregation, whether it carries the last-seen update and whether it checks
@@ -99,13 +102,21 @@ internal sealed partial class EntityFrameworkBillingStore
 
     private void Remember(Organization organization)
     {
-        if (_snapshots.Count >= MaxSnapshots)
+        if (Volatile.Read(ref _snapshotCount) >= MaxSnapshots)
         {
             // Bounded without bookkeeping on the hot path: a miss costs one read.
             _snapshots.Clear();
+            Volatile.Write(ref _snapshotCount, 0);
         }
 
-        _snapshots[organization.Id] = organization;
+        if (_snapshots.TryAdd(organization.Id, organization))
+        {
+            Interlocked.Increment(ref _snapshotCount);
+        }
+        else
+        {
+            _snapshots[organization.Id] = organization;
+        }
     }
 
     /// <summary>The single statement of a report. Every insert hangs off the previous one, so they happen in order or not at all.</summary>
