@@ -21,7 +21,8 @@
 #                          $CPU_TRACE_DIR (default /tmp); the CPU figures of a traced run include the tracing's own cost
 # Prints one line per pass: pass,reports,host_cpu_us_per_report,errors,client_cpu_us_per_report,postgres_cpu_us_per_report,
 # reports_per_s (the load generator's own CPU, PostgreSQL's: its live processes, read from /proc the same way, and the
-# rate of the pass); then the host's peak RSS.
+# rate of the pass); then the host's own CPU per second over 5 s with nothing sent (timers, background services, the
+# in-process emulator), and its peak RSS.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -96,4 +97,6 @@ pass warmup "$work/orgs.txt" 2 >/dev/null   # JIT, pools, caches: not counted
 [ "$floor" = 1 ] || traced cold "$work/daily.txt" 1             # each organization's first report (credential and organization not cached)
 traced warm "$work/orgs.txt" "$rounds"      # organizations reporting again (credential and organization cached)
 [ "${CPU_WRK:-0}" = 1 ] && wrk_pass wrk_warm   # the same kind of pass, with wrk as the load generator
+idle_before="$(cpu_ticks)"; sleep 5; idle_after="$(cpu_ticks)"
+echo "idle_host_cpu_us_per_s,$(( (idle_after - idle_before) * 1000000 / tick / 5 )),,,,,"   # the host with nothing to do, 5 s
 echo "peak_rss_mib,$(( $(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$host_pid/status") / 1024 )),,,,,"
