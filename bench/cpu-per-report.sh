@@ -14,9 +14,15 @@
 #                          which with workstation non-concurrent GC grows well past 16 MiB; see bench/README 4b)
 #   CPU_FLOOR [0]          1: serve the floor instead of our pipeline (compare-host serve --floor 1: Kestrel, the JSON body,
 #                          SHA-256 of the token, the report statement, the answer); runs the warm pass only (no cold pass)
+#   CPU_WRK [0]            1: then a warm pass driven by wrk instead (-t2, CPU_CONCURRENCY connections, CPU_WRK_SECONDS [5] s,
+#                          bench/wrk/usage-report.lua over the warm organizations, 90 % new keys), to compare the two load
+#                          generators: their own CPU per request and the rate each gets from the same host
 #   CPU_TRACE [unset]      a dotnet-trace executable: samples the host's threads during the cold and warm passes into
 #                          $CPU_TRACE_DIR (default /tmp); the CPU figures of a traced run include the tracing's own cost
-# Prints one line per pass: pass,reports,host_cpu_us_per_report,errors; then the host's peak RSS.
+# Prints one line per pass: pass,reports,host_cpu_us_per_report,errors,client_cpu_us_per_report,postgres_cpu_us_per_report,
+# reports_per_s (the load generator's own CPU, PostgreSQL's: its live processes, read from /proc the same way, and the
+# rate of the pass); then the host's own CPU per second over 5 s with nothing sent (timers, background services, the
+# in-process emulator), and its peak RSS.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,12 +60,26 @@ done
 tick="$(getconf CLK_TCK)"
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$host_pid/stat"; }
 pass() { # name file rounds
-  local before after out n errors
+  local before after out n errors client postgres
   before="$(cpu_ticks)"
-  out="$(dotnet "$dll" absorb --base "http://127.0.0.1:$port" --orgs-file "$2" --rounds "$3" --key-prefix "$1" --concurrency "$concurrency" 2>>"$work/absorb.log" | grep '^ABSORB,' || true)"
+  out="$(dotnet "$dll" absorb --base "http://127.0.0.1:$port" --orgs-file "$2" --rounds "$3" --key-prefix "$1" --concurrency "$concurrency" \
+    --database "$VAULTAI_BILLING_TEST_POSTGRES" 2>>"$work/absorb.log" | grep '^ABSORB' || true)"
   after="$(cpu_ticks)"
-  IFS=, read -r _ n _ _ _ _ errors <<<"$out"
-  echo "$1,$n,$(( (after - before) * 1000000 / tick / n )),$errors"
+  IFS=, read -r _ n _ rate _ _ errors <<<"$(grep '^ABSORB,' <<<"$out" || true)"
+  IFS=, read -r _ _ client postgres <<<"$(grep '^ABSORB_CPU,' <<<"$out" || true)"
+  echo "$1,$n,$(( (after - before) * 1000000 / tick / n )),$errors,$client,$postgres,$rate"
+}
+
+wrk_pass() { # name: a warm pass driven by wrk for CPU_WRK_SECONDS
+  local before after out n failed seconds user sys
+  before="$(cpu_ticks)"
+  out="$(VAULTAI_ORGS_FILE="$work/orgs.txt" VAULTAI_RUN="$1-$$" /usr/bin/time -f 'WRKCPU,%U,%S' wrk -t2 -c"$concurrency" \
+    -d"${CPU_WRK_SECONDS:-5}s" -s "$root/bench/wrk/usage-report.lua" "http://127.0.0.1:$port" 2>&1 | grep -E '^(WRK|WRKCPU),' || true)"
+  after="$(cpu_ticks)"
+  IFS=, read -r _ n failed seconds _ _ <<<"$(grep '^WRK,' <<<"$out" || true)"
+  IFS=, read -r _ user sys <<<"$(grep '^WRKCPU,' <<<"$out" || true)"
+  echo "$1,$n,$(( (after - before) * 1000000 / tick / n )),$failed,$(awk -v u="$user" -v s="$sys" -v n="$n" -v t="$seconds" \
+    'BEGIN { printf "%d,,%d", (u + s) * 1e6 / n, n / t }')"
 }
 
 traced() { # name, then the pass's arguments
@@ -72,8 +92,11 @@ traced() { # name, then the pass's arguments
   wait "$tracer" 2>/dev/null || true
 }
 
-echo "pass,reports,host_cpu_us_per_report,errors"
+echo "pass,reports,host_cpu_us_per_report,errors,client_cpu_us_per_report,postgres_cpu_us_per_report,reports_per_s"
 pass warmup "$work/orgs.txt" 2 >/dev/null   # JIT, pools, caches: not counted
 [ "$floor" = 1 ] || traced cold "$work/daily.txt" 1             # each organization's first report (credential and organization not cached)
 traced warm "$work/orgs.txt" "$rounds"      # organizations reporting again (credential and organization cached)
-echo "peak_rss_mib,$(( $(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$host_pid/status") / 1024 )),,"
+[ "${CPU_WRK:-0}" = 1 ] && wrk_pass wrk_warm   # the same kind of pass, with wrk as the load generator
+idle_before="$(cpu_ticks)"; sleep 5; idle_after="$(cpu_ticks)"
+echo "idle_host_cpu_us_per_s,$(( (idle_after - idle_before) * 1000000 / tick / 5 )),,,,,"   # the host with nothing to do, 5 s
+echo "peak_rss_mib,$(( $(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$host_pid/status") / 1024 )),,,,,"

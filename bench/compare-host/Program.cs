@@ -269,6 +269,7 @@ async Task<int> AbsorbAsync()
     var day = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
     var at = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
     string? firstError = null;
+    var cpu = await StartAbsorbCpuAsync(Str("database", ""));
     await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
     {
         for (var i = Interlocked.Increment(ref next); i < orgs.Length; i = Interlocked.Increment(ref next))
@@ -300,6 +301,7 @@ async Task<int> AbsorbAsync()
         }
     }));
     var seconds = clock.Elapsed.TotalSeconds;
+    Console.WriteLine(AbsorbCpuLine(cpu, orgs.Length));
     if (firstError is not null)
     {
         Console.Error.WriteLine($"absorb: {errors} errors, the first: {firstError}");
@@ -377,6 +379,22 @@ async Task<int> DispatchAsync()
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"DISPATCH,{(transport == MeterEventTransport.V1 ? "v1" : "v2")},{ours:F0},{raw:F0},{sent},{counted},{limited}"));
     return counted == rows && limited == 0 ? 0 : 1;
+}
+
+// The CPU an absorb pass costs outside the host: this load generator's own process and, with --database, PostgreSQL's live
+// processes (the host's pooled backends stay open through a pass). Printed as
+// ABSORB_CPU,<reports>,<client µs per report>,<PostgreSQL µs per report> (the last empty without --database).
+static async Task<(int Postmaster, TimeSpan Client, TimeSpan Database)> StartAbsorbCpuAsync(string database)
+{
+    var postmaster = database.Length == 0 ? 0 : await PostmasterPidAsync(database);
+    return (postmaster, Process.GetCurrentProcess().TotalProcessorTime, ChildrenCpu(postmaster));
+}
+
+static string AbsorbCpuLine((int Postmaster, TimeSpan Client, TimeSpan Database) start, int reports)
+{
+    var client = (Process.GetCurrentProcess().TotalProcessorTime - start.Client).TotalMicroseconds / reports;
+    var database = start.Postmaster == 0 ? "" : ((ChildrenCpu(start.Postmaster) - start.Database).TotalMicroseconds / reports).ToString("F0", CultureInfo.InvariantCulture);
+    return string.Create(CultureInfo.InvariantCulture, $"ABSORB_CPU,{reports},{client:F0},{database}");
 }
 
 // The PostgreSQL server's process id, read through a backend's parent (Linux; 0 when unknown).

@@ -22,10 +22,14 @@ internal sealed partial class EntityFrameworkBillingStore
 
     // The organizations this host decided outbox rows for, by id. Only a hint: every write checks the row still matches.
     private readonly ConcurrentDictionary<Guid, Organization> _snapshots = new();
+
+    // About how many snapshots there are, for the bound: ConcurrentDictionary.Count takes every lock of the table.
+    private int _snapshotCount;
     private readonly ReportActivity _activity = new();
 
-    // The text of the report statement, by metric aggregation and whether it carries the last-seen update.
-    private static readonly ConcurrentDictionary<(MetricAggregation, bool), string> IngestSql = new();
+    // The text of the report statement, by metric aggregation, whether it carries the last-seen update and whether it checks
+    // the token itself (a first report, see IngestCredentials).
+    private static readonly ConcurrentDictionary<(MetricAggregation, bool, bool), string> IngestSql = new();
 
     private async Task<IngestResult> IngestUsagePostgresAsync(
         BillingDbContext db,
@@ -98,13 +102,21 @@ internal sealed partial class EntityFrameworkBillingStore
 
     private void Remember(Organization organization)
     {
-        if (_snapshots.Count >= MaxSnapshots)
+        if (Volatile.Read(ref _snapshotCount) >= MaxSnapshots)
         {
             // Bounded without bookkeeping on the hot path: a miss costs one read.
             _snapshots.Clear();
+            Volatile.Write(ref _snapshotCount, 0);
         }
 
-        _snapshots[organization.Id] = organization;
+        if (_snapshots.TryAdd(organization.Id, organization))
+        {
+            Interlocked.Increment(ref _snapshotCount);
+        }
+        else
+        {
+            _snapshots[organization.Id] = organization;
+        }
     }
 
     /// <summary>The single statement of a report. Every insert hangs off the previous one, so they happen in order or not at all.</summary>
@@ -145,8 +157,8 @@ internal sealed partial class EntityFrameworkBillingStore
         MeterEventOutboxMessage? outbox,
         LastSeen? lastSeen)
     {
-        var command = new NpgsqlCommand(IngestSql.GetOrAdd((aggregation, lastSeen is not null), BuildIngestSql), connection);
-        AddIngestParameters(command.Parameters, organization, report, period, aggregation, outbox);
+        var command = new NpgsqlCommand(IngestSql.GetOrAdd((aggregation, lastSeen is not null, false), BuildIngestSql), connection);
+        AddIngestParameters(command.Parameters, organization, report, period, aggregation, outbox, withVersion: true);
         if (lastSeen is not null)
         {
             AddLastSeenParameters(command.Parameters, lastSeen);
@@ -155,10 +167,15 @@ internal sealed partial class EntityFrameworkBillingStore
         return command;
     }
 
-    private static string BuildIngestSql((MetricAggregation Aggregation, bool WithLastSeen) variant) => $"""
-            WITH org AS (
+    /// <summary>
+    /// The report statement. With <c>WithToken</c> (a first report): the organization must also be the one of the active
+    /// credential whose hash is <c>@token_hash</c>, its version is not known (only the fields the decision was made on are
+    /// checked), and the answer carries the credential and the organization's row as they were before the statement.
+    /// </summary>
+    private static string BuildIngestSql((MetricAggregation Aggregation, bool WithLastSeen, bool WithToken) variant) => $"""
+            WITH {(variant.WithToken ? CredentialCteSql : "")}org AS (
                 SELECT id FROM billing.organizations
-                WHERE id = @organization_id AND version = @version AND status = @status
+                WHERE id = @organization_id AND {(variant.WithToken ? "id IN (SELECT organization_id FROM credential)" : "version = @version")} AND status = @status
                   AND stripe_customer_id IS NOT DISTINCT FROM @customer_id
                   AND stripe_subscription_id IS NOT DISTINCT FROM @subscription_id
                   AND plan_key IS NOT DISTINCT FROM @plan_key
@@ -193,7 +210,7 @@ internal sealed partial class EntityFrameworkBillingStore
                 SELECT @outbox_id, report.id, @organization_id, @event_name, @outbox_customer_id, @value, @identifier, @outbox_timestamp, @outbox_status, 0, @next_attempt_at, @created_at
                 FROM report WHERE @enqueue
             ){(variant.WithLastSeen ? $",\n{LastSeenSql("EXISTS (SELECT 1 FROM total)")}" : "")}
-            SELECT (SELECT count(*) FROM org)::int, (SELECT count(*) FROM report)::int
+            SELECT (SELECT count(*) FROM org)::int, (SELECT count(*) FROM report)::int{(variant.WithToken ? FirstReportAnswerSql : "")}
             """;
 
     private static void AddIngestParameters(
@@ -202,10 +219,15 @@ internal sealed partial class EntityFrameworkBillingStore
         UsageReport report,
         UsagePeriod period,
         MetricAggregation aggregation,
-        MeterEventOutboxMessage? outbox)
+        MeterEventOutboxMessage? outbox,
+        bool withVersion)
     {
         p.Add(new NpgsqlParameter("organization_id", NpgsqlDbType.Uuid) { Value = organization.Id });
-        p.Add(new NpgsqlParameter("version", NpgsqlDbType.Bigint) { Value = organization.Version });
+        if (withVersion)
+        {
+            p.Add(new NpgsqlParameter("version", NpgsqlDbType.Bigint) { Value = organization.Version });
+        }
+
         p.Add(new NpgsqlParameter("status", NpgsqlDbType.Text) { Value = organization.Status });
         p.Add(Text("customer_id", organization.StripeCustomerId));
         p.Add(Text("subscription_id", organization.StripeSubscriptionId));

@@ -15,6 +15,10 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
 {
     private readonly ConcurrentDictionary<HashKey, Entry> _byHash = new();
 
+    // About how many entries there are, for the size bound. ConcurrentDictionary.Count takes every lock of the table (up to
+    // 1,024 once it is large), which on each first report cost more than the rest of the cache's work together.
+    private int _approximateCount;
+
     /// <summary>How many tokens are cached now.</summary>
     public int Count => _byHash.Count;
 
@@ -38,7 +42,11 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
             };
         }
 
-        _byHash.TryRemove(new KeyValuePair<HashKey, Entry>(key, entry));
+        if (_byHash.TryRemove(new KeyValuePair<HashKey, Entry>(key, entry)))
+        {
+            Interlocked.Decrement(ref _approximateCount);
+        }
+
         return null;
     }
 
@@ -56,17 +64,26 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
             return;
         }
 
-        if (_byHash.Count >= settings.CacheSize)
+        if (Volatile.Read(ref _approximateCount) >= settings.CacheSize)
         {
             // Crude but bounded: start over rather than track recency on every hit of the hot path.
             _byHash.Clear();
+            Volatile.Write(ref _approximateCount, 0);
         }
 
-        _byHash[key] = new Entry(
+        var entry = new Entry(
             credential.Id,
             credential.OrganizationId,
             credential.LastUsedAt?.UtcTicks ?? 0,
             (timeProvider.GetUtcNow() + settings.CacheDuration).UtcTicks);
+        if (_byHash.TryAdd(key, entry))
+        {
+            Interlocked.Increment(ref _approximateCount);
+        }
+        else
+        {
+            _byHash[key] = entry;
+        }
     }
 
     /// <summary>Forgets every cached credential of an organization: called on this host when it rotates or revokes them.</summary>
@@ -74,9 +91,9 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
     {
         foreach (var pair in _byHash)
         {
-            if (pair.Value.OrganizationId == organizationId)
+            if (pair.Value.OrganizationId == organizationId && _byHash.TryRemove(pair))
             {
-                _byHash.TryRemove(pair);
+                Interlocked.Decrement(ref _approximateCount);
             }
         }
     }

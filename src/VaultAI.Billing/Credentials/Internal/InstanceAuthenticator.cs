@@ -20,6 +20,30 @@ internal sealed class InstanceAuthenticator(
     /// </summary>
     public async Task<InstanceCredential> AuthenticateAsync(HttpRequest request, CancellationToken cancellationToken)
     {
+        var credential = FindCached(request, out var hash);
+        if (credential is not null)
+        {
+            return credential;
+        }
+
+        return Accept(request.HttpContext, await store.FindActiveCredentialAsync(hash, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// The store's write that checks the token itself (<see cref="IFirstReportStore"/>), for a token <see cref="FindCached"/>
+    /// did not find; <see langword="null"/> when the store has none, or when rate limits are on: the organization's budget is
+    /// spent before anything is written, so its credential must be known first.
+    /// </summary>
+    public IFirstReportStore? FirstReportStore => limiter is null ? store as IFirstReportStore : null;
+
+    /// <summary>
+    /// The cached credential of the request's bearer token (spending its organization's budget when rate limits are on), or
+    /// <see langword="null"/> when this host has not verified the token recently: then <paramref name="tokenHash"/> is what
+    /// to verify, with <see cref="AuthenticateAsync"/> or in a <see cref="FirstReportStore"/> write followed by
+    /// <see cref="Accept"/>. 401 when the header carries no token.
+    /// </summary>
+    public InstanceCredential? FindCached(HttpRequest request, out string tokenHash)
+    {
         // An address that has spent its budget of failed attempts gets no further token checks: no guessing at speed.
         limiter?.EnsureAddressNotExhausted(request.HttpContext);
         var token = InstanceTokens.FromAuthorizationHeader(request.Headers.Authorization);
@@ -29,27 +53,45 @@ internal sealed class InstanceAuthenticator(
             throw new BillingException(401, "missing_token", "Send the organization's billing token as 'Authorization: Bearer <token>'.", "Authorization");
         }
 
-        var hash = InstanceTokens.Hash(token);
-        var credential = cache.Find(hash);
+        tokenHash = InstanceTokens.Hash(token);
+        var credential = cache.Find(tokenHash);
         if (credential is null)
         {
-            credential = await store.FindActiveCredentialAsync(hash, cancellationToken).ConfigureAwait(false);
-            if (credential is not null)
-            {
-                cache.Add(credential);
-            }
+            return null;
         }
 
         // The lookup is by hash; compare again in constant time so the decision never depends on a short-circuiting string compare.
-        if (credential is null || !InstanceTokens.Matches(token, credential.TokenHash))
+        if (!InstanceTokens.Matches(token, credential.TokenHash))
         {
-            limiter?.SpendAddress(request.HttpContext);
-            throw new BillingException(401, "invalid_token", "The billing token is not valid (unknown, rotated or revoked). Ask the billing administrator for a new one.", "Authorization");
+            throw Invalid(request.HttpContext);
         }
 
         // Keyed on the organization the token was verified for: changing header text buys nothing.
         limiter?.SpendOrganization(credential.OrganizationId);
         return credential;
+    }
+
+    /// <summary>
+    /// Takes the credential the database found for a token not cached: 401 when there is none (unknown, rotated or revoked),
+    /// otherwise caches it and spends its organization's budget.
+    /// </summary>
+    public InstanceCredential Accept(HttpContext context, InstanceCredential? credential)
+    {
+        if (credential is null)
+        {
+            throw Invalid(context);
+        }
+
+        // The database matched the hash in its index; the constant-time comparison of FindCached covers every later request.
+        cache.Add(credential);
+        limiter?.SpendOrganization(credential.OrganizationId);
+        return credential;
+    }
+
+    private BillingException Invalid(HttpContext context)
+    {
+        limiter?.SpendAddress(context);
+        return new BillingException(401, "invalid_token", "The billing token is not valid (unknown, rotated or revoked). Ask the billing administrator for a new one.", "Authorization");
     }
 
     /// <summary>403 unless the credential belongs to <paramref name="organizationId"/>.</summary>

@@ -74,36 +74,47 @@ internal static class InstanceEndpoints
     {
         var services = context.RequestServices;
         var authenticator = services.GetRequiredService<InstanceAuthenticator>();
+        var ingestion = services.GetRequiredService<UsageIngestion>();
         var options = services.GetRequiredService<IOptionsMonitor<VaultAIBillingOptions>>().CurrentValue;
 
-        // Authenticate before reading the body: an unauthenticated caller learns nothing about validation.
-        var credential = await authenticator.AuthenticateAsync(context.Request, cancellationToken).ConfigureAwait(false);
-        var idempotencyKey = ReadIdempotencyKey(context.Request);
-
-        IncomingReport incoming;
-        using (var body = await JsonBody.ReadAsync(context.Request, options.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false))
+        // Authenticate before reading the body: an unauthenticated caller learns nothing about validation. A token this host
+        // has not verified recently (an organization's first report of the day) is checked by the report's own write when the
+        // store can, so the first report is one round trip like the later ones; should the body then fail validation, the
+        // token is checked on its own first, and a bad token is still answered 401, not 400.
+        var credential = authenticator.FindCached(context.Request, out var tokenHash);
+        var firstReports = credential is null ? authenticator.FirstReportStore : null;
+        if (credential is null && firstReports is null)
         {
-            var organizationId = body.RequiredGuid("organization_id");
-            var quantity = body.RequiredInteger("user_count", 0, options.MaxUserCount);
-            var timestamp = body.RequiredTimestamp("timestamp");
-            if (legacy)
-            {
-                var deployment = body.OptionalString("deployment_type", 32);
-                if (deployment is not null && !Linking.DeploymentTypes.IsValid(deployment))
-                {
-                    throw BillingException.Invalid("deployment_type", "'deployment_type' must be 'on-premise' or 'managed-cloud'.");
-                }
-
-                incoming = new IncomingReport(organizationId, quantity, timestamp, idempotencyKey, "meter-events", DeploymentType: deployment);
-            }
-            else
-            {
-                incoming = new IncomingReport(organizationId, quantity, timestamp, idempotencyKey, "usage-report", body.OptionalString("organization_name"), body.OptionalString("instance_url"));
-            }
+            credential = await authenticator.AuthenticateAsync(context.Request, cancellationToken).ConfigureAwait(false);
         }
 
-        InstanceAuthenticator.Authorize(credential, incoming.OrganizationId);
-        var result = await services.GetRequiredService<UsageIngestion>().IngestAsync(incoming, cancellationToken).ConfigureAwait(false);
+        IncomingReport incoming;
+        PreparedReport prepared;
+        try
+        {
+            incoming = await ReadReportAsync(context.Request, legacy, options, cancellationToken).ConfigureAwait(false);
+            prepared = ingestion.Prepare(incoming);
+        }
+        catch (BillingException) when (credential is null)
+        {
+            await authenticator.AuthenticateAsync(context.Request, cancellationToken).ConfigureAwait(false);
+            throw;
+        }
+
+        IngestResult result;
+        if (credential is null)
+        {
+            var outcome = await ingestion.IngestWithTokenAsync(prepared, tokenHash, firstReports!, cancellationToken).ConfigureAwait(false);
+            credential = authenticator.Accept(context, outcome.Credential);
+            InstanceAuthenticator.Authorize(credential, incoming.OrganizationId);
+            result = outcome.Result ?? throw new InvalidOperationException("The store wrote nothing for an active credential of the report's organization.");
+        }
+        else
+        {
+            InstanceAuthenticator.Authorize(credential, incoming.OrganizationId);
+            result = await ingestion.IngestAsync(prepared, cancellationToken).ConfigureAwait(false);
+        }
+
         await authenticator.TouchAsync(credential, cancellationToken).ConfigureAwait(false);
 
         var response = new UsageReportResponse(
@@ -114,6 +125,27 @@ internal static class InstanceEndpoints
             result.Duplicate,
             result.Report.Billable);
         return TypedResults.Json(response, WireJsonContext.Default.UsageReportResponse);
+    }
+
+    private static async Task<IncomingReport> ReadReportAsync(HttpRequest request, bool legacy, VaultAIBillingOptions options, CancellationToken cancellationToken)
+    {
+        var idempotencyKey = ReadIdempotencyKey(request);
+        using var body = await JsonBody.ReadAsync(request, options.MaxRequestBodyBytes, cancellationToken).ConfigureAwait(false);
+        var organizationId = body.RequiredGuid("organization_id");
+        var quantity = body.RequiredInteger("user_count", 0, options.MaxUserCount);
+        var timestamp = body.RequiredTimestamp("timestamp");
+        if (!legacy)
+        {
+            return new IncomingReport(organizationId, quantity, timestamp, idempotencyKey, "usage-report", body.OptionalString("organization_name"), body.OptionalString("instance_url"));
+        }
+
+        var deployment = body.OptionalString("deployment_type", 32);
+        if (deployment is not null && !Linking.DeploymentTypes.IsValid(deployment))
+        {
+            throw BillingException.Invalid("deployment_type", "'deployment_type' must be 'on-premise' or 'managed-cloud'.");
+        }
+
+        return new IncomingReport(organizationId, quantity, timestamp, idempotencyKey, "meter-events", DeploymentType: deployment);
     }
 
     private static async Task<IResult> StatusAsync(string organizationId, HttpContext context, InstanceAuthenticator authenticator, IBillingStore store, IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider, CancellationToken cancellationToken)

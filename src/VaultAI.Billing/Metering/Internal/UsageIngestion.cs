@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using VaultAI.Billing.Credentials.Internal;
 using VaultAI.Billing.Diagnostics;
 using VaultAI.Billing.Storage;
 
@@ -19,6 +20,13 @@ internal sealed record IncomingReport(
     string? InstanceUrl = null,
     string? DeploymentType = null);
 
+/// <summary>A report checked and ready for the store.</summary>
+/// <param name="Report">The row to store.</param>
+/// <param name="Aggregation">The aggregation of its metric.</param>
+/// <param name="OrganizationName">The name the instance reported, if any.</param>
+/// <param name="InstanceUrl">The instance URL reported, if any.</param>
+internal sealed record PreparedReport(UsageReport Report, MetricAggregation Aggregation, string? OrganizationName, string? InstanceUrl);
+
 /// <summary>Stores usage reports once and queues them for Stripe.</summary>
 internal sealed partial class UsageIngestion(
     IBillingStore store,
@@ -30,7 +38,8 @@ internal sealed partial class UsageIngestion(
 {
     private static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
 
-    public async Task<IngestResult> IngestAsync(IncomingReport incoming, CancellationToken cancellationToken)
+    /// <summary>Checks the report (400 when it cannot be stored) and builds the row to store; writes nothing.</summary>
+    public PreparedReport Prepare(IncomingReport incoming)
     {
         var now = timeProvider.GetUtcNow();
         if (incoming.OccurredAt > now + MaxClockSkew)
@@ -53,20 +62,46 @@ internal sealed partial class UsageIngestion(
         };
 
         var aggregation = options.CurrentValue.Metrics.TryGetValue(metric, out var definition) ? definition.Aggregation : MetricAggregation.Last;
+        return new PreparedReport(report, aggregation, incoming.OrganizationName, incoming.InstanceUrl);
+    }
+
+    /// <summary>Stores a prepared report of an authenticated caller.</summary>
+    public async Task<IngestResult> IngestAsync(PreparedReport prepared, CancellationToken cancellationToken)
+    {
         // One store call: the report, its ledger event, its period total and its outbox row are written together.
-        var result = await store.IngestUsageAsync(report, incoming.OrganizationName, incoming.InstanceUrl, aggregation, planner.Plan, cancellationToken).ConfigureAwait(false);
+        var result = await store.IngestUsageAsync(prepared.Report, prepared.OrganizationName, prepared.InstanceUrl, prepared.Aggregation, planner.Plan, cancellationToken).ConfigureAwait(false);
+        Recorded(result);
+        return result;
+    }
+
+    /// <summary>
+    /// Stores a prepared report whose token this host has not verified yet: the store checks the token in the same write
+    /// and writes nothing unless it is an active credential of the report's organization.
+    /// </summary>
+    public async Task<FirstReportOutcome> IngestWithTokenAsync(PreparedReport prepared, string tokenHash, IFirstReportStore firstReports, CancellationToken cancellationToken)
+    {
+        var outcome = await firstReports.IngestUsageWithTokenAsync(
+            tokenHash, prepared.Report, prepared.OrganizationName, prepared.InstanceUrl, prepared.Aggregation, planner.Plan, cancellationToken).ConfigureAwait(false);
+        if (outcome.Result is { } result)
+        {
+            Recorded(result);
+        }
+
+        return outcome;
+    }
+
+    private void Recorded(IngestResult result)
+    {
         if (result.Duplicate)
         {
             diagnostics.ReportDuplicate();
-            LogDuplicate(logger, incoming.OrganizationId, result.Report.Id);
+            LogDuplicate(logger, result.Report.OrganizationId, result.Report.Id);
         }
         else
         {
             diagnostics.ReportAccepted();
-            LogAccepted(logger, incoming.OrganizationId, result.Report.Id, result.Report.Quantity, result.Outbox is not null);
+            LogAccepted(logger, result.Report.OrganizationId, result.Report.Id, result.Report.Quantity, result.Outbox is not null);
         }
-
-        return result;
     }
 
     /// <summary>The ledger event id of a seeds' report.</summary>
