@@ -134,6 +134,47 @@ public sealed class WebhookTests
     }
 
     [Fact]
+    public async Task TwoEventsOfOneSecondDeliveredTogether_EndOnWhatStripeHolds()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        var price = await EmulatorCatalog.CreateMeteredPriceAsync(stripe);
+        await using var host = await BillingTestHost.StartAsync(stripe, price);
+        var organizations = new List<Guid>();
+        for (var i = 0; i < 12; i++)
+        {
+            var id = Guid.NewGuid();
+            await InstanceCalls.RegisterAsync(host.Client, id);
+            (await InstanceCalls.LinkAsync(host.Admin, id)).EnsureSuccessStatusCode();
+            organizations.Add(id);
+        }
+
+        // Stripe holds every subscription as trialing. Two events of one later second claim otherwise and arrive together,
+        // as a renewal's 'updated' and its 'past_due' can: neither may overwrite the other with its claim.
+        var at = stripe.Clock.GetUtcNow().AddMinutes(1);
+        var deliveries = new List<Task<HttpResponseMessage>>();
+        foreach (var sub in stripe.State.Subscriptions)
+        {
+            var active = SubscriptionEvent($"evt_{sub.Id}_a", "customer.subscription.updated", sub.Id, sub.CustomerId, "active", at);
+            var pastDue = SubscriptionEvent($"evt_{sub.Id}_b", "customer.subscription.updated", sub.Id, sub.CustomerId, "past_due", at);
+            deliveries.Add(WebhookCalls.PostAsync(host, stripe, active));
+            deliveries.Add(WebhookCalls.PostAsync(host, stripe, pastDue));
+        }
+
+        foreach (var response in await Task.WhenAll(deliveries))
+        {
+            using (response)
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+        }
+
+        await using var db = host.CreateDbContext();
+        var statuses = await db.Organizations.AsNoTracking().Where(o => organizations.Contains(o.Id)).Select(o => o.Status).ToListAsync();
+        Assert.Equal(organizations.Count, statuses.Count);
+        Assert.All(statuses, status => Assert.Equal(OrganizationStatus.Trial, status));
+    }
+
+    [Fact]
     public async Task UnknownSubscriptionAndUnknownType_AreStoredIgnoredAndAnswered200()
     {
         await using var stripe = await StripeEmulator.StartAsync();

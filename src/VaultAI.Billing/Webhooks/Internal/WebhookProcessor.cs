@@ -223,46 +223,63 @@ internal sealed partial class WebhookProcessor(
 
         var state = subscription;
         var deleted = stripeEvent.Type == "customer.subscription.deleted";
-        if (organization.LastSubscriptionEventAt == stripeEvent.CreatedAt() && organization.LastSubscriptionEventId != stripeEvent.Id)
-        {
-            // Two events in the same second: their order is unknown, so ask Stripe what is true now.
-            state = await stripe.V1.Subscriptions.GetAsync(subscription.Id, cancellationToken: cancellationToken).ConfigureAwait(false);
-            deleted = state.Status is "canceled" or "incomplete_expired";
-        }
-
         var now = timeProvider.GetUtcNow();
         var applied = false;
+        var fresh = false;
         StatusTransition? transition = null;
-        await store.UpdateOrganizationAsync(organization.Id, org =>
+        while (true)
         {
-            transition = null;
-            if (org.LastSubscriptionEventAt is { } last
-                && (stripeEvent.CreatedAt() < last || (stripeEvent.CreatedAt() == last && org.LastSubscriptionEventId == stripeEvent.Id)))
+            var tie = false;
+            await store.UpdateOrganizationAsync(organization.Id, org =>
             {
-                return false;
+                transition = null;
+                tie = false;
+                if (org.LastSubscriptionEventAt is { } last
+                    && (stripeEvent.CreatedAt() < last || (stripeEvent.CreatedAt() == last && org.LastSubscriptionEventId == stripeEvent.Id)))
+                {
+                    return false;
+                }
+
+                if (!fresh && org.LastSubscriptionEventAt == stripeEvent.CreatedAt())
+                {
+                    // Another event of the same second was applied (perhaps while this one was on its way): their order is
+                    // unknown, so this one must not overwrite it with what it claims. Ask Stripe what is true now (outside
+                    // the transaction) and decide again.
+                    tie = true;
+                    return false;
+                }
+
+                // A canceled subscription is final: nothing later about it may revive it.
+                if (org.StripeSubscriptionStatus is "canceled" or "incomplete_expired" && !deleted)
+                {
+                    return false;
+                }
+
+                var before = org.Status;
+                SubscriptionState.Apply(org, state, stripeEvent.CreatedAt());
+                if (deleted && SubscriptionState.FreePlanAfterEnd(state) is null)
+                {
+                    SubscriptionState.ApplyStatus(org, OrganizationStatus.Canceled, "canceled", stripeEvent.CreatedAt());
+                }
+
+                transition = new StatusTransition(before, org.Status);
+                org.PlanKey = SubscriptionState.FreePlanAfterEnd(state) ?? PlanFor(state) ?? org.PlanKey;
+                org.LastSubscriptionEventAt = stripeEvent.CreatedAt();
+                org.LastSubscriptionEventId = stripeEvent.Id;
+                org.UpdatedAt = now;
+                applied = true;
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
+
+            if (!tie)
+            {
+                break;
             }
 
-            // A canceled subscription is final: nothing later about it may revive it.
-            if (org.StripeSubscriptionStatus is "canceled" or "incomplete_expired" && !deleted)
-            {
-                return false;
-            }
-
-            var before = org.Status;
-            SubscriptionState.Apply(org, state, stripeEvent.CreatedAt());
-            if (deleted && SubscriptionState.FreePlanAfterEnd(state) is null)
-            {
-                SubscriptionState.ApplyStatus(org, OrganizationStatus.Canceled, "canceled", stripeEvent.CreatedAt());
-            }
-
-            transition = new StatusTransition(before, org.Status);
-            org.PlanKey = SubscriptionState.FreePlanAfterEnd(state) ?? PlanFor(state) ?? org.PlanKey;
-            org.LastSubscriptionEventAt = stripeEvent.CreatedAt();
-            org.LastSubscriptionEventId = stripeEvent.Id;
-            org.UpdatedAt = now;
-            applied = true;
-            return true;
-        }, cancellationToken).ConfigureAwait(false);
+            state = await stripe.V1.Subscriptions.GetAsync(subscription.Id, cancellationToken: cancellationToken).ConfigureAwait(false);
+            deleted = state.Status is "canceled" or "incomplete_expired";
+            fresh = true;
+        }
 
         await RecordTransitionAsync(stripeEvent, organization.Id, transition, cancellationToken).ConfigureAwait(false);
         return applied
