@@ -271,7 +271,7 @@ internal sealed partial class EntityFrameworkBillingStore
         {
             try
             {
-                using var command = new NpgsqlCommand(LastSeenSql("TRUE"), connection);
+                using var command = new NpgsqlCommand(FlushLastSeenSql, connection);
                 command.Parameters.Add(new NpgsqlParameter("organization_id", NpgsqlDbType.Uuid) { Value = organizationId });
                 AddLastSeenParameters(command.Parameters, pending);
                 // Not the request's token: other reports' values ride on this write.
@@ -288,6 +288,9 @@ internal sealed partial class EntityFrameworkBillingStore
             }
         }
     }
+
+    /// <summary>The last-seen update on its own: the same common table expression as in the report statement, run by itself.</summary>
+    private static readonly string FlushLastSeenSql = $"WITH {LastSeenSql("TRUE")}\nSELECT count(*)::int FROM seen";
 
     /// <summary>Moves the last-seen fields forward, never back: an older report arriving late changes neither the time nor the user count.</summary>
     private static string LastSeenSql(string condition) => $"""
