@@ -52,6 +52,7 @@ command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then missing+=(postgresql); fi
 if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/pgbench" ]; then missing+=(postgresql-contrib); fi
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+[ -x /usr/bin/time ] || missing+=(time)
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing ${missing[*]} (Debian packages)"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -139,14 +140,80 @@ if [ -n "${COMPARE_VARIANT_ARGS:-}" ]; then
   variant_pid=$started_pid
 fi
 
+# CPU accounting of a measured run, from /proc (Linux): "<pid's ticks> <PostgreSQL's ticks> <machine busy ticks> <machine ticks>
+# <pid's run-queue wait, ns> <PostgreSQL's live processes' run-queue wait, ns> <CPU pressure 'some' total, us>".
+# PostgreSQL's ticks are the postmaster's own, its reaped children's (pgbench's backends exit when it disconnects) and its
+# live children's. Ticks are USER_HZ (100 a second). Run-queue wait (/proc/<pid>/task/*/schedstat, second field): time a
+# thread was ready to run but waited for a core; CPU pressure: time at least one task of the machine waited for a core.
+cpu_snapshot() { # pid (0: none)
+  python3 - "$1" "$(head -n 1 "$work/data/postmaster.pid")" <<'PY'
+import os, sys
+def stat(pid):
+    try:
+        text = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()
+def own(fields):
+    return int(fields[11]) + int(fields[12]) if fields else 0
+def waited(pid):
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            try:
+                total += int(open(f"/proc/{pid}/task/{task}/schedstat").read().split()[1])
+            except (OSError, IndexError):
+                pass
+    except OSError:
+        pass
+    return total
+pid, postmaster = sys.argv[1], sys.argv[2]
+master = stat(postmaster)
+pg = own(master) + (int(master[13]) + int(master[14]) if master else 0)
+pg_wait = 0
+for entry in os.listdir("/proc"):
+    if entry.isdigit() and (fields := stat(entry)) and fields[1] == postmaster:
+        pg += own(fields)
+        pg_wait += waited(entry)
+cpu = [int(v) for v in open("/proc/stat").readline().split()[1:9]]
+try:
+    pressure = int(open("/proc/pressure/cpu").readline().rsplit("total=", 1)[1])
+except (OSError, IndexError, ValueError):
+    pressure = 0
+print(own(stat(pid)) if pid != "0" else 0, pg, sum(cpu) - cpu[3] - cpu[4], sum(cpu), waited(pid) if pid != "0" else 0, pg_wait, pressure)
+PY
+}
+
+cpu_note() { # label count before after client-seconds -> one stderr line: where the machine's CPU went during the run
+  python3 - "$@" <<'PY' >&2
+import os, sys
+label, count, before, after, client = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4].split(), float(sys.argv[5] or 0)
+host, pg, busy, total, host_wait, pg_wait, pressure = (int(a) - int(b) for a, b in zip(after, before))
+cores = total / 100
+host_s, pg_s, busy_s = host / 100, pg / 100, busy / 100
+other = max(0.0, busy_s - host_s - pg_s - client)
+elapsed = total / 100 / (os.cpu_count() or 1)
+per = lambda s: f"{s * 1e6 / count:.0f}" if count else "-"
+print(f"# cpu {label}: {cores:.1f} core-seconds elapsed, {busy_s:.1f} busy ({100 * busy / total if total else 0:.0f} %), "
+      f"some task waiting for a core {100 * pressure / 1e6 / elapsed if elapsed else 0:.0f} % of the time: "
+      f"load generator {client:.1f} s, host {host_s:.1f} s, PostgreSQL {pg_s:.1f} s, everything else {other:.1f} s; "
+      f"per request: host {per(host_s)} us, PostgreSQL {per(pg_s)} us, load generator {per(client)} us; "
+      f"waiting for a core per request: host threads {per(host_wait / 1e9)} us, PostgreSQL's live processes {per(pg_wait / 1e9)} us")
+PY
+}
+
 pgbench_run() { # connections case -> "<tps> <p50 ms> <p99 ms>": pgbench's rate and its own per-transaction latency
   local c="$1" threads=$(( $1 < 2 ? 1 : 2 )) prefix="$work/pglat-$1-$2"
   rm -f "$prefix".*
   # --log writes one line per transaction ("client tx latency_us script epoch epoch_us"), one file per pgbench thread.
-  "$bin/pgbench" -h 127.0.0.1 -p "$pg_port" -U vaultai -n -c "$c" -j "$threads" -T "$seconds" -f "$work/insert.sql" \
+  local before
+  before="$(cpu_snapshot 0)"
+  /usr/bin/time -f '%U %S' -o "$work/pgbench.time" "$bin/pgbench" -h 127.0.0.1 -p "$pg_port" -U vaultai -n -c "$c" -j "$threads" -T "$seconds" -f "$work/insert.sql" \
     --log --log-prefix="$prefix" pgbench_compare >"$logs/pgbench-$c-$2.log" 2>&1
   local tps
   tps="$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$logs/pgbench-$c-$2.log" | head -n 1)"
+  cpu_note "pgbench_$2 at $c connections" "$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$logs/pgbench-$c-$2.log")" \
+    "$before" "$(cpu_snapshot 0)" "$(awk '{print $1 + $2}' "$work/pgbench.time")"
   python3 - "$tps" "$prefix".* <<'PY'
 import sys
 latencies = sorted(int(line.split()[2]) for name in sys.argv[2:] for line in open(name) if line.strip())
@@ -166,9 +233,21 @@ wrk_case() { # case connections duration [base url] [orgs file] -> the WRK line
     batch1000) script=usage-events.lua; file="$orgs_file"; batch=1000 ;;
     *) say "unknown case $case"; exit 2 ;;
   esac
+  local pid=0 label="$case" before
+  case "${url##*:}" in
+    "$port") pid="$host_pid" ;;
+    "$((port + 1))") pid="$floor_pid"; label="floor_$case" ;;
+    "$((port + 2))") pid="$variant_pid"; label="variant_$case" ;;
+  esac
+  before="$(cpu_snapshot "$pid")"
   VAULTAI_ORGS_FILE="$file" VAULTAI_BATCH="$batch" VAULTAI_RUN="$case-$c-$RANDOM$RANDOM" \
-    wrk -t"${COMPARE_WRK_THREADS:-2}" -c"$c" -d"${d}s" --timeout 10s -s "$root/bench/wrk/$script" "$url" >"$logs/wrk-$case-$c-$d-${url##*:}.log" 2>&1
-  grep '^WRK,' "$logs/wrk-$case-$c-$d-${url##*:}.log" | tail -n 1
+    /usr/bin/time -f '%U %S' -o "$work/wrk.time" wrk -t"${COMPARE_WRK_THREADS:-2}" -c"$c" -d"${d}s" --timeout 10s -s "$root/bench/wrk/$script" "$url" >"$logs/wrk-$case-$c-$d-${url##*:}.log" 2>&1
+  local line
+  line="$(grep '^WRK,' "$logs/wrk-$case-$c-$d-${url##*:}.log" | tail -n 1)"
+  if [ "$d" = "$seconds" ]; then
+    cpu_note "$label at $c connections" "$(cut -d, -f2 <<<"$line")" "$before" "$(cpu_snapshot "$pid")" "$(awk '{print $1 + $2}' "$work/wrk.time")"
+  fi
+  echo "$line"
 }
 
 events_per_request() { case "$1" in batch100) echo 100 ;; batch1000) echo 1000 ;; *) echo 1 ;; esac; }
