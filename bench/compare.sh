@@ -197,8 +197,10 @@ per = lambda s: f"{s * 1e6 / count:.0f}" if count else "-"
 print(f"# cpu {label}: {cores:.1f} core-seconds elapsed, {busy_s:.1f} busy ({100 * busy / total if total else 0:.0f} %), "
       f"some task waiting for a core {100 * pressure / 1e6 / elapsed if elapsed else 0:.0f} % of the time: "
       f"load generator {client:.1f} s, host {host_s:.1f} s, PostgreSQL {pg_s:.1f} s, everything else {other:.1f} s; "
-      f"per request: host {per(host_s)} us, PostgreSQL {per(pg_s)} us, load generator {per(client)} us; "
-      f"waiting for a core per request: host threads {per(host_wait / 1e9)} us, PostgreSQL's live processes {per(pg_wait / 1e9)} us")
+      f"per request: host {per(host_s)} us, PostgreSQL {per(pg_s)} us, load generator {per(client)} us"
+      # Run-queue wait is read from live threads only: pgbench's backends exit before the second reading, so not for pgbench.
+      + (f"; waiting for a core per request: host threads {per(host_wait / 1e9)} us, PostgreSQL's backends {per(max(0, pg_wait) / 1e9)} us"
+         if not label.startswith("pgbench") else ""))
 PY
 }
 
