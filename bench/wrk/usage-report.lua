@@ -5,6 +5,7 @@
 --   Many organizations:  VAULTAI_ORGS_FILE=orgs.txt                     (lines "<organization id> <token>")
 --   One organization:    VAULTAI_ORG_ID=<uuid> VAULTAI_ORG_TOKEN=<billing_token>
 --   Optional:            VAULTAI_RUN=<text>  makes keys unique across runs against the same database
+--                        VAULTAI_REPEAT_EVERY=<n>  every n-th request repeats the previous key (default 10; 0: never)
 --
 --   wrk -t2 -c16 -d30s -s bench/wrk/usage-report.lua http://127.0.0.1:5090
 --
@@ -25,6 +26,7 @@ end
 if #orgs == 0 then error("no organizations in " .. file) end
 
 local run = os.getenv("VAULTAI_RUN") or tostring(os.time())
+local repeat_every = tonumber(os.getenv("VAULTAI_REPEAT_EVERY") or "10")
 local counter = 0
 local threads = {}
 local started = 0
@@ -39,7 +41,7 @@ end
 function request()
   counter = counter + 1
   local n = counter
-  if n % 10 == 0 then n = n - 1 end -- every 10th request repeats the previous key (same organization too)
+  if repeat_every > 0 and n % repeat_every == 0 then n = n - 1 end -- repeats the previous key (same organization too)
   local tid = thread_id or 0
   local org = orgs[((n + tid * 7919) % #orgs) + 1]
   local key = string.format("wrk-%s-%d-%d", run, tid, n)
