@@ -31,6 +31,9 @@ internal sealed partial class EntityFrameworkBillingStore
     // the token itself (a first report, see IngestCredentials).
     private static readonly ConcurrentDictionary<(MetricAggregation, bool, bool), string> IngestSql = new();
 
+    /// <summary>How long a busy organization's background last-seen writer lets reports gather between two writes.</summary>
+    private static readonly TimeSpan LastSeenCoalescing = TimeSpan.FromMilliseconds(100);
+
     private async Task<IngestResult> IngestUsagePostgresAsync(
         BillingDbContext db,
         UsageReport report,
@@ -264,27 +267,76 @@ internal sealed partial class EntityFrameworkBillingStore
     /// <summary>
     /// For the owner of the organization's last-seen fields on this host: writes what other reports left meanwhile, then lets
     /// go. Best effort: these fields are for display, the ledger is the record, and a failure only leaves them a report behind.
+    /// A request writes at most once: when more arrives meanwhile (a busy organization), a background writer takes the
+    /// ownership over, so no request waits on a stream of other reports.
     /// </summary>
     private async Task FlushLastSeenAsync(NpgsqlConnection connection, Guid organizationId)
     {
-        while (_activity.TakeOrRelease(organizationId) is { } pending)
+        if (_activity.TakeOrRelease(organizationId) is not { } pending)
         {
+            return;
+        }
+
+        await WriteLastSeenAsync(connection, organizationId, pending).ConfigureAwait(false);
+        if (_activity.TakeOrRelease(organizationId) is { } more)
+        {
+            _ = DrainLastSeenAsync((NpgsqlConnection)((ICloneable)connection).Clone(), organizationId, more);
+        }
+    }
+
+    /// <summary>
+    /// Keeps the ownership of a busy organization's last-seen fields on its own connection: writes, lets the reports of the next
+    /// <see cref="LastSeenCoalescing"/> gather, writes their newest, and lets go once a pause brings nothing.
+    /// </summary>
+    private async Task DrainLastSeenAsync(NpgsqlConnection connection, Guid organizationId, LastSeen first)
+    {
+        await Task.Yield();
+        await using (connection.ConfigureAwait(false))
+        {
+            var open = true;
             try
             {
-                using var command = new NpgsqlCommand(FlushLastSeenSql, connection);
-                command.Parameters.Add(new NpgsqlParameter("organization_id", NpgsqlDbType.Uuid) { Value = organizationId });
-                AddLastSeenParameters(command.Parameters, pending);
-                // Not the request's token: other reports' values ride on this write.
-                await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+                await connection.OpenAsync(CancellationToken.None).ConfigureAwait(false);
             }
-#pragma warning disable CA1031 // Best effort by design, see above; the failure is logged.
+#pragma warning disable CA1031 // Best effort by design; the failure is logged and the ownership still let go below.
             catch (Exception exception)
 #pragma warning restore CA1031
             {
+                open = false;
                 if (logger is not null)
                 {
                     LogLastSeenFailed(logger, organizationId, exception);
                 }
+            }
+
+            for (LastSeen? pending = first; pending is not null; pending = _activity.TakeOrRelease(organizationId))
+            {
+                if (open)
+                {
+                    await WriteLastSeenAsync(connection, organizationId, pending).ConfigureAwait(false);
+                    await Task.Delay(LastSeenCoalescing).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    private async Task WriteLastSeenAsync(NpgsqlConnection connection, Guid organizationId, LastSeen pending)
+    {
+        try
+        {
+            using var command = new NpgsqlCommand(FlushLastSeenSql, connection);
+            command.Parameters.Add(new NpgsqlParameter("organization_id", NpgsqlDbType.Uuid) { Value = organizationId });
+            AddLastSeenParameters(command.Parameters, pending);
+            // Not the request's token: other reports' values ride on this write.
+            await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Best effort by design, see above; the failure is logged.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            if (logger is not null)
+            {
+                LogLastSeenFailed(logger, organizationId, exception);
             }
         }
     }
