@@ -43,11 +43,7 @@ internal sealed partial class EntityFrameworkBillingStore
         Func<Organization, UsageReport, MeterEventOutboxMessage?> createOutbox,
         CancellationToken cancellationToken)
     {
-        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        report.OccurredAt = report.OccurredAt.ToUniversalTime();
-        report.ReceivedAt = report.ReceivedAt.ToUniversalTime();
-        var seen = new LastSeen(report.ReceivedAt, report.Quantity, reportedName, reportedUrl, report.OccurredAt);
+        var (connection, seen) = await OpenForReportAsync(db, report, reportedName, reportedUrl, cancellationToken).ConfigureAwait(false);
         _snapshots.TryGetValue(report.OrganizationId, out var organization);
 
         for (var attempt = 1; ; attempt++)
@@ -101,6 +97,16 @@ internal sealed partial class EntityFrameworkBillingStore
                     throw new BillingException(503, "organization_busy", "The organization is being changed; retry the report.", "organization_id");
             }
         }
+    }
+
+    /// <summary>Opens the context's connection for a report's statement, puts the report's times in UTC, and says what it tells of its organization.</summary>
+    private static async Task<(NpgsqlConnection Connection, LastSeen Seen)> OpenForReportAsync(
+        BillingDbContext db, UsageReport report, string? reportedName, string? reportedUrl, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        report.OccurredAt = report.OccurredAt.ToUniversalTime();
+        report.ReceivedAt = report.ReceivedAt.ToUniversalTime();
+        return ((NpgsqlConnection)db.Database.GetDbConnection(), new LastSeen(report.ReceivedAt, report.Quantity, reportedName, reportedUrl, report.OccurredAt));
     }
 
     private void Remember(Organization organization)

@@ -127,11 +127,7 @@ internal sealed partial class EntityFrameworkBillingStore : IFirstReportStore
         Func<Organization, UsageReport, MeterEventOutboxMessage?> createOutbox,
         CancellationToken cancellationToken)
     {
-        await db.Database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
-        report.OccurredAt = report.OccurredAt.ToUniversalTime();
-        report.ReceivedAt = report.ReceivedAt.ToUniversalTime();
-        var seen = new LastSeen(report.ReceivedAt, report.Quantity, reportedName, reportedUrl, report.OccurredAt);
+        var (connection, seen) = await OpenForReportAsync(db, report, reportedName, reportedUrl, cancellationToken).ConfigureAwait(false);
 
         // The organization is not known here yet. Decide as for one registered and not linked to Stripe (the usual first
         // report: instances reporting daily before or without billing through Stripe); the statement writes only when the row
