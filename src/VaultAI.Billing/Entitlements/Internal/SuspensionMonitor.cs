@@ -13,6 +13,7 @@ namespace VaultAI.Billing.Entitlements.Internal;
 /// <c>suspended</c> event once per grace period, so hooks can stop the customer's services.
 /// </summary>
 internal sealed partial class SuspensionMonitor(
+    IHostApplicationLifetime lifetime,
     IBillingStore store,
     IBillingEventLog eventLog,
     IOptionsMonitor<VaultAIBillingOptions> options,
@@ -61,6 +62,11 @@ internal sealed partial class SuspensionMonitor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!await Diagnostics.HostStarted.WaitAsync(lifetime, stoppingToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         // A real-time cadence on purpose; whether a grace period is over follows the injected clock.
         using var timer = new PeriodicTimer(Interval);
         do

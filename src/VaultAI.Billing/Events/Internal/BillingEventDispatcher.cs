@@ -93,6 +93,7 @@ internal sealed partial class BillingEventDispatcher(
 
 /// <summary>Runs <see cref="BillingEventDispatcher"/> when an event is recorded here, and on a poll for those recorded by other hosts.</summary>
 internal sealed partial class BillingEventDeliveryService(
+    IHostApplicationLifetime lifetime,
     BillingEventDispatcher dispatcher,
     BillingEventSignal signal,
     IOptionsMonitor<VaultAIBillingOptions> options,
@@ -100,6 +101,11 @@ internal sealed partial class BillingEventDeliveryService(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!await Diagnostics.HostStarted.WaitAsync(lifetime, stoppingToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             var settings = options.CurrentValue.Events;

@@ -8,6 +8,7 @@ namespace VaultAI.Billing.Metering.Internal;
 
 /// <summary>Runs the dispatcher in the background: a batch at a time while there is work, then a short sleep.</summary>
 internal sealed partial class MeterEventDispatcherService(
+    IHostApplicationLifetime lifetime,
     IMeterEventDispatcher dispatcher,
     IBillingStore store,
     IOptionsMonitor<VaultAIBillingOptions> options,
@@ -17,6 +18,11 @@ internal sealed partial class MeterEventDispatcherService(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!await Diagnostics.HostStarted.WaitAsync(lifetime, stoppingToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (!options.CurrentValue.Dispatcher.Enabled)
         {
             return;

@@ -12,6 +12,7 @@ namespace VaultAI.Billing.Plans.Internal;
 /// host computes at a time (the write is an upsert: two hosts running at once would still leave one row).
 /// </summary>
 internal sealed partial class RevenueSnapshotService(
+    IHostApplicationLifetime lifetime,
     IServiceProvider services,
     TimeProvider timeProvider,
     ILogger<RevenueSnapshotService> logger) : BackgroundService
@@ -23,6 +24,11 @@ internal sealed partial class RevenueSnapshotService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!await Diagnostics.HostStarted.WaitAsync(lifetime, stoppingToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (services.GetService<IRevenueHistoryStore>() is null)
         {
             // A store without a revenue history (not AddEntityFrameworkStore): nothing to record into.

@@ -11,6 +11,7 @@ namespace VaultAI.Billing.Subscriptions.Internal;
 /// then every <see cref="ReconciliationOptions.Interval"/>, under the job lock so that one host runs it at a time.
 /// </summary>
 internal sealed partial class SubscriptionReconciliationService(
+    IHostApplicationLifetime lifetime,
     IServiceScopeFactory scopes,
     IServiceProvider services,
     IOptionsMonitor<VaultAIBillingOptions> options,
@@ -23,6 +24,11 @@ internal sealed partial class SubscriptionReconciliationService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!await Diagnostics.HostStarted.WaitAsync(lifetime, stoppingToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         var settings = options.CurrentValue.Reconciliation;
         if (!settings.Enabled)
         {

@@ -8,6 +8,7 @@ namespace VaultAI.Billing.Webhooks.Internal;
 
 /// <summary>Retries failed (or interrupted) inbox events in the background, with the backoff recorded on each row.</summary>
 internal sealed partial class WebhookRetryService(
+    IHostApplicationLifetime lifetime,
     IServiceScopeFactory scopeFactory,
     IOptionsMonitor<VaultAIBillingOptions> options,
     TimeProvider timeProvider,
@@ -37,6 +38,11 @@ internal sealed partial class WebhookRetryService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!await Diagnostics.HostStarted.WaitAsync(lifetime, stoppingToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         if (!options.CurrentValue.Webhooks.RetryInBackground)
         {
             return;
