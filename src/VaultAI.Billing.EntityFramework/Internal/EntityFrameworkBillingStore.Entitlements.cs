@@ -22,31 +22,43 @@ internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, 
         WHERE o.id = @organization_id
         """;
 
+    // The same read for several keys in one statement (see EntitlementReadBatcher): one row set per key, numbered by its
+    // place in the arrays; an organization that does not exist gives no row.
+    private const string EntitlementBatchSql = """
+        SELECT k.i, o.status, o.plan_key, o.past_due_since, o.updated_at, o.current_period_start, o.current_period_end,
+               o.stripe_customer_id, o.stripe_subscription_id, t.period_start, t.total
+        FROM unnest(@organization_ids, @metrics, @months) WITH ORDINALITY AS k(organization_id, metric, month, i)
+        JOIN billing.organizations AS o ON o.id = k.organization_id
+        LEFT JOIN billing.usage_totals AS t
+          ON t.organization_id = o.id AND t.metric = k.metric
+         AND t.period_start IN (k.month, o.current_period_start, o.current_period_end)
+        """;
+
+    // Queries the entitlement reads run at once on PostgreSQL; reads arriving while all run are coalesced into the next.
+    private const int EntitlementReadsInFlight = 2;
+
+    // The most distinct keys in one coalesced query.
+    private const int EntitlementBatchSize = 64;
+
     // The entitlement read runs before every guarded request, so on PostgreSQL it bypasses EF (whose context setup and query
     // pipeline cost several times the round trip). Set by the first read: see EntitlementSourceAsync.
     private EntitlementReadSource? _entitlementSource;
 
+    /// <summary>The PostgreSQL read's batcher, once the first read has set it up (for tests).</summary>
+    internal EntitlementReadBatcher? EntitlementBatcher => Volatile.Read(ref _entitlementSource)?.Batcher;
+
+    /// <summary>
+    /// On PostgreSQL, concurrent reads are coalesced (<see cref="EntitlementReadBatcher"/>): a read that arrives while the
+    /// store's reads are at their bound waits for the next query, which answers up to 64 keys at once. A read only joins
+    /// a batch not sent yet, so its answer includes all usage committed before it was called.
+    /// </summary>
     public async Task<EntitlementSnapshot?> ReadForEntitlementAsync(Guid organizationId, string metric, DateTimeOffset monthStart, CancellationToken cancellationToken)
     {
         var month = monthStart.ToUniversalTime();
         var source = Volatile.Read(ref _entitlementSource) ?? await EntitlementSourceAsync(cancellationToken).ConfigureAwait(false);
-        if (source.DataSource is { } dataSource)
+        if (source.Batcher is { } batcher)
         {
-            // The data source leases a pooled connection for the command and prepares the statement on each physical
-            // connection automatically (after two uses), so no Prepare round of its own per request.
-            using var command = dataSource.CreateCommand(EntitlementSql);
-            return await ReadForEntitlementPostgresAsync(command, prepare: false, organizationId, metric, month, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (source.Template is { } template)
-        {
-            var connection = (NpgsqlConnection)((ICloneable)template).Clone();
-            await using (connection.ConfigureAwait(false))
-            {
-                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-                using var command = new NpgsqlCommand(EntitlementSql, connection);
-                return await ReadForEntitlementPostgresAsync(command, prepare: true, organizationId, metric, month, cancellationToken).ConfigureAwait(false);
-            }
+            return await batcher.ReadAsync(new EntitlementReadKey(organizationId, metric, month), cancellationToken).ConfigureAwait(false);
         }
 
         using var db = await contextFactory.CreateDbContextAsync(cancellationToken).ConfigureAwait(false);
@@ -76,15 +88,59 @@ internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, 
     }
 
     /// <summary>
-    /// The same read in plain SQL: this runs before every guarded request, and EF's query pipeline and materialization cost
+    /// The query behind <see cref="EntitlementReadBatcher"/> on PostgreSQL: through the read's own data source, or else a
+    /// clone of the context's connection with explicitly prepared statements. One key uses the single-key statement (the
+    /// common case at low load, and the cheaper one); several use the batch statement.
+    /// </summary>
+    private static async Task<EntitlementSnapshot?[]> ReadForEntitlementPostgresAsync(EntitlementReadSource source, IReadOnlyList<EntitlementReadKey> keys, CancellationToken cancellationToken)
+    {
+        var sql = keys.Count == 1 ? EntitlementSql : EntitlementBatchSql;
+        if (source.DataSource is { } dataSource)
+        {
+            // The data source leases a pooled connection for the command and prepares the statement on each physical
+            // connection automatically (after two uses), so no Prepare round of its own per request.
+            using var command = dataSource.CreateCommand(sql);
+            return await ReadForEntitlementPostgresAsync(command, prepare: false, keys, cancellationToken).ConfigureAwait(false);
+        }
+
+        var connection = (NpgsqlConnection)((ICloneable)source.Template!).Clone();
+        await using (connection.ConfigureAwait(false))
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var command = new NpgsqlCommand(sql, connection);
+            return await ReadForEntitlementPostgresAsync(command, prepare: true, keys, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The read in plain SQL: this runs before every guarded request, and EF's query pipeline and materialization cost
     /// several times the round trip itself. Only the columns a decision reads are loaded.
     /// </summary>
-    private static async Task<EntitlementSnapshot?> ReadForEntitlementPostgresAsync(NpgsqlCommand command, bool prepare, Guid organizationId, string metric, DateTimeOffset month, CancellationToken cancellationToken)
+    private static async Task<EntitlementSnapshot?[]> ReadForEntitlementPostgresAsync(NpgsqlCommand command, bool prepare, IReadOnlyList<EntitlementReadKey> keys, CancellationToken cancellationToken)
     {
         // Typed parameters: the values are not boxed.
-        command.Parameters.Add(new NpgsqlParameter<Guid>("organization_id", NpgsqlDbType.Uuid) { TypedValue = organizationId });
-        command.Parameters.Add(new NpgsqlParameter<string>("metric", NpgsqlDbType.Text) { TypedValue = metric });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("month", NpgsqlDbType.TimestampTz) { TypedValue = month });
+        var single = keys.Count == 1;
+        if (single)
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid>("organization_id", NpgsqlDbType.Uuid) { TypedValue = keys[0].OrganizationId });
+            command.Parameters.Add(new NpgsqlParameter<string>("metric", NpgsqlDbType.Text) { TypedValue = keys[0].Metric });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("month", NpgsqlDbType.TimestampTz) { TypedValue = keys[0].MonthStart });
+        }
+        else
+        {
+            var organizationIds = new Guid[keys.Count];
+            var metrics = new string[keys.Count];
+            var months = new DateTimeOffset[keys.Count];
+            for (var i = 0; i < keys.Count; i++)
+            {
+                (organizationIds[i], metrics[i], months[i]) = keys[i];
+            }
+
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("organization_ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { TypedValue = organizationIds });
+            command.Parameters.Add(new NpgsqlParameter<string[]>("metrics", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = metrics });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("months", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = months });
+        }
+
         if (prepare)
         {
             // A clone of the context's connection: prepared statements outlive the pooled connection's lease, so after the
@@ -92,34 +148,44 @@ internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, 
             await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        Organizations.Organization? organization = null;
-        Dictionary<DateTimeOffset, decimal>? totals = null;
+        var organizations = new Organizations.Organization?[keys.Count];
+        var totals = new Dictionary<DateTimeOffset, decimal>?[keys.Count];
+        // The batch statement's columns come after its key number.
+        var at = single ? 0 : 1;
         // Disposed asynchronously: a reader's Dispose reads what is left of the response, and must not block a thread on it.
         var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleResult, cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                organization ??= new Organizations.Organization
+                // WITH ORDINALITY numbers the keys from 1, in the arrays' order.
+                var index = single ? 0 : (int)reader.GetInt64(0) - 1;
+                organizations[index] ??= new Organizations.Organization
                 {
-                    Id = organizationId,
-                    Status = reader.GetString(0),
-                    PlanKey = reader.IsDBNull(1) ? null : reader.GetString(1),
-                    PastDueSince = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
-                    UpdatedAt = reader.GetFieldValue<DateTimeOffset>(3),
-                    CurrentPeriodStart = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4),
-                    CurrentPeriodEnd = reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
-                    StripeCustomerId = reader.IsDBNull(6) ? null : reader.GetString(6),
-                    StripeSubscriptionId = reader.IsDBNull(7) ? null : reader.GetString(7),
+                    Id = keys[index].OrganizationId,
+                    Status = reader.GetString(at),
+                    PlanKey = reader.IsDBNull(at + 1) ? null : reader.GetString(at + 1),
+                    PastDueSince = reader.IsDBNull(at + 2) ? null : reader.GetFieldValue<DateTimeOffset>(at + 2),
+                    UpdatedAt = reader.GetFieldValue<DateTimeOffset>(at + 3),
+                    CurrentPeriodStart = reader.IsDBNull(at + 4) ? null : reader.GetFieldValue<DateTimeOffset>(at + 4),
+                    CurrentPeriodEnd = reader.IsDBNull(at + 5) ? null : reader.GetFieldValue<DateTimeOffset>(at + 5),
+                    StripeCustomerId = reader.IsDBNull(at + 6) ? null : reader.GetString(at + 6),
+                    StripeSubscriptionId = reader.IsDBNull(at + 7) ? null : reader.GetString(at + 7),
                 };
-                if (!reader.IsDBNull(8))
+                if (!reader.IsDBNull(at + 8))
                 {
-                    (totals ??= new Dictionary<DateTimeOffset, decimal>(3))[reader.GetFieldValue<DateTimeOffset>(8).ToUniversalTime()] = reader.GetDecimal(9);
+                    (totals[index] ??= new Dictionary<DateTimeOffset, decimal>(3))[reader.GetFieldValue<DateTimeOffset>(at + 8).ToUniversalTime()] = reader.GetDecimal(at + 9);
                 }
             }
         }
 
-        return organization is null ? null : new EntitlementSnapshot(organization, totals ?? NoTotals);
+        var snapshots = new EntitlementSnapshot?[keys.Count];
+        for (var i = 0; i < keys.Count; i++)
+        {
+            snapshots[i] = organizations[i] is { } organization ? new EntitlementSnapshot(organization, totals[i] ?? NoTotals) : null;
+        }
+
+        return snapshots;
     }
 
     private static readonly IReadOnlyDictionary<DateTimeOffset, decimal> NoTotals = new Dictionary<DateTimeOffset, decimal>();
@@ -180,8 +246,27 @@ internal sealed partial class EntityFrameworkBillingStore : IQuotaReservations, 
     /// <summary>Closes the entitlement read's own data source, if it has one.</summary>
     public void Dispose() => Volatile.Read(ref _entitlementSource)?.DataSource?.Dispose();
 
-    /// <summary>How the check reads: through <see cref="DataSource"/>, else a clone of <see cref="Template"/>, else EF (both null).</summary>
-    private sealed record EntitlementReadSource(NpgsqlDataSource? DataSource, NpgsqlConnection? Template);
+    /// <summary>
+    /// How the check reads: on PostgreSQL through <see cref="Batcher"/>, whose queries use <see cref="DataSource"/>, else a
+    /// clone of <see cref="Template"/>; on SQLite (both null, no batcher) through EF.
+    /// </summary>
+    private sealed class EntitlementReadSource
+    {
+        public EntitlementReadSource(NpgsqlDataSource? dataSource, NpgsqlConnection? template)
+        {
+            DataSource = dataSource;
+            Template = template;
+            Batcher = template is null
+                ? null
+                : new EntitlementReadBatcher((keys, cancellationToken) => ReadForEntitlementPostgresAsync(this, keys, cancellationToken), EntitlementReadsInFlight, EntitlementBatchSize);
+        }
+
+        public NpgsqlDataSource? DataSource { get; }
+
+        public NpgsqlConnection? Template { get; }
+
+        public EntitlementReadBatcher? Batcher { get; }
+    }
 
     public async Task<bool> TryReserveAsync(Guid organizationId, string metric, DateTimeOffset periodStart, DateTimeOffset periodEnd, decimal quantity, decimal limit, CancellationToken cancellationToken)
     {
