@@ -14,6 +14,9 @@
 #   ENTITLEMENT_ROUNDS [4]        alternating rounds (plain then guarded, guarded then plain, ...)
 #   ENTITLEMENT_CONCURRENCY [16]  requests in flight
 #   ENTITLEMENT_PORT [5091]       the host's port on 127.0.0.1
+#   ENTITLEMENT_ORGS [1000]       organizations registered (one recorded event each); requests go to them in turn.
+#                                 1 reproduces the runs recorded before 2026-12-03 19:00 UTC (every check reads one row,
+#                                 which flatters the coalescing of concurrent reads)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,4 +27,5 @@ dotnet build "$project" -c Release -nologo -v quiet >&2
   --warmup "${ENTITLEMENT_WARMUP:-5}" \
   --rounds "${ENTITLEMENT_ROUNDS:-4}" \
   --concurrency "${ENTITLEMENT_CONCURRENCY:-16}" \
-  --port "${ENTITLEMENT_PORT:-5091}"
+  --port "${ENTITLEMENT_PORT:-5091}" \
+  --organizations "${ENTITLEMENT_ORGS:-1000}"

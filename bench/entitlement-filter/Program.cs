@@ -41,6 +41,11 @@ async Task<int> RunAsync()
     var rounds = Int("rounds", 4);
     var concurrency = Int("concurrency", 16);
     var port = Int("port", 5091);
+    var organizationCount = Int("organizations", 1000);
+    if (organizationCount < 1)
+    {
+        throw new ArgumentException("--organizations (ENTITLEMENT_ORGS) must be at least 1.");
+    }
 
     await using var stripe = await StripeEmulator.StartAsync(new StripeEmulatorOptions { DeliverWebhooksAutomatically = false });
     var price = await CreateLicensedPriceAsync(stripe);
@@ -90,27 +95,25 @@ async Task<int> RunAsync()
         return TypedResults.Ok();
     });
 
-    // One organization on the plan with a limit no run reaches, and a period total row for the filter to read.
-    var organizationId = await RegisterAsync(app.Services.GetRequiredService<IBillingStore>());
-    await using (var scope = app.Services.CreateAsyncScope())
-    {
-        await scope.ServiceProvider.GetRequiredService<IUsageRecorder>()
-            .RecordAsync(organizationId, new UsageEvent("bench-seed", "ai_tokens", 1m, DateTimeOffset.UtcNow));
-    }
+    // Organizations on the plan with a limit no run reaches, each with a period total row for the filter to read. The
+    // requests go to them in turn: with one organization, every concurrent check reads the same row, which flatters the
+    // coalescing of concurrent reads (identical keys share one row of a batch); many organizations are the honest case.
+    Console.Error.WriteLine($"organizations: {organizationCount} (ENTITLEMENT_ORGS; requests go to them in turn)");
+    var organizations = await RegisterAsync(app.Services, organizationCount);
 
     await app.StartAsync();
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-    http.DefaultRequestHeaders.Add("X-Organization-Id", organizationId.ToString());
+    var target = new Target(http, organizations);
 
     Console.Error.WriteLine($"warm-up {warmup} s per endpoint");
-    await LoadAsync(http, "/plain", concurrency, warmup, null);
-    await LoadAsync(http, "/guarded", concurrency, warmup, null);
+    await LoadAsync(target, "/plain", concurrency, warmup, null);
+    await LoadAsync(target, "/guarded", concurrency, warmup, null);
 
     foreach (var probe in (Environment.GetEnvironmentVariable("ENTITLEMENT_PROBES") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
     {
         var probeSamples = new List<double>();
         var before = await DiagnosticsAsync(database);
-        await LoadAsync(http, probe, concurrency, seconds, probeSamples);
+        await LoadAsync(target, probe, concurrency, seconds, probeSamples);
         var after = await DiagnosticsAsync(database);
         var summary = Summary(probeSamples);
         Console.Error.WriteLine($"  {probe}: {probeSamples.Count / (double)seconds:F0} req/s, median {summary.Median:F3} ms, {after - before}, cpu/request {(after.Cpu - before.Cpu).TotalMilliseconds / probeSamples.Count:F3} ms");
@@ -129,7 +132,7 @@ async Task<int> RunAsync()
             Console.Error.WriteLine($"round {round}/{rounds}: {path} for {seconds} s at {concurrency} concurrent requests");
             var before = await DiagnosticsAsync(database);
             var count = samples.Count;
-            await LoadAsync(http, path, concurrency, seconds, samples);
+            await LoadAsync(target, path, concurrency, seconds, samples);
             var after = await DiagnosticsAsync(database);
             cpu[path] += after.Cpu - before.Cpu;
             Console.Error.WriteLine($"  {path}: {(samples.Count - count) / (double)seconds:F0} req/s, {after - before}, cpu/request {(after.Cpu - before.Cpu).TotalMilliseconds / (samples.Count - count):F3} ms, threads {ThreadPool.ThreadCount}, pending {ThreadPool.PendingWorkItemCount}");
@@ -159,7 +162,7 @@ async Task<Counters> DiagnosticsAsync(string database)
     return new Counters(sessions, Monitor.LockContentionCount, Interlocked.Read(ref exceptions), GC.GetTotalAllocatedBytes(), Process.GetCurrentProcess().TotalProcessorTime);
 }
 
-static async Task LoadAsync(HttpClient http, string path, int concurrency, int seconds, List<double>? samples)
+static async Task LoadAsync(Target target, string path, int concurrency, int seconds, List<double>? samples)
 {
     var until = Stopwatch.GetTimestamp() + (long)(seconds * (double)Stopwatch.Frequency);
     var perWorker = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
@@ -167,8 +170,11 @@ static async Task LoadAsync(HttpClient http, string path, int concurrency, int s
         var latencies = new List<double>();
         while (Stopwatch.GetTimestamp() < until)
         {
+            // Every endpoint gets the header (the plain one ignores it), so both sides pay for building the request alike.
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Add("X-Organization-Id", target.NextOrganization());
             var start = Stopwatch.GetTimestamp();
-            using var response = await http.GetAsync(path);
+            using var response = await target.Http.SendAsync(request);
             var elapsed = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             if (!response.IsSuccessStatusCode)
             {
@@ -191,14 +197,28 @@ static (int Count, double Median, double P99) Summary(List<double> samples)
 
 static double Percentile(double[] sorted, int p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p / 100.0 * sorted.Length) - 1)];
 
-static async Task<Guid> RegisterAsync(IBillingStore store)
+/// <summary>Registers <paramref name="count"/> organizations (four at a time), each with one recorded event; returns their ids as header values.</summary>
+static async Task<string[]> RegisterAsync(IServiceProvider services, int count)
 {
-    var now = DateTimeOffset.UtcNow;
-    var organization = new Organization { Id = Guid.NewGuid(), Name = "Bench", Status = OrganizationStatus.Pending, PlanKey = "bench", CreatedAt = now, UpdatedAt = now };
-    var credential = new InstanceCredential { Id = Guid.NewGuid(), OrganizationId = organization.Id, TokenHash = new string('0', 64), TokenPrefix = "vaultai_benc", CreatedAt = now };
-    return await store.TryCreateOrganizationAsync(organization, credential)
-        ? organization.Id
-        : throw new InvalidOperationException("registering the organization failed");
+    var store = services.GetRequiredService<IBillingStore>();
+    var ids = new string[count];
+    await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, cancellationToken) =>
+    {
+        var now = DateTimeOffset.UtcNow;
+        var organization = new Organization { Id = Guid.NewGuid(), Name = $"Bench {i}", Status = OrganizationStatus.Pending, PlanKey = "bench", CreatedAt = now, UpdatedAt = now };
+        // A distinct hash per organization: credentials' hashes are unique.
+        var credential = new InstanceCredential { Id = Guid.NewGuid(), OrganizationId = organization.Id, TokenHash = Convert.ToHexStringLower(organization.Id.ToByteArray()).PadLeft(64, '0'), TokenPrefix = "vaultai_benc", CreatedAt = now };
+        if (!await store.TryCreateOrganizationAsync(organization, credential, cancellationToken))
+        {
+            throw new InvalidOperationException("registering an organization failed");
+        }
+
+        await using var scope = services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<IUsageRecorder>()
+            .RecordAsync(organization.Id, new UsageEvent("bench-seed", "ai_tokens", 1m + i, DateTimeOffset.UtcNow), cancellationToken);
+        ids[i] = organization.Id.ToString();
+    });
+    return ids;
 }
 
 static async Task<string> CreateLicensedPriceAsync(StripeEmulator stripe)
@@ -254,6 +274,16 @@ int Int(string name, int fallback) => options.TryGetValue(name, out var value)
 static string Server() => Environment.GetEnvironmentVariable("VAULTAI_BILLING_TEST_POSTGRES") is { Length: > 0 } server
     ? server
     : throw new InvalidOperationException("VAULTAI_BILLING_TEST_POSTGRES is not set: run bench/entitlement-filter.sh, which starts a PostgreSQL cluster.");
+
+/// <summary>The host's client and the organizations requests go to, in turn.</summary>
+internal sealed class Target(HttpClient http, string[] organizations)
+{
+    private long _next = -1;
+
+    public HttpClient Http { get; } = http;
+
+    public string NextOrganization() => organizations[(int)((ulong)Interlocked.Increment(ref _next) % (ulong)organizations.Length)];
+}
 
 internal readonly record struct Counters(long Sessions, long LockContentions, long Exceptions, long Allocated, TimeSpan Cpu)
 {
