@@ -135,7 +135,7 @@ async Task<int> RunAsync()
             await LoadAsync(target, path, concurrency, seconds, samples);
             var after = await DiagnosticsAsync(database);
             cpu[path] += after.Cpu - before.Cpu;
-            Console.Error.WriteLine($"  {path}: {(samples.Count - count) / (double)seconds:F0} req/s, {after - before}, cpu/request {(after.Cpu - before.Cpu).TotalMilliseconds / (samples.Count - count):F3} ms, threads {ThreadPool.ThreadCount}, pending {ThreadPool.PendingWorkItemCount}");
+            Console.Error.WriteLine($"  {path}: {(samples.Count - count) / (double)seconds:F0} req/s, {after - before}, cpu/request {(after.Cpu - before.Cpu).TotalMilliseconds / (samples.Count - count):F3} ms, bytes/request {(after.Allocated - before.Allocated) / (samples.Count - count)}, database transactions/request {(after.Transactions - before.Transactions) / (double)(samples.Count - count):F2}, threads {ThreadPool.ThreadCount}, pending {ThreadPool.PendingWorkItemCount}");
         }
     }
 
@@ -157,9 +157,12 @@ async Task<Counters> DiagnosticsAsync(string database)
 {
     await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database) { Pooling = false }.ConnectionString);
     await connection.OpenAsync();
-    await using var command = new NpgsqlCommand("SELECT sessions FROM pg_stat_database WHERE datname = current_database()", connection);
-    var sessions = Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
-    return new Counters(sessions, Monitor.LockContentionCount, Interlocked.Read(ref exceptions), GC.GetTotalAllocatedBytes(), Process.GetCurrentProcess().TotalProcessorTime);
+    await using var command = new NpgsqlCommand("SELECT sessions, xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()", connection);
+    await using var reader = await command.ExecuteReaderAsync();
+    await reader.ReadAsync();
+    var sessions = reader.GetInt64(0);
+    var transactions = reader.GetInt64(1);
+    return new Counters(sessions, transactions, Monitor.LockContentionCount, Interlocked.Read(ref exceptions), GC.GetTotalAllocatedBytes(), Process.GetCurrentProcess().TotalProcessorTime);
 }
 
 static async Task LoadAsync(Target target, string path, int concurrency, int seconds, List<double>? samples)
@@ -285,8 +288,12 @@ internal sealed class Target(HttpClient http, string[] organizations)
     public string NextOrganization() => organizations[(int)((ulong)Interlocked.Increment(ref _next) % (ulong)organizations.Length)];
 }
 
-internal readonly record struct Counters(long Sessions, long LockContentions, long Exceptions, long Allocated, TimeSpan Cpu)
+/// <summary>
+/// Counters over a run. <see cref="Transactions"/> is PostgreSQL's count of transactions in the database (each read is one):
+/// backends report it at most once a second, so over a short run it lags by up to a second's worth.
+/// </summary>
+internal readonly record struct Counters(long Sessions, long Transactions, long LockContentions, long Exceptions, long Allocated, TimeSpan Cpu)
 {
     public static Counters operator -(Counters a, Counters b) =>
-        new(a.Sessions - b.Sessions, a.LockContentions - b.LockContentions, a.Exceptions - b.Exceptions, a.Allocated - b.Allocated, a.Cpu - b.Cpu);
+        new(a.Sessions - b.Sessions, a.Transactions - b.Transactions, a.LockContentions - b.LockContentions, a.Exceptions - b.Exceptions, a.Allocated - b.Allocated, a.Cpu - b.Cpu);
 }
