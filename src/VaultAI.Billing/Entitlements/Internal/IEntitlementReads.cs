@@ -13,6 +13,10 @@ internal interface IEntitlementReads
     /// the organization's current subscription period, the one after it, and the calendar month starting at
     /// <paramref name="monthStart"/> (see <see cref="Metering.UsagePeriod.For"/>). One indexed query.
     /// </summary>
+    /// <remarks>
+    /// A store may answer concurrent reads with one query (the Entity Framework store does on PostgreSQL), but only from a
+    /// query sent after the call began: the answer reflects all usage committed before the call.
+    /// </remarks>
     /// <returns>The organization and the totals by period start, or <see langword="null"/> when there is no such organization.</returns>
     Task<EntitlementSnapshot?> ReadForEntitlementAsync(Guid organizationId, string metric, DateTimeOffset monthStart, CancellationToken cancellationToken);
 }
