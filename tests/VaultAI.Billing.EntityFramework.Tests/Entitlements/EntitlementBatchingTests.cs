@@ -116,6 +116,11 @@ public sealed class EntitlementBatchingTests
         }
 
         var batcher = await BatcherAsync(world, service, known[0]);
+        // On an idle store a check is sent at once, alone: no batch forms (and no timer holds it).
+        var sent = batcher.Sent;
+        Assert.Equal(10m, (await service.CheckAsync(known[0], "ai_tokens", 1)).Quota.Current);
+        Assert.Equal(sent, batcher.Sent);
+
         Task<EntitlementDecision>[] checks;
         Task<EntitlementDecision> unknown;
         await using (var locked = await TotalsLock.TakeAsync(world))
