@@ -12,7 +12,7 @@
 #   COMPARE_SECONDS [30]          length of each measured run (pgbench and ours alike)
 #   COMPARE_WARMUP [10]           one unmeasured wrk run per case before the measured ones
 #   COMPARE_CONNECTIONS ["4 16"]  connection counts, each run for every case
-#   COMPARE_CASES ["single hot batch100 batch1000"]
+#   COMPARE_CASES ["single hot batch100 batch1000"]  (set and empty: none, e.g. the daily line alone)
 #   COMPARE_ORGS [1000]           organizations registered beforehand for single and batch cases
 #   COMPARE_DAILY_ORGS [100000]   organizations for the daily-reports line (0: skip it)
 #   COMPARE_DISPATCH_ROWS [20000] backlog drained by dispatch_v1 and dispatch_v2 (0: skip them)
@@ -34,7 +34,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${COMPARE_SECONDS:-30}"
 warmup="${COMPARE_WARMUP:-10}"
 connections="${COMPARE_CONNECTIONS:-4 16}"
-cases="${COMPARE_CASES:-single hot batch100 batch1000}"
+cases="${COMPARE_CASES-single hot batch100 batch1000}"  # COMPARE_CASES= (empty): no case, e.g. the daily line alone
 orgs="${COMPARE_ORGS:-1000}"
 daily_orgs="${COMPARE_DAILY_ORGS:-100000}"
 dispatch_rows="${COMPARE_DISPATCH_ROWS:-20000}"
