@@ -124,6 +124,7 @@ start_host() { # name port daily-orgs extra-arguments... -> sets started_pid; fi
 }
 start_host host "$port" "$daily_orgs"
 host_pid=$started_pid
+rss_note "registration"
 cp "$work/host-orgs.txt" "$work/orgs.txt"
 base="http://127.0.0.1:$port"
 # The floor (only the irreducible work of a warm report, same process shape) and a variant of ours, each on its own
@@ -270,6 +271,10 @@ PY
 }
 
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
+# The host's resident set now and its high-water mark so far, in MiB, so the peak can be put down to a case.
+rss_note() { # label
+  echo "# rss after $1: $(awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "%d MiB now, peak so far %d MiB", r / 1024, h / 1024 }' "/proc/$host_pid/status")" >&2
+}
 
 echo "case,connections,ours_per_s,pgbench_tx_per_s,ratio,p50_ms,p99_ms"
 for c in $connections; do
@@ -290,6 +295,7 @@ for c in $connections; do
       csv_line "floor_$case" "$case" "$c" "$tps" "$(wrk_case "$case" "$c" "$seconds" "http://127.0.0.1:$((port + 1))" "$work/floor-orgs.txt")"
     fi
     echo "# $case at $c connections: load average $load_before before pgbench, $(loadavg) after the last wrk" >&2
+    rss_note "$case at $c connections"
   done
 done
 for pid in "$floor_pid" "$variant_pid"; do
@@ -304,6 +310,7 @@ if [ "$daily_orgs" -gt 0 ]; then
   IFS=, read -r _ n secs per p50 p99 errors <<<"$absorb"
   echo "daily_reports_$n,16,$per,,,$p50,$p99"
   echo "# daily: $n organizations' reports absorbed in $secs s ($errors errors)" >&2
+  rss_note "the daily line"
 fi
 
 rss_kib="$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$host_pid/status")"
