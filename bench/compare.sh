@@ -45,6 +45,10 @@ mkdir -p "$logs"
 say() { echo "==> $*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+# The host's resident set now and its high-water mark so far, in MiB, so the peak can be put down to a case.
+rss_note() { # label
+  echo "# rss after $1: $(awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "%d MiB now, peak so far %d MiB", r / 1024, h / 1024 }' "/proc/$host_pid/status")" >&2
+}
 
 # ---- Tools (installed only when missing) ---------------------------------------------------------------------
 missing=()
@@ -271,10 +275,6 @@ PY
 }
 
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
-# The host's resident set now and its high-water mark so far, in MiB, so the peak can be put down to a case.
-rss_note() { # label
-  echo "# rss after $1: $(awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "%d MiB now, peak so far %d MiB", r / 1024, h / 1024 }' "/proc/$host_pid/status")" >&2
-}
 
 echo "case,connections,ours_per_s,pgbench_tx_per_s,ratio,p50_ms,p99_ms"
 for c in $connections; do
