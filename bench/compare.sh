@@ -12,7 +12,7 @@
 #   COMPARE_SECONDS [30]          length of each measured run (pgbench and ours alike)
 #   COMPARE_WARMUP [10]           one unmeasured wrk run per case before the measured ones
 #   COMPARE_CONNECTIONS ["4 16"]  connection counts, each run for every case
-#   COMPARE_CASES ["single hot batch100 batch1000"]
+#   COMPARE_CASES ["single hot batch100 batch1000"]  (set and empty: none, e.g. the daily line alone)
 #   COMPARE_ORGS [1000]           organizations registered beforehand for single and batch cases
 #   COMPARE_DAILY_ORGS [100000]   organizations for the daily-reports line (0: skip it)
 #   COMPARE_DISPATCH_ROWS [20000] backlog drained by dispatch_v1 and dispatch_v2 (0: skip them)
@@ -34,7 +34,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 seconds="${COMPARE_SECONDS:-30}"
 warmup="${COMPARE_WARMUP:-10}"
 connections="${COMPARE_CONNECTIONS:-4 16}"
-cases="${COMPARE_CASES:-single hot batch100 batch1000}"
+cases="${COMPARE_CASES-single hot batch100 batch1000}"  # COMPARE_CASES= (empty): no case, e.g. the daily line alone
 orgs="${COMPARE_ORGS:-1000}"
 daily_orgs="${COMPARE_DAILY_ORGS:-100000}"
 dispatch_rows="${COMPARE_DISPATCH_ROWS:-20000}"
@@ -45,6 +45,10 @@ mkdir -p "$logs"
 say() { echo "==> $*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+# The host's resident set now and its high-water mark so far, in MiB, so the peak can be put down to a case.
+rss_note() { # label
+  echo "# rss after $1: $(awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { printf "%d MiB now, peak so far %d MiB", r / 1024, h / 1024 }' "/proc/$host_pid/status")" >&2
+}
 
 # ---- Tools (installed only when missing) ---------------------------------------------------------------------
 missing=()
@@ -124,6 +128,7 @@ start_host() { # name port daily-orgs extra-arguments... -> sets started_pid; fi
 }
 start_host host "$port" "$daily_orgs"
 host_pid=$started_pid
+rss_note "registration"
 cp "$work/host-orgs.txt" "$work/orgs.txt"
 base="http://127.0.0.1:$port"
 # The floor (only the irreducible work of a warm report, same process shape) and a variant of ours, each on its own
@@ -290,6 +295,7 @@ for c in $connections; do
       csv_line "floor_$case" "$case" "$c" "$tps" "$(wrk_case "$case" "$c" "$seconds" "http://127.0.0.1:$((port + 1))" "$work/floor-orgs.txt")"
     fi
     echo "# $case at $c connections: load average $load_before before pgbench, $(loadavg) after the last wrk" >&2
+    rss_note "$case at $c connections"
   done
 done
 for pid in "$floor_pid" "$variant_pid"; do
@@ -304,6 +310,7 @@ if [ "$daily_orgs" -gt 0 ]; then
   IFS=, read -r _ n secs per p50 p99 errors <<<"$absorb"
   echo "daily_reports_$n,16,$per,,,$p50,$p99"
   echo "# daily: $n organizations' reports absorbed in $secs s ($errors errors)" >&2
+  rss_note "the daily line"
 fi
 
 rss_kib="$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$host_pid/status")"

@@ -57,6 +57,57 @@ public sealed class CredentialCacheTests
     }
 
     [Fact]
+    public async Task RevokeOnOneHost_AfterTheOtherHostSweptAndReadTheTokenAgain_StopsItThereWithinTheCacheDuration()
+    {
+        await using var stripe = await StripeEmulator.StartAsync();
+        await using var revoking = await BillingTestHost.StartAsync(stripe, "price_unused");
+        await using var other = await BillingTestHost.StartAsync(stripe, "price_unused", revoking.ConnectionString);
+        var bound = other.Services.GetRequiredService<IOptions<VaultAIBillingOptions>>().Value.Credentials.CacheDuration;
+        var cache = other.Services.GetRequiredService<Credentials.Internal.CredentialCache>();
+        var orgId = Guid.NewGuid();
+        var token = await InstanceCalls.RegisterAsync(revoking.Client, orgId);
+        var bystander = Guid.NewGuid();
+        var bystanderToken = await InstanceCalls.RegisterAsync(revoking.Client, bystander);
+        using (var first = await InstanceCalls.ReportAsync(other.Client, token, orgId, 1, stripe.Clock.GetUtcNow()))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        Assert.Equal(1, cache.Count);
+
+        // A cache duration later another organization's first report sweeps the expired token out of the other host's memory.
+        stripe.Clock.Advance(bound);
+        using (var swept = await InstanceCalls.ReportAsync(other.Client, bystanderToken, bystander, 1, stripe.Clock.GetUtcNow()))
+        {
+            Assert.Equal(HttpStatusCode.OK, swept.StatusCode);
+        }
+
+        Assert.Equal(1, cache.Count);
+
+        // The token is read again from the database (still active) and trusted for a new cache duration.
+        using (var reread = await InstanceCalls.ReportAsync(other.Client, token, orgId, 2, stripe.Clock.GetUtcNow()))
+        {
+            Assert.Equal(HttpStatusCode.OK, reread.StatusCode);
+        }
+
+        Assert.Equal(2, cache.Count);
+        (await revoking.Admin.PostAsync($"/api/admin/organizations/{orgId}/revoke-token", null)).EnsureSuccessStatusCode();
+        stripe.Clock.Advance(bound - TimeSpan.FromSeconds(1));
+        using (var stale = await InstanceCalls.ReportAsync(other.Client, token, orgId, 3, stripe.Clock.GetUtcNow()))
+        {
+            Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
+        }
+
+        stripe.Clock.Advance(TimeSpan.FromSeconds(1));
+        using (var there = await InstanceCalls.ReportAsync(other.Client, token, orgId, 4, stripe.Clock.GetUtcNow()))
+        {
+            await AssertInvalidTokenAsync(there);
+        }
+
+        Assert.Equal(3, await CountReportsAsync(revoking.ConnectionString, orgId));
+    }
+
+    [Fact]
     public async Task RotateOnOneHost_OldTokenStopsThereAtOnceNewTokenWorksOnBothHosts()
     {
         await using var stripe = await StripeEmulator.StartAsync();

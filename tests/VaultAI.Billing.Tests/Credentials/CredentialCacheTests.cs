@@ -48,11 +48,95 @@ public sealed class CredentialCacheTests
         Assert.Null(cache.Find(dropped.TokenHash));
     }
 
-    private static CredentialCache NewCache(int size)
+    [Fact]
+    public void Add_ACacheDurationAfterTheLastSweep_RemovesTheExpiredEntries()
+    {
+        var clock = NewClock();
+        var cache = NewCache(size: 100, clock);
+        var early = Credential();
+        var late = Credential();
+        cache.Add(early);
+        clock.Advance(TimeSpan.FromSeconds(20));
+        cache.Add(late);
+
+        // 30 s after the first add: the early token has expired and goes with the next add; the late one stays valid.
+        clock.Advance(TimeSpan.FromSeconds(10));
+        var next = Credential();
+        cache.Add(next);
+        Assert.Equal(2, cache.Count);
+        Assert.Null(cache.Find(early.TokenHash));
+        Assert.Equal(late.Id, cache.Find(late.TokenHash)?.Id);
+        Assert.Equal(next.Id, cache.Find(next.TokenHash)?.Id);
+
+        // Tokens used once (an instance's daily report) do not pile up until the size bound: each sweep leaves only the
+        // entries of the last cache duration.
+        for (var minute = 0; minute < 10; minute++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(31));
+            for (var i = 0; i < 5; i++)
+            {
+                cache.Add(Credential());
+            }
+        }
+
+        Assert.Equal(5, cache.Count);
+    }
+
+    [Fact]
+    public void Add_CacheFullWithExpiredEntries_RemovesThemInsteadOfStartingOver()
+    {
+        var clock = NewClock();
+        var cache = NewCache(size: 2, clock);
+        cache.Add(Credential());
+        clock.Advance(TimeSpan.FromSeconds(20));
+        var expiring = Credential();
+        cache.Add(expiring);
+
+        // The sweep at 30 s removes the first entry only; the next one is due at 60 s.
+        clock.Advance(TimeSpan.FromSeconds(10));
+        var valid = Credential();
+        cache.Add(valid);
+        Assert.Equal(2, cache.Count);
+
+        // At 55 s the cache is full and one entry has expired (at 50 s): it makes room, the valid one is kept.
+        clock.Advance(TimeSpan.FromSeconds(25));
+        var newest = Credential();
+        cache.Add(newest);
+        Assert.Equal(2, cache.Count);
+        Assert.Null(cache.Find(expiring.TokenHash));
+        Assert.Equal(valid.Id, cache.Find(valid.TokenHash)?.Id);
+        Assert.Equal(newest.Id, cache.Find(newest.TokenHash)?.Id);
+    }
+
+    [Fact]
+    public void Find_AfterTheSweep_TrustsNoEntryPastItsLifetime()
+    {
+        var clock = NewClock();
+        var cache = NewCache(size: 100, clock);
+        var credential = Credential();
+        cache.Add(credential);
+        clock.Advance(TimeSpan.FromSeconds(29));
+
+        // Added again just before it expires (verified again by the database): the sweep keeps the renewed entry, for 30 s
+        // from the renewal and not longer.
+        cache.Add(credential);
+        clock.Advance(TimeSpan.FromSeconds(2));
+        cache.Add(Credential());
+        Assert.Equal(credential.Id, cache.Find(credential.TokenHash)?.Id);
+        clock.Advance(TimeSpan.FromSeconds(27));
+        Assert.NotNull(cache.Find(credential.TokenHash));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Null(cache.Find(credential.TokenHash));
+    }
+
+    private static FakeTimeProvider NewClock() => new(DateTimeOffset.Parse("2026-12-03T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+
+    private static CredentialCache NewCache(int size, TimeProvider? clock = null)
     {
         var options = new VaultAIBillingOptions();
         options.Credentials.CacheSize = size;
-        return new CredentialCache(new StaticOptionsMonitor(options), new FakeTimeProvider(DateTimeOffset.Parse("2026-12-03T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(TimeSpan.FromSeconds(30), options.Credentials.CacheDuration);
+        return new CredentialCache(new StaticOptionsMonitor(options), clock ?? NewClock());
     }
 
     private static InstanceCredential Credential() => new()

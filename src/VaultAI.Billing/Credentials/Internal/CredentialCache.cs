@@ -11,6 +11,14 @@ namespace VaultAI.Billing.Credentials.Internal;
 /// node): the hash as 32 raw bytes, not its 64-character text, and only what a request needs of the credential
 /// (ids and last use), not a copy of the row.
 /// </summary>
+/// <remarks>
+/// Expired entries are removed by the next <see cref="Add"/> once a <see cref="CredentialOptions.CacheDuration"/> has passed
+/// since the last sweep, so the cache holds the tokens verified in about the last two cache durations, not every token seen
+/// until the size bound: most instances report once a day, and their entries are never looked up again to expire on read.
+/// When the bound is reached all the same, the expired entries go first, and only if that frees nothing the cache starts
+/// over. A removed entry costs its token one indexed read on its next request; the revocation bound is unchanged, since
+/// an entry is never trusted past its lifetime whether or not it is still in memory.
+/// </remarks>
 internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> options, TimeProvider timeProvider)
 {
     private readonly ConcurrentDictionary<HashKey, Entry> _byHash = new();
@@ -18,6 +26,9 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
     // About how many entries there are, for the size bound. ConcurrentDictionary.Count takes every lock of the table (up to
     // 1,024 once it is large), which on each first report cost more than the rest of the cache's work together.
     private int _approximateCount;
+
+    // When the next Add removes the expired entries (UTC ticks); moved on by the caller that wins the sweep.
+    private long _nextSweepTicks;
 
     /// <summary>How many tokens are cached now.</summary>
     public int Count => _byHash.Count;
@@ -64,9 +75,17 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
             return;
         }
 
-        if (Volatile.Read(ref _approximateCount) >= settings.CacheSize)
+        var now = timeProvider.GetUtcNow().UtcTicks;
+        var due = Volatile.Read(ref _nextSweepTicks);
+        if (now >= due && Interlocked.CompareExchange(ref _nextSweepTicks, now + settings.CacheDuration.Ticks, due) == due)
         {
-            // Crude but bounded: start over rather than track recency on every hit of the hot path.
+            // Once per cache duration, on one request: a walk of the table (a few milliseconds at 100,000 entries).
+            RemoveExpired(now);
+        }
+
+        if (Volatile.Read(ref _approximateCount) >= settings.CacheSize && RemoveExpired(now) == 0)
+        {
+            // Every entry is still valid: start over rather than track recency on every hit of the hot path.
             _byHash.Clear();
             Volatile.Write(ref _approximateCount, 0);
         }
@@ -75,7 +94,7 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
             credential.Id,
             credential.OrganizationId,
             credential.LastUsedAt?.UtcTicks ?? 0,
-            (timeProvider.GetUtcNow() + settings.CacheDuration).UtcTicks);
+            now + settings.CacheDuration.Ticks);
         if (_byHash.TryAdd(key, entry))
         {
             Interlocked.Increment(ref _approximateCount);
@@ -84,6 +103,23 @@ internal sealed class CredentialCache(IOptionsMonitor<VaultAIBillingOptions> opt
         {
             _byHash[key] = entry;
         }
+    }
+
+    /// <summary>Removes the entries whose lifetime ended at <paramref name="nowTicks"/>; returns how many.</summary>
+    private int RemoveExpired(long nowTicks)
+    {
+        var removed = 0;
+        foreach (var pair in _byHash)
+        {
+            // Only the entry as read: one renewed meanwhile stays.
+            if (pair.Value.ExpiresAtTicks <= nowTicks && _byHash.TryRemove(pair))
+            {
+                removed++;
+            }
+        }
+
+        Interlocked.Add(ref _approximateCount, -removed);
+        return removed;
     }
 
     /// <summary>Forgets every cached credential of an organization: called on this host when it rotates or revokes them.</summary>
