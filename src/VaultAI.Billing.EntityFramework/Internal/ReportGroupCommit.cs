@@ -142,22 +142,32 @@ internal sealed class ReportGroupCommit(ILogger? logger = null)
     /// <summary>Sends batches on one connection of its own for as long as statements keep waiting, then frees the slot.</summary>
     private async Task RunBatchesAsync(List<Statement> first)
     {
-        var connection = first[0].Connect();
-        await using (connection.ConfigureAwait(false))
+        NpgsqlConnection? connection = null;
+        try
         {
             for (var batch = first; batch is not null; batch = TakeBatchOrRelease())
             {
-                await RunBatchAsync(connection, batch).ConfigureAwait(false);
+                connection = await RunBatchAsync(connection, batch).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
 
-    private async Task RunBatchAsync(NpgsqlConnection connection, List<Statement> statements)
+    /// <summary>Runs one batch; never throws, so every statement learns its outcome and the slot is always handed on.</summary>
+    /// <returns>The connection, to reuse for the next batch.</returns>
+    private async Task<NpgsqlConnection?> RunBatchAsync(NpgsqlConnection? connection, List<Statement> statements)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
+                connection ??= statements[0].Connect();
                 if (connection.State != ConnectionState.Open)
                 {
                     // New, or broken by a failed batch: start on a fresh pooled connection.
@@ -196,13 +206,16 @@ internal sealed class ReportGroupCommit(ILogger? logger = null)
                     statement.Done.TrySetResult(true);
                 }
 
-                return;
+                return connection;
             }
             catch (PostgresException exception) when (attempt < MaxBatchAttempts && exception.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
             {
                 // Rolled back as a whole: send it again.
             }
-#pragma warning disable CA1031 // Any failure: nothing of the batch was written, and each statement goes alone to meet its own outcome.
+            // Any other failure: each statement goes alone to meet its own outcome. Almost always nothing of the batch was
+            // written (one transaction); in the rare case it was (a failure after the commit, such as a lost connection while
+            // reading the answer), a statement's second run finds its idempotency key and answers "duplicate": never twice.
+#pragma warning disable CA1031 // See above: every failure is answered by running the statements alone.
             catch (Exception exception)
 #pragma warning restore CA1031
             {
@@ -217,7 +230,7 @@ internal sealed class ReportGroupCommit(ILogger? logger = null)
                     statement.Done.TrySetResult(false);
                 }
 
-                return;
+                return connection;
             }
         }
     }
