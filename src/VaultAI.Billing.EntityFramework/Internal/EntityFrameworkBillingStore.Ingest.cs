@@ -27,6 +27,12 @@ internal sealed partial class EntityFrameworkBillingStore
     private int _snapshotCount;
     private readonly ReportActivity _activity = new();
 
+    // Sends the report statements that arrive while the bound of statements in flight is reached as one batch.
+    private ReportGroupCommit? _groupCommit;
+
+    /// <summary>This host's group commit of report statements.</summary>
+    internal ReportGroupCommit GroupCommit => LazyInitializer.EnsureInitialized(ref _groupCommit, () => new ReportGroupCommit(logger));
+
     // The text of the report statement, by metric aggregation, whether it carries the last-seen update and whether it checks
     // the token itself (a first report, see IngestCredentials).
     private static readonly ConcurrentDictionary<(MetricAggregation, bool, bool), string> IngestSql = new();
@@ -61,7 +67,7 @@ internal sealed partial class EntityFrameworkBillingStore
             IngestOutcome outcome;
             try
             {
-                outcome = await ExecuteIngestAsync(connection, organization, report, period, aggregation, outbox, owner ? seen : null, cancellationToken).ConfigureAwait(false);
+                outcome = await ExecuteGroupedAsync(db, connection, organization, report, period, aggregation, outbox, owner ? seen : null, cancellationToken).ConfigureAwait(false);
                 if (outcome == IngestOutcome.Inserted && !owner)
                 {
                     owner = _activity.Deposit(report.OrganizationId, seen);
@@ -148,6 +154,80 @@ internal sealed partial class EntityFrameworkBillingStore
         await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return ReadIngestOutcome(reader);
+    }
+
+    /// <summary>
+    /// The report statement through the group commit: alone on the request's connection when this host has a slot free,
+    /// else in the next batch; alone again when its batch failed (which wrote nothing).
+    /// </summary>
+    private async Task<IngestOutcome> ExecuteGroupedAsync(
+        BillingDbContext db,
+        NpgsqlConnection connection,
+        Organization organization,
+        UsageReport report,
+        UsagePeriod period,
+        MetricAggregation aggregation,
+        MeterEventOutboxMessage? outbox,
+        LastSeen? lastSeen,
+        CancellationToken cancellationToken)
+    {
+        var outcome = IngestOutcome.Retry;
+        var ran = await RunGroupedAsync(
+            db,
+            report.OrganizationId,
+            () =>
+            {
+                var command = new NpgsqlBatchCommand(IngestSql.GetOrAdd((aggregation, lastSeen is not null, false), BuildIngestSql));
+                AddIngestParameters(command.Parameters, organization, report, period, aggregation, outbox, withVersion: true);
+                if (lastSeen is not null)
+                {
+                    AddLastSeenParameters(command.Parameters, lastSeen);
+                }
+
+                return command;
+            },
+            reader => outcome = ReadIngestOutcome(reader),
+            async () => outcome = await ExecuteIngestAsync(connection, organization, report, period, aggregation, outbox, lastSeen, cancellationToken).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
+        return ran ? outcome : await ExecuteIngestAsync(connection, organization, report, period, aggregation, outbox, lastSeen, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A report statement through the group commit on the request's context: its connection goes back to the pool while the
+    /// statement waits for a batch, and is open again when this returns (also when the wait was canceled), for what follows.
+    /// </summary>
+    private async Task<bool> RunGroupedAsync(
+        BillingDbContext db,
+        Guid organizationId,
+        Func<NpgsqlBatchCommand> create,
+        Action<NpgsqlDataReader> read,
+        Func<Task> alone,
+        CancellationToken cancellationToken)
+    {
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        try
+        {
+            return await GroupCommit.RunAsync(
+                organizationId,
+                create,
+                read,
+                alone,
+                () => (NpgsqlConnection)((ICloneable)connection).Clone(),
+                () => db.Database.CloseConnectionAsync(),
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (connection.State != System.Data.ConnectionState.Open)
+            {
+                await db.Database.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static IngestOutcome ReadIngestOutcome(NpgsqlDataReader reader)
+    {
         var organizationMatched = reader.GetInt32(0) == 1;
         var inserted = reader.GetInt32(1) == 1;
         return inserted ? IngestOutcome.Inserted : organizationMatched ? IngestOutcome.Duplicate : IngestOutcome.Changed;
@@ -451,6 +531,9 @@ internal sealed partial class EntityFrameworkBillingStore
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Could not update the last report of organization {OrganizationId}; the next report will")]
     private static partial void LogLastSeenFailed(ILogger logger, Guid organizationId, Exception exception);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "A batch of {Count} usage reports failed and wrote nothing; each report runs alone")]
+    internal static partial void LogBatchFailed(ILogger logger, int count, Exception exception);
 
     private enum IngestOutcome
     {

@@ -139,15 +139,12 @@ internal sealed partial class EntityFrameworkBillingStore : IFirstReportStore
         FirstReportRow? row = null;
         try
         {
-            using (var command = new NpgsqlCommand(IngestSql.GetOrAdd((aggregation, owner, true), BuildIngestSql), connection))
+            var sql = IngestSql.GetOrAdd((aggregation, owner, true), BuildIngestSql);
+            var lastSeen = owner ? seen : null;
+            async Task Alone()
             {
-                command.Parameters.Add(new NpgsqlParameter("token_hash", NpgsqlDbType.Varchar) { Value = tokenHash });
-                AddIngestParameters(command.Parameters, presumed, report, period, aggregation, outbox, withVersion: false);
-                if (owner)
-                {
-                    AddLastSeenParameters(command.Parameters, seen);
-                }
-
+                using var command = new NpgsqlCommand(sql, connection);
+                AddFirstReportParameters(command.Parameters, tokenHash, presumed, report, period, aggregation, outbox, lastSeen);
                 // Prepared once per pooled connection, like the report statement of later reports.
                 await command.PrepareAsync(cancellationToken).ConfigureAwait(false);
                 using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -155,7 +152,27 @@ internal sealed partial class EntityFrameworkBillingStore : IFirstReportStore
                 row = ReadFirstReport(reader, tokenHash);
             }
 
-            if (row.Inserted && !owner)
+            // Through the group commit like later reports (the daily case: many organizations' first reports at once);
+            // alone when its batch failed, which wrote nothing.
+            var ran = await RunGroupedAsync(
+                db,
+                report.OrganizationId,
+                () =>
+                {
+                    var command = new NpgsqlBatchCommand(sql);
+                    AddFirstReportParameters(command.Parameters, tokenHash, presumed, report, period, aggregation, outbox, lastSeen);
+                    return command;
+                },
+                reader => row = ReadFirstReport(reader, tokenHash),
+                Alone,
+                cancellationToken).ConfigureAwait(false);
+            if (!ran)
+            {
+                row = null;
+                await Alone().ConfigureAwait(false);
+            }
+
+            if (row is { Inserted: true } && !owner)
             {
                 owner = _activity.Deposit(report.OrganizationId, seen);
             }
@@ -208,6 +225,24 @@ internal sealed partial class EntityFrameworkBillingStore : IFirstReportStore
 
         // Linked to Stripe (or changed meanwhile): the organization is remembered now; decide on it and write as a later report.
         return new FirstReportOutcome(row.Credential, await IngestUsagePostgresAsync(db, report, reportedName, reportedUrl, aggregation, createOutbox, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static void AddFirstReportParameters(
+        NpgsqlParameterCollection parameters,
+        string tokenHash,
+        Organization presumed,
+        UsageReport report,
+        UsagePeriod period,
+        MetricAggregation aggregation,
+        MeterEventOutboxMessage? outbox,
+        LastSeen? lastSeen)
+    {
+        parameters.Add(new NpgsqlParameter("token_hash", NpgsqlDbType.Varchar) { Value = tokenHash });
+        AddIngestParameters(parameters, presumed, report, period, aggregation, outbox, withVersion: false);
+        if (lastSeen is not null)
+        {
+            AddLastSeenParameters(parameters, lastSeen);
+        }
     }
 
     private static FirstReportRow ReadFirstReport(NpgsqlDataReader reader, string tokenHash) => new(
