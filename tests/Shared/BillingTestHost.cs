@@ -136,6 +136,12 @@ internal sealed class BillingTestHost : IAsyncDisposable
         Admin.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (ConnectionString.Contains("Host=", StringComparison.OrdinalIgnoreCase))
+        {
+            // The host's idle pooled connections to its database would otherwise stay open after the test.
+            using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+            Npgsql.NpgsqlConnection.ClearPool(connection);
+        }
     }
 
     /// <summary>Authenticates requests that carry the test admin header; nothing else.</summary>
