@@ -128,14 +128,30 @@ internal sealed class ReportGroupCommit(ILogger? logger = null)
                 return null;
             }
 
-            var count = Math.Min(_waiting.Count, MaxBatch);
-            batch = _waiting.GetRange(0, count);
-            _waiting.RemoveRange(0, count);
+            // At most one statement per organization, oldest first; the others of a busy organization wait for the next
+            // batch. A batch holds each period total it updated until it commits: had it a second statement of the same
+            // organization, that statement could wait for a repeated idempotency key inserted by a statement running alone,
+            // which itself waits for that period total (a deadlock, found at 16 connections on one organization, where it cost
+            // a second of deadlock detection per cycle). With one statement per organization, each statement waits for a key
+            // before it takes its organization's total, and for other organizations only in ascending order.
+            batch = new List<Statement>(Math.Min(_waiting.Count, MaxBatch));
+            var organizations = new HashSet<Guid>();
+            for (var i = 0; i < _waiting.Count && batch.Count < MaxBatch;)
+            {
+                if (organizations.Add(_waiting[i].OrganizationId))
+                {
+                    batch.Add(_waiting[i]);
+                    _waiting.RemoveAt(i);
+                }
+                else
+                {
+                    i++;
+                }
+            }
         }
 
-        // Every batch, here or on another host, takes its organizations' row locks in one order: no deadlock between
-        // batches. Arrival breaks ties, so a repeated idempotency key's first arrival is the one inserted.
-        batch.Sort(static (a, b) => a.OrganizationId != b.OrganizationId ? a.OrganizationId.CompareTo(b.OrganizationId) : a.Arrival.CompareTo(b.Arrival));
+        // Every batch, here or on another host, takes its organizations' row locks in one order: no deadlock between batches.
+        batch.Sort(static (a, b) => a.OrganizationId.CompareTo(b.OrganizationId));
         return batch;
     }
 
