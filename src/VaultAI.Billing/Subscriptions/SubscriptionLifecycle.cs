@@ -393,9 +393,13 @@ public sealed partial class SubscriptionLifecycle
         {
             changes.Clear();
             transition = default;
-            if (org.StripeSubscriptionId != subscription.Id || (org.LastSubscriptionEventAt is { } applied && applied > readAt))
+            // Stripe dates events in whole seconds: an event dated the read's own second may have happened after the read, so
+            // it counts as newer. (Compared with the exact read time, a past_due webhook of that second was overwritten by
+            // the stale "active" this read saw, and nothing came later to correct it.)
+            var readSecond = new DateTimeOffset(readAt.UtcTicks - (readAt.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+            if (org.StripeSubscriptionId != subscription.Id || (org.LastSubscriptionEventAt is { } applied && applied >= readSecond))
             {
-                // Moved to another subscription, or a webhook newer than our read arrived meanwhile.
+                // Moved to another subscription, or a webhook as new as our read, or newer, arrived meanwhile.
                 return false;
             }
 
