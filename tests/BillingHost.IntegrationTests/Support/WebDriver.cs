@@ -218,7 +218,10 @@ internal sealed class WebDriver : IAsyncDisposable
         }
 
         var text = await response.Content.ReadAsStringAsync();
+        // Chromium answers "stale element reference" once the old document is gone, or, while the new one replaces it, an
+        // inspector error saying the node does not belong to the document: both mean the element is detached.
         return text.Contains("stale element reference", StringComparison.Ordinal)
+            || text.Contains("does not belong to the document", StringComparison.Ordinal)
             ? false
             : throw new Xunit.Sdk.XunitException($"WebDriver GET element name answered {(int)response.StatusCode}: {text}");
     }
